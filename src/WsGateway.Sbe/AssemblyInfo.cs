@@ -1,0 +1,1 @@
+// WsGateway.Sbe: SBE runtime and codecs. Knows nothing about sockets or WebSockets.

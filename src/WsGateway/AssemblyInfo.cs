@@ -1,0 +1,1 @@
+// WsGateway: RFC 6455 framing, connections, processing and hosting on Kestrel.
