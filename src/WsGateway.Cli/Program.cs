@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using WsGateway.Cli;
+
+RootCommand root = new("wsgw: the WsGateway WebSocket gateway for SBE trades")
+{
+    ServeCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

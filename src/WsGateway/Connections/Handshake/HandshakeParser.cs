@@ -452,7 +452,7 @@ internal static class HandshakeParser
     }
 
     /// <summary>Indices of the fields the handshake depends on, collected while the lines are read.</summary>
-    private struct KnownFields
+    internal struct KnownFields
     {
         private int _host;
         private int _key;
@@ -618,7 +618,7 @@ internal static class HandshakeParser
             => section.Slice(field.ValueStart, field.ValueLength);
 
         /// <summary>RFC 6455 §4.1 item 7: "a randomly selected 16-byte value that has been base64-encoded" (RFC 4648 §4).</summary>
-        private static bool ValidateKey(ReadOnlySpan<byte> value, out string? error)
+        internal static bool ValidateKey(ReadOnlySpan<byte> value, out string? error)
         {
             ReadOnlySpan<byte> data = value.TrimEnd((byte)'=');
             int padding = value.Length - data.Length;

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using WsGateway.Handlers;
+
+namespace WsGateway.Cli;
+
+/// <summary><c>wsgw serve</c>: runs the standalone gateway until Ctrl+C, then shuts it down gracefully.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        Option<string> listen = new("--listen", "-l")
+        {
+            Description = "Address to listen on: 127.0.0.1:9001, [::1]:9001, localhost:9001 or *:9001 (port 0 picks one)",
+            DefaultValueFactory = _ => "127.0.0.1:9001",
+        };
+        Option<string> handler = new("--handler")
+        {
+            Description = "What to do with messages: stats (count trades, one line per closed connection) or echo (send every message back)",
+            DefaultValueFactory = _ => "stats",
+        };
+        handler.AcceptOnlyFromAmong("stats", "echo");
+        Option<int> maxMessageSize = new("--max-message-size")
+        {
+            Description = "Largest message accepted, in bytes (close 1009 above)",
+            DefaultValueFactory = _ => new TradeGatewayOptions().MaxMessageSize,
+        };
+        Option<int> maxConnections = new("--max-connections")
+        {
+            Description = "Most WebSocket connections at once (503 above)",
+            DefaultValueFactory = _ => new TradeGatewayOptions().MaxConnections,
+        };
+        Option<LogLevel> logLevel = new("--log-level")
+        {
+            Description = "Minimum level of the gateway's logs on standard error",
+            DefaultValueFactory = _ => LogLevel.Warning,
+        };
+
+        Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
+        {
+            listen, handler, maxMessageSize, maxConnections, logLevel,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new TradeGatewayOptions
+            {
+                MaxMessageSize = result.GetValue(maxMessageSize),
+                MaxConnections = result.GetValue(maxConnections),
+            };
+            if (options.Validate() is { } problem)
+            {
+                await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
+                return 2;
+            }
+
+            using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b
+                .SetMinimumLevel(result.GetValue(logLevel))
+                .AddSimpleConsole(o => o.SingleLine = true)
+                .AddFilter("Microsoft", LogLevel.Warning));
+            var totals = new GatewayTotals();
+            bool echo = result.GetValue(handler) == "echo";
+            Func<IGatewayConnection, ITradeMessageHandler> factory = echo
+                ? _ => new EchoHandler()
+                : _ => new StatsHandler(Console.Out, totals);
+
+            await using var server = new WebSocketServer(result.GetValue(listen)!, factory, options, loggerFactory);
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {server.Url} (handler: {result.GetValue(handler)}); Ctrl+C stops"));
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Console.WriteLine("wsgw: shutting down (closing connections with 1001)");
+            await server.StopAsync().ConfigureAwait(false);
+            if (!echo)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: {totals.ConnectionsClosed} connections, {totals.Messages} trades, total quantity {totals.TotalQuantity}, {totals.Errors} errors"));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace WsGateway.Connections;
+
+/// <summary>The connection layer's logs, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} from {RemoteEndPoint} opened a WebSocket on {Path}")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, EndPoint? remoteEndPoint, string path);
+
+    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} closed with {CloseCode} (clean: {Clean}) after {Messages} messages")]
+    public static partial void ConnectionClosed(ILogger logger, long connectionId, ushort closeCode, bool clean, long messages);
+
+    [LoggerMessage(3, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint}: handshake refused with {StatusCode}: {Reason}")]
+    public static partial void HandshakeRejected(ILogger logger, long connectionId, EndPoint? remoteEndPoint, int statusCode, string reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Connection {ConnectionId}: closing with {CloseCode}: {Reason}")]
+    public static partial void ProtocolError(ILogger logger, long connectionId, ushort closeCode, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "Connection {ConnectionId}: handler threw")]
+    public static partial void HandlerError(ILogger logger, long connectionId, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Debug, "Connection {ConnectionId}: transport failed")]
+    public static partial void TransportError(ILogger logger, long connectionId, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Information, "Connection {ConnectionId}: {Reason}")]
+    public static partial void ConnectionAborted(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Connection {ConnectionId}: a handler callback threw; see OnError")]
+    public static partial void HandlerFailed(ILogger logger, long connectionId);
+}

@@ -1,0 +1,456 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using WsGateway.Framing;
+
+namespace WsGateway.Connections;
+
+internal sealed partial class WebSocketConnection
+{
+    /// <summary>Frames up to this size that are not complete in the buffer yet are waited for whole (then handed
+    /// over in place); larger ones are streamed into the message buffer as they arrive, so that a frame larger
+    /// than the pipe's pause threshold can never stall the connection.</summary>
+    internal const int WaitWholeFrameLimit = 16 * 1024;
+
+    private const int MaxControlPayload = 125;
+
+    private enum Step
+    {
+        NeedMoreData,
+        Stop,
+    }
+
+    private readonly MessageBuffer _message;
+    private Utf8Validator _utf8;
+
+    // The frame being streamed (payload larger than what the buffer holds).
+    private long _payloadRemaining;
+    private int _frameMaskKey;
+    private int _frameMaskOffset;
+    private bool _frameFin;
+    private bool _frameDiscard;
+
+    // The fragmented message being reassembled.
+    private bool _inMessage;
+    private bool _messageIsText;
+    private long _rawMessages;
+
+    private async Task ReceiveLoopAsync()
+    {
+        while (true)
+        {
+            ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+            if (result.IsCanceled)
+            {
+                OnAborted();
+                return;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            long now = _manager.TimeProvider.GetTimestamp();
+            Volatile.Write(ref _lastReceive, now);
+            _pingOutstanding = false;
+
+            Step step = ProcessFrames(ref buffer);
+
+            // Everything was examined; what was not consumed is a partial frame waiting for more bytes.
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            await FlushAsync().ConfigureAwait(false);
+
+            if (step == Step.Stop)
+            {
+                return;
+            }
+
+            if (result.IsCompleted)
+            {
+                OnClientVanished(buffer.Length);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Parses and handles every complete frame in <paramref name="buffer"/>, in place; on return the
+    /// buffer is what is left unconsumed.</summary>
+    private Step ProcessFrames(ref ReadOnlySequence<byte> buffer)
+    {
+        _dispatchThreadId = Environment.CurrentManagedThreadId;
+        try
+        {
+            while (true)
+            {
+                if (_payloadRemaining > 0)
+                {
+                    if (buffer.IsEmpty)
+                    {
+                        return Step.NeedMoreData;
+                    }
+
+                    if (!ContinueStreamedPayload(ref buffer))
+                    {
+                        return Step.Stop;
+                    }
+
+                    if (_payloadRemaining > 0)
+                    {
+                        return Step.NeedMoreData;
+                    }
+
+                    if (!EndStreamedFrame())
+                    {
+                        return Step.Stop;
+                    }
+
+                    continue;
+                }
+
+                FrameParseStatus status = FrameReader.TryReadHeader(buffer, requireMask: true, _options.MaxMessageSize, out FrameHeader header, out string? error);
+                switch (status)
+                {
+                    case FrameParseStatus.Incomplete:
+                        return Step.NeedMoreData;
+                    case FrameParseStatus.ProtocolError:
+                        return Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, error ?? "Invalid frame header");
+                    case FrameParseStatus.TooLarge:
+                        return Fail(CloseStatus.MessageTooBig, WsErrorKind.MessageTooBig, error ?? $"Frame larger than the {_options.MaxMessageSize}-byte message limit");
+                }
+
+                long total = header.HeaderLength + header.PayloadLength;
+                if (header.IsControl)
+                {
+                    if (buffer.Length < total)
+                    {
+                        return Step.NeedMoreData;
+                    }
+
+                    Step? controlStep = HandleControlFrame(header, buffer.Slice(header.HeaderLength, (int)header.PayloadLength));
+                    buffer = buffer.Slice(total);
+                    if (controlStep is { } stop)
+                    {
+                        return stop;
+                    }
+
+                    continue;
+                }
+
+                if (!BeginDataFrame(header, out bool discard))
+                {
+                    return Step.Stop;
+                }
+
+                // The common case: a whole single-frame message in one buffer segment. Unmask in place and hand the
+                // span to the handler: no copy.
+                if (!discard && !_inMessage && header.Fin && buffer.FirstSpan.Length >= total)
+                {
+                    Span<byte> payload = MemoryMarshal.AsMemory(buffer.First).Span.Slice(header.HeaderLength, (int)header.PayloadLength);
+                    Masking.Apply(payload, header.MaskKey, 0);
+                    buffer = buffer.Slice(total);
+                    if (!DeliverWhole(payload, header.Opcode == WebSocketOpcode.Text))
+                    {
+                        return Step.Stop;
+                    }
+
+                    continue;
+                }
+
+                if (buffer.Length < total && total <= WaitWholeFrameLimit)
+                {
+                    return Step.NeedMoreData;
+                }
+
+                // Fragmented, spread over segments, or large: copy into the message buffer as the bytes come.
+                buffer = buffer.Slice(header.HeaderLength);
+                _payloadRemaining = header.PayloadLength;
+                _frameMaskKey = header.MaskKey;
+                _frameMaskOffset = 0;
+                _frameFin = header.Fin;
+                _frameDiscard = discard;
+                if (_payloadRemaining == 0 && !EndStreamedFrame())
+                {
+                    return Step.Stop;
+                }
+            }
+        }
+        finally
+        {
+            _dispatchThreadId = 0;
+        }
+    }
+
+    /// <summary>Checks a data frame against the fragmentation state and the message size limit (RFC 6455 §5.4).</summary>
+    private bool BeginDataFrame(in FrameHeader header, out bool discard)
+    {
+        discard = _phase != Phase.Open && !_deliverWhileClosing;
+        if (discard)
+        {
+            return true;
+        }
+
+        WebSocketOpcode opcode = header.Opcode;
+        if (opcode == WebSocketOpcode.Continuation)
+        {
+            if (!_inMessage)
+            {
+                Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, "Continuation frame without a message to continue: expected a text or binary frame first");
+                return false;
+            }
+        }
+        else
+        {
+            if (_inMessage)
+            {
+                Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, $"{opcode} frame inside a fragmented message: expected a continuation frame");
+                return false;
+            }
+
+            if (opcode == WebSocketOpcode.Text && _raw is null)
+            {
+                ReportAndClose(
+                    CloseStatus.UnsupportedData,
+                    WsErrorKind.UnsupportedData,
+                    "Text message refused: expected binary frames holding SBE messages",
+                    "Text messages are not accepted");
+                discard = true;
+                return true;
+            }
+
+            _messageIsText = opcode == WebSocketOpcode.Text;
+            if (_messageIsText)
+            {
+                _utf8.Reset();
+            }
+        }
+
+        long size = _message.Length + header.PayloadLength;
+        if (size > _options.MaxMessageSize)
+        {
+            Fail(CloseStatus.MessageTooBig, WsErrorKind.MessageTooBig, $"Message too big: at least {size} bytes, the limit is {_options.MaxMessageSize}");
+            return false;
+        }
+
+        if (!header.Fin)
+        {
+            _inMessage = true;
+        }
+
+        return true;
+    }
+
+    /// <summary>Copies (or skips) as much of the current frame's payload as the buffer holds.</summary>
+    private bool ContinueStreamedPayload(ref ReadOnlySequence<byte> buffer)
+    {
+        int count = (int)Math.Min(_payloadRemaining, buffer.Length);
+        ReadOnlySequence<byte> chunk = buffer.Slice(0, count);
+        buffer = buffer.Slice(count);
+        _payloadRemaining -= count;
+        if (_frameDiscard)
+        {
+            return true;
+        }
+
+        Span<byte> destination = _message.GetSpan(count).Slice(0, count);
+        chunk.CopyTo(destination);
+        _frameMaskOffset = Masking.Apply(destination, _frameMaskKey, _frameMaskOffset);
+        _message.Advance(count);
+        if (_messageIsText && !_utf8.Append(destination, final: false))
+        {
+            Fail(CloseStatus.InvalidPayload, WsErrorKind.InvalidPayload, "Invalid UTF-8 in a text message");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool EndStreamedFrame()
+    {
+        if (_frameDiscard)
+        {
+            if (_frameFin)
+            {
+                _inMessage = false;
+            }
+
+            return true;
+        }
+
+        if (!_frameFin)
+        {
+            return true;
+        }
+
+        // A text message's last frame may be empty: the validator still has to see the end.
+        if (_messageIsText && !_utf8.Append(ReadOnlySpan<byte>.Empty, final: true))
+        {
+            Fail(CloseStatus.InvalidPayload, WsErrorKind.InvalidPayload, "Invalid UTF-8 in a text message: truncated at the end");
+            return false;
+        }
+
+        _inMessage = false;
+        bool goOn = Deliver(_message.WrittenSpan, _messageIsText);
+        _message.Clear();
+        return goOn;
+    }
+
+    private bool DeliverWhole(ReadOnlySpan<byte> payload, bool isText)
+    {
+        if (isText)
+        {
+            _utf8.Reset();
+            if (!_utf8.Append(payload, final: true))
+            {
+                Fail(CloseStatus.InvalidPayload, WsErrorKind.InvalidPayload, "Invalid UTF-8 in a text message");
+                return false;
+            }
+        }
+
+        return Deliver(payload, isText);
+    }
+
+    /// <summary>Hands one complete message to the raw handler or the SBE processor.</summary>
+    private bool Deliver(ReadOnlySpan<byte> payload, bool isText)
+    {
+        _lastMessage = _lastReceive;
+        if (_raw is not null)
+        {
+            long number = ++_rawMessages;
+            try
+            {
+                _raw.OnMessage(payload, isText);
+            }
+            catch (Exception ex)
+            {
+                return OnHandlerException(ex, number);
+            }
+
+            return true;
+        }
+
+        if (_processor.Process(payload) == ProcessResult.HandlerFailed)
+        {
+            ApplyHandlerErrorPolicy();
+        }
+
+        return true;
+    }
+
+    /// <summary>Reports a handler exception thrown outside the processor and applies the handler error policy.</summary>
+    private bool OnHandlerException(Exception ex, long messageNumber)
+    {
+        _processor.ReportError(new WsError(WsErrorKind.Handler, $"Handler threw {ex.GetType().Name}: {ex.Message}", Id, messageNumber, Exception: ex));
+        ApplyHandlerErrorPolicy();
+        return true;
+    }
+
+    /// <summary>Under <see cref="HandlerErrorPolicy.Close"/>, starts closing with 1011; later messages are not
+    /// delivered. The loop goes on until the client answers the close.</summary>
+    private void ApplyHandlerErrorPolicy()
+    {
+        Log.HandlerFailed(_logger, Id);
+        if (_options.HandlerErrorPolicy == HandlerErrorPolicy.Close && _phase == Phase.Open)
+        {
+            BeginClose(CloseStatus.InternalError, "Handler error", deliverWhileClosing: false);
+        }
+    }
+
+    /// <summary>Ping, pong and close (RFC 6455 §5.5). Returns a step to stop with, or null to go on.</summary>
+    private Step? HandleControlFrame(in FrameHeader header, ReadOnlySequence<byte> maskedPayload)
+    {
+        Span<byte> payload = stackalloc byte[MaxControlPayload];
+        payload = payload.Slice(0, (int)maskedPayload.Length);
+        maskedPayload.CopyTo(payload);
+        Masking.Apply(payload, header.MaskKey, 0);
+
+        switch (header.Opcode)
+        {
+            case WebSocketOpcode.Ping:
+                if (_phase == Phase.Open)
+                {
+                    SendControl(WebSocketOpcode.Pong, payload);
+                }
+
+                return null;
+            case WebSocketOpcode.Pong:
+                return null; // any received frame already counted as the keep-alive answer
+            default:
+                return HandleClose(payload);
+        }
+    }
+
+    private Step HandleClose(ReadOnlySpan<byte> payload)
+    {
+        CloseParseResult parsed = CloseStatus.Parse(payload, out ushort code, out ReadOnlySpan<byte> reasonBytes);
+        if (parsed == CloseParseResult.ProtocolError)
+        {
+            return Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, payload.Length == 1
+                ? "Close frame with a 1-byte payload: expected none, or a 2-byte status code"
+                : $"Close frame with status code {code}, which is not valid on the wire");
+        }
+
+        if (parsed == CloseParseResult.InvalidPayload)
+        {
+            return Fail(CloseStatus.InvalidPayload, WsErrorKind.InvalidPayload, "Close reason is not valid UTF-8");
+        }
+
+        string? reason = reasonBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(reasonBytes);
+        if (_phase == Phase.Open)
+        {
+            // The client closes first: answer with the same code (1000 when it sent none) and close TCP.
+            ushort echo = code == CloseStatus.NoStatus ? CloseStatus.Normal : code;
+            SendClose(echo, null);
+            _closeInfo = new WebSocketCloseInfo(code, reason, InitiatedByClient: true, Clean: true);
+        }
+        else
+        {
+            // The answer to our own close frame: the handshake is complete.
+            _closeInfo = new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: true);
+        }
+
+        return Step.Stop;
+    }
+
+    /// <summary>Fails the connection (RFC 6455 §7.1.7): reports, sends a close frame with the code, and closes TCP
+    /// without waiting, because the byte stream can no longer be trusted.</summary>
+    private Step Fail(ushort code, WsErrorKind kind, string message)
+    {
+        Log.ProtocolError(_logger, Id, code, message);
+        _processor.ReportError(new WsError(kind, message, Id, CloseCode: code));
+        SendClose(code, Truncate(message));
+        _closeInfo ??= new WebSocketCloseInfo(code, message, InitiatedByClient: false, Clean: false);
+        return Step.Stop;
+    }
+
+    /// <summary>Starts the closing handshake because of something the client did wrong at the message level; the
+    /// stream stays readable, so the loop goes on until the client answers.</summary>
+    private void ReportAndClose(ushort code, WsErrorKind? kind, string message, string closeReason)
+    {
+        if (kind is { } k)
+        {
+            Log.ProtocolError(_logger, Id, code, message);
+            _processor.ReportError(new WsError(k, message, Id, CloseCode: code));
+        }
+
+        BeginClose(code, closeReason, deliverWhileClosing: false);
+    }
+
+    private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
+
+    private void OnClientVanished(long unconsumed)
+    {
+        if (_phase == Phase.Closed)
+        {
+            return;
+        }
+
+        if (unconsumed > 0 || _payloadRemaining > 0 || _inMessage)
+        {
+            string message = _payloadRemaining > 0
+                ? $"Client disconnected in the middle of a frame: {_payloadRemaining} payload bytes missing"
+                : _inMessage
+                    ? "Client disconnected in the middle of a fragmented message"
+                    : $"Client disconnected in the middle of a frame: {unconsumed} bytes of an incomplete frame";
+            _processor.ReportError(new WsError(WsErrorKind.Transport, message, Id));
+        }
+
+        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: _phase == Phase.Open, Clean: false);
+    }
+}

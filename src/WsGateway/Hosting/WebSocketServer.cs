@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WsGateway.Connections;
+using WsGateway.Hosting;
+
+namespace WsGateway;
+
+/// <summary>
+/// The standalone trade gateway: a Kestrel listener whose connections speak WebSocket from their first byte,
+/// handled by the gateway's own RFC 6455 implementation.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = new WebSocketServer("127.0.0.1:9001", _ => new MyHandler());
+/// await server.RunAsync(cancellationToken);
+/// </code>
+/// </example>
+public sealed class WebSocketServer : IAsyncDisposable
+{
+    private readonly string _listen;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ConnectionManager _manager;
+    private WebApplication? _app;
+    private Task? _stopping;
+
+    /// <summary>Creates a server that gives every connection the same handler instance, which must then be
+    /// thread-safe (its callbacks come from many connections at once).</summary>
+    /// <param name="listen">The address to listen on: <c>127.0.0.1:9001</c>, <c>[::1]:9001</c>,
+    /// <c>localhost:9001</c> or <c>*:9001</c> (all interfaces); port 0 picks a free port.</param>
+    /// <param name="handler">The handler for every connection.</param>
+    /// <param name="options">Limits and timeouts; defaults when null.</param>
+    /// <param name="loggerFactory">Where logs go; none when null.</param>
+    /// <param name="timeProvider">The clock for every timeout; the system clock when null.</param>
+    public WebSocketServer(string listen, ITradeMessageHandler handler, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+        : this(listen, SharedHandler(handler), options, loggerFactory, timeProvider)
+    {
+    }
+
+    /// <summary>Creates a server that asks <paramref name="handlerFactory"/> for one handler per connection, whose
+    /// callbacks then never run concurrently.</summary>
+    /// <param name="listen">The address to listen on: <c>127.0.0.1:9001</c>, <c>[::1]:9001</c>,
+    /// <c>localhost:9001</c> or <c>*:9001</c> (all interfaces); port 0 picks a free port.</param>
+    /// <param name="handlerFactory">Creates the handler of a new connection.</param>
+    /// <param name="options">Limits and timeouts; defaults when null.</param>
+    /// <param name="loggerFactory">Where logs go; none when null.</param>
+    /// <param name="timeProvider">The clock for every timeout; the system clock when null.</param>
+    public WebSocketServer(string listen, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(handlerFactory);
+        _ = ParseListen(listen); // fail here, not at start
+        _listen = listen;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _manager = new ConnectionManager(options ?? new TradeGatewayOptions(), handlerFactory, timeProvider ?? TimeProvider.System, _loggerFactory);
+    }
+
+    /// <summary>The address the server listens on once started (with the real port when 0 was asked for).</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>The <c>ws://</c> URL of the server once started.</summary>
+    public Uri? Url => LocalEndPoint is { } ep ? new Uri($"ws://{FormatHost(ep)}/") : null;
+
+    /// <summary>WebSocket connections currently open.</summary>
+    public int ConnectionCount => _manager.OpenWebSockets;
+
+    /// <summary>Starts listening and returns once the server accepts connections.</summary>
+    /// <returns>This server, running; stop it with <see cref="StopAsync"/> or dispose it.</returns>
+    public WebSocketServer Start()
+    {
+        StartAsync().GetAwaiter().GetResult();
+        return this;
+    }
+
+    /// <summary>Starts listening.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is not null)
+        {
+            throw new InvalidOperationException("The server was already started.");
+        }
+
+        (IPAddress? address, int port, bool localhost) = ParseListen(_listen);
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(_loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.Configure<SocketTransportOptions>(o => o.NoDelay = true);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            Action<ListenOptions> configure = lo => lo.Run(new GatewayConnectionHandler(_manager).OnConnectedAsync);
+            if (localhost)
+            {
+                kestrel.ListenLocalhost(port, configure);
+            }
+            else
+            {
+                kestrel.Listen(address!, port, configure);
+            }
+        });
+        builder.WebHost.UseSockets();
+
+        WebApplication app = builder.Build();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _app = app;
+
+        string first = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Uri bound = new(first);
+        IPAddress boundAddress = localhost ? IPAddress.Loopback : (address!.Equals(IPAddress.Any) ? IPAddress.Loopback : address);
+        LocalEndPoint = new IPEndPoint(boundAddress, bound.Port);
+    }
+
+    /// <summary>Runs the server until <paramref name="cancellationToken"/> is cancelled, then shuts it down
+    /// gracefully.</summary>
+    /// <param name="cancellationToken">Ends the run.</param>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Graceful shutdown: stop accepting handshakes, close every connection with 1001, let what was
+    /// received reach the handlers, then stop listening. Idempotent.</summary>
+    public Task StopAsync() => _stopping ??= StopCoreAsync();
+
+    private async Task StopCoreAsync()
+    {
+        await _manager.ShutdownAsync().ConfigureAwait(false);
+        if (_app is { } app)
+        {
+            await app.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _manager.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private static Func<IGatewayConnection, ITradeMessageHandler> SharedHandler(ITradeMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return _ => handler;
+    }
+
+    internal static (IPAddress? Address, int Port, bool Localhost) ParseListen(string listen)
+    {
+        int colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentException($"Invalid listen address '{listen}': expected host:port such as 127.0.0.1:9001, [::1]:9001, localhost:9001 or *:9001", nameof(listen));
+        }
+
+        string host = listen[..colon];
+        if (host == "localhost")
+        {
+            return (null, port, true);
+        }
+
+        if (host is "*" or "0.0.0.0")
+        {
+            return (IPAddress.Any, port, false);
+        }
+
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            host = host[1..^1];
+        }
+
+        if (!IPAddress.TryParse(host, out IPAddress? address))
+        {
+            throw new ArgumentException($"Invalid listen address '{listen}': '{host}' is not an IP address, localhost or *", nameof(listen));
+        }
+
+        return (address, port, false);
+    }
+
+    private static string FormatHost(IPEndPoint ep) => ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : $"{ep.Address}:{ep.Port}";
+}
