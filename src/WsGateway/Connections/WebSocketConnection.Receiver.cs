@@ -34,6 +34,7 @@ internal sealed partial class WebSocketConnection
     private bool _inMessage;
     private bool _messageIsText;
     private long _rawMessages;
+    private bool _failed;
 
     private async Task ReceiveLoopAsync()
     {
@@ -59,12 +60,33 @@ internal sealed partial class WebSocketConnection
 
             if (step == Step.Stop)
             {
+                if (_failed)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                }
+
                 return;
             }
 
             if (result.IsCompleted)
             {
                 OnClientVanished(buffer.Length);
+                return;
+            }
+        }
+    }
+
+    /// <summary>After failing the connection, reads and discards what the client still sends until it closes its
+    /// side or <see cref="TradeGatewayOptions.CloseTimeout"/> passes (a lingering close): closing a socket with unread
+    /// bytes makes the kernel send a reset, and the client could lose our close frame with the reason in it.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+            _input.AdvanceTo(result.Buffer.End);
+            if (result.IsCanceled || result.IsCompleted)
+            {
                 return;
             }
         }
@@ -414,6 +436,7 @@ internal sealed partial class WebSocketConnection
     {
         Log.ProtocolError(_logger, Id, code, message);
         _processor.ReportError(new WsError(kind, message, Id, CloseCode: code));
+        _failed = true;
         SendClose(code, Truncate(message));
         _closeInfo ??= new WebSocketCloseInfo(code, message, InitiatedByClient: false, Clean: false);
         return Step.Stop;

@@ -46,7 +46,7 @@ public sealed class AutobahnConformanceTests
             _ => 0,
         };
         Task sending = connection.SendAsync(all, chunk);
-        List<ServerFrame> frames = await connection.ReadAllFramesAsync();
+        List<ServerFrame> frames = await connection.ReadAllFramesAsync(sending);
         await sending;
         await connection.WaitClosedAsync();
 

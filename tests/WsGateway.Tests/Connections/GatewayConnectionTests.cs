@@ -91,8 +91,15 @@ public sealed class GatewayConnectionTests
         ServerFrame? close = await connection.ReadFrameAsync();
 
         Assert.Equal((ushort)1009, close?.CloseCode);
-        Assert.Null(await connection.ReadFrameAsync()); // and TCP is closed
         Assert.Equal(WsErrorKind.MessageTooBig, Assert.Single(handler.Errors).Kind);
+
+        // Lingering close: what the client still sends is read and discarded (no TCP reset that could destroy the
+        // close frame) until the client closes its side; then the server closes.
+        await connection.SendAsync(new byte[64 * 1024]);
+        Assert.False(connection.Running.IsCompleted);
+        await connection.CompleteClientAsync();
+        Assert.Null(await connection.ReadFrameAsync());
+        await connection.WaitClosedAsync();
     }
 
     [Fact]

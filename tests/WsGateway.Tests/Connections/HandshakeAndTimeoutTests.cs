@@ -154,6 +154,22 @@ public sealed class HandshakeAndTimeoutTests
     }
 
     [Fact]
+    public async Task A_failed_connection_stops_draining_after_the_close_timeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var handler = new RecordingHandler();
+        await using var connection = InMemoryConnection.Open(handler, new TradeGatewayOptions { CloseTimeout = TimeSpan.FromSeconds(5) }, time);
+        await connection.SendAsync(Frame(Binary, Trade(1), rsv: 4));
+        Assert.Equal((ushort)1002, (await connection.ReadFrameAsync())?.CloseCode);
+        Assert.False(connection.Running.IsCompleted);
+
+        time.Advance(TimeSpan.FromSeconds(6));
+        await connection.WaitClosedAsync();
+
+        Assert.Equal(new WebSocketCloseInfo(1002, "Reserved bits set: RSV1", InitiatedByClient: false, Clean: false), await handler.Disconnected);
+    }
+
+    [Fact]
     public async Task An_idle_connection_is_closed_with_1000_when_an_idle_timeout_is_set()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

@@ -109,13 +109,23 @@ public sealed class InMemoryConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads everything the server sends until it closes the connection.</summary>
-    public async Task<List<ServerFrame>> ReadAllFramesAsync()
+    /// <summary>Reads everything the server sends until it closes the connection. Like a real client, once the
+    /// server's close frame has arrived the client finishes sending (<paramref name="sending"/>) and closes its side.</summary>
+    public async Task<List<ServerFrame>> ReadAllFramesAsync(Task? sending = null)
     {
         List<ServerFrame> frames = [];
         while (await ReadFrameAsync() is { } frame)
         {
             frames.Add(frame);
+            if (frame.Opcode == ClientFrames.Close)
+            {
+                if (sending is not null)
+                {
+                    await sending;
+                }
+
+                await CompleteClientAsync();
+            }
         }
 
         return frames;
