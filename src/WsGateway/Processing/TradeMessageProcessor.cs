@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using WsGateway.Sbe;
 
 namespace WsGateway;
 
@@ -42,10 +43,7 @@ public static class TradeMessageProcessor
 public sealed class TradeMessageProcessor<THandler>
     where THandler : ITradeMessageHandler
 {
-    private const int HeaderLength = 8;
-    private const ushort TradeBlockLength = 21;
-    private const ushort TradeTemplateId = 1;
-    private const ushort TradeSchemaId = 1;
+    private const int HeaderLength = MessageHeader.EncodedLength;
 
     private THandler _handler;
     private readonly long _connectionId;
@@ -86,14 +84,14 @@ public sealed class TradeMessageProcessor<THandler>
         long number = ++_messages;
         if (message.Length < HeaderLength)
         {
-            return Reject(number, InsufficientHeader(message.Length));
+            return Reject(number, new SbeDecodeError(SbeDecodeStatus.InsufficientData, Trade.EncodedSize, message.Length));
         }
 
         ulong header = BinaryPrimitives.ReadUInt64LittleEndian(message);
         int blockLength = (ushort)header;
         ushort templateId = (ushort)(header >> 16);
         ushort schemaId = (ushort)(header >> 32);
-        if (templateId != TradeTemplateId || schemaId != TradeSchemaId || blockLength < TradeBlockLength)
+        if (templateId != Trade.TemplateId || schemaId != Trade.SchemaId || blockLength < Trade.BlockLength)
         {
             return Reject(number, BadHeader(templateId, schemaId, blockLength));
         }
@@ -116,7 +114,7 @@ public sealed class TradeMessageProcessor<THandler>
 
         if (message.Length < messageSize)
         {
-            return Reject(number, Insufficient(messageSize, message.Length));
+            return Reject(number, new SbeDecodeError(SbeDecodeStatus.InsufficientData, messageSize, message.Length));
         }
 
         int count = Math.DivRem(message.Length, messageSize, out int rest);
@@ -163,6 +161,8 @@ public sealed class TradeMessageProcessor<THandler>
         }
     }
 
+    private ProcessResult Reject(long number, SbeDecodeError error) => Reject(number, error.ToString());
+
     private ProcessResult Reject(long number, string reason)
     {
         _decodeErrors++;
@@ -177,29 +177,19 @@ public sealed class TradeMessageProcessor<THandler>
         return ProcessResult.HandlerFailed;
     }
 
-    // Error texts are built off the hot path, in methods the JIT does not inline into Process.
+    // Error texts are built off the hot path, in methods the JIT does not inline into Process; header errors use the
+    // SBE codec's own wording (SbeDecodeError), so a message is refused in the same words wherever it is decoded.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static string InsufficientHeader(int length)
-        => $"Insufficient data: expected at least {HeaderLength} bytes for the SBE message header, got {length}";
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static string Insufficient(int expected, int length)
-        => $"Insufficient data: expected {expected} bytes, got {length}";
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static string BadHeader(ushort templateId, ushort schemaId, int blockLength)
+    private static SbeDecodeError BadHeader(ushort templateId, ushort schemaId, int blockLength)
     {
-        if (templateId != TradeTemplateId)
+        if (templateId != Trade.TemplateId)
         {
-            return $"Unknown template id: expected {TradeTemplateId} (Trade), got {templateId}";
+            return new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, templateId);
         }
 
-        if (schemaId != TradeSchemaId)
-        {
-            return $"Unknown schema id: expected {TradeSchemaId}, got {schemaId}";
-        }
-
-        return $"Block length too small: expected at least {TradeBlockLength}, got {blockLength}";
+        return schemaId != Trade.SchemaId
+            ? new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, schemaId)
+            : new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, blockLength);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

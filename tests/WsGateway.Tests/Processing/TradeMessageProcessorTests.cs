@@ -61,9 +61,9 @@ public sealed class TradeMessageProcessorTests
     public static TheoryData<byte[], string> BadMessages() => new()
     {
         { ClientFrames.Trade(1)[..20], "Insufficient data: expected 29 bytes, got 20" },
-        { ClientFrames.Trade(1)[..5], "Insufficient data: expected at least 8 bytes for the SBE message header, got 5" },
+        { ClientFrames.Trade(1)[..5], "Insufficient data: expected 29 bytes, got 5" },
         { [.. ClientFrames.Trade(1), 1, 2, 3], "Trailing data: 32 bytes is not a whole number of 29-byte Trade messages (1 whole, 3 bytes left over)" },
-        { With(ClientFrames.Trade(1), 2, 7), "Unknown template id: expected 1 (Trade), got 7" },
+        { With(ClientFrames.Trade(1), 2, 7), "Unknown template id: expected 1, got 7" },
         { With(ClientFrames.Trade(1), 4, 9), "Unknown schema id: expected 1, got 9" },
         { With(ClientFrames.Trade(1), 0, 13), "Block length too small: expected at least 21, got 13" },
         {
