@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using WsGateway.Diagnostics;
 
 namespace WsGateway.Connections;
 
@@ -10,6 +11,7 @@ namespace WsGateway.Connections;
 /// </summary>
 internal sealed class ConnectionManager : IDisposable
 {
+    private static readonly Lazy<GatewayMetrics> s_defaultMetrics = new(() => new GatewayMetrics());
     private static long s_nextConnectionId;
 
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
@@ -23,6 +25,7 @@ internal sealed class ConnectionManager : IDisposable
         Func<IGatewayConnection, ITradeMessageHandler> handlerFactory,
         TimeProvider timeProvider,
         ILoggerFactory loggerFactory,
+        GatewayMetrics? metrics = null,
         TimeSpan? heartbeatPeriod = null)
     {
         string? problem = options.Validate();
@@ -32,6 +35,7 @@ internal sealed class ConnectionManager : IDisposable
         }
 
         Options = options;
+        Metrics = metrics ?? s_defaultMetrics.Value;
         _handlerFactory = handlerFactory;
         TimeProvider = timeProvider;
         Logger = loggerFactory.CreateLogger("WsGateway.Connections");
@@ -40,6 +44,8 @@ internal sealed class ConnectionManager : IDisposable
     }
 
     public TradeGatewayOptions Options { get; }
+
+    public GatewayMetrics Metrics { get; }
 
     public TimeProvider TimeProvider { get; }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using WsGateway.Framing;
@@ -34,6 +35,8 @@ internal sealed partial class WebSocketConnection
     private bool _inMessage;
     private bool _messageIsText;
     private long _rawMessages;
+    private long _rawHandlerErrors;
+    private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
 
     private async Task ReceiveLoopAsync()
@@ -52,7 +55,15 @@ internal sealed partial class WebSocketConnection
             Volatile.Write(ref _lastReceive, now);
             _pingOutstanding = false;
 
+            long started = _metrics.DispatchTimingEnabled ? Stopwatch.GetTimestamp() : 0;
+            long before = buffer.Length;
             Step step = ProcessFrames(ref buffer);
+            if (started != 0)
+            {
+                _metrics.DispatchTook(started, Stopwatch.GetTimestamp());
+            }
+
+            ReportReceived(before - buffer.Length);
 
             // Everything was examined; what was not consumed is a partial frame waiting for more bytes.
             _input.AdvanceTo(buffer.Start, buffer.End);
@@ -74,6 +85,17 @@ internal sealed partial class WebSocketConnection
                 return;
             }
         }
+    }
+
+    /// <summary>Adds what one read brought to the gateway's counters: one call per read, not per message.</summary>
+    private void ReportReceived(long bytes)
+    {
+        long messages = _processor.MessagesProcessed + _rawMessages;
+        long trades = _processor.TradesDelivered;
+        long decodeErrors = _processor.DecodeErrors;
+        long handlerErrors = _processor.HandlerErrors + _rawHandlerErrors;
+        _metrics.Received(messages - _reported.Messages, trades - _reported.Trades, bytes, decodeErrors - _reported.DecodeErrors, handlerErrors - _reported.HandlerErrors);
+        _reported = (messages, trades, decodeErrors, handlerErrors);
     }
 
     /// <summary>After failing the connection, reads and discards what the client still sends until it closes its
@@ -358,6 +380,7 @@ internal sealed partial class WebSocketConnection
     /// <summary>Reports a handler exception thrown outside the processor and applies the handler error policy.</summary>
     private bool OnHandlerException(Exception ex, long messageNumber)
     {
+        _rawHandlerErrors++;
         _processor.ReportError(new WsError(WsErrorKind.Handler, $"Handler threw {ex.GetType().Name}: {ex.Message}", Id, messageNumber, Exception: ex));
         ApplyHandlerErrorPolicy();
         return true;
@@ -435,6 +458,7 @@ internal sealed partial class WebSocketConnection
     private Step Fail(ushort code, WsErrorKind kind, string message)
     {
         Log.ProtocolError(_logger, Id, code, message);
+        _metrics.ProtocolError(code);
         _processor.ReportError(new WsError(kind, message, Id, CloseCode: code));
         _failed = true;
         SendClose(code, Truncate(message));
@@ -449,6 +473,7 @@ internal sealed partial class WebSocketConnection
         if (kind is { } k)
         {
             Log.ProtocolError(_logger, Id, code, message);
+            _metrics.ProtocolError(code);
             _processor.ReportError(new WsError(k, message, Id, CloseCode: code));
         }
 

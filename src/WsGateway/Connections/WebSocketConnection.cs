@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using WsGateway.Connections.Handshake;
+using WsGateway.Diagnostics;
 using WsGateway.Framing;
 
 namespace WsGateway.Connections;
@@ -34,6 +35,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private readonly ConnectionManager _manager;
     private readonly TradeGatewayOptions _options;
     private readonly ILogger _logger;
+    private readonly GatewayMetrics _metrics;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ITradeMessageHandler _handler = NullHandler.Instance;
@@ -50,6 +52,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _manager = manager;
         _options = manager.Options;
         _logger = manager.Logger;
+        _metrics = manager.Metrics;
         Id = manager.NextConnectionId();
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
@@ -94,7 +97,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
                 string reason = _manager.IsStopping
                     ? "The gateway is shutting down"
                     : $"Connection limit reached: {_options.MaxConnections} connections are open";
-                Log.HandshakeRejected(_logger, Id, RemoteEndPoint, 503, reason);
                 await WriteHandshakeErrorAsync(503, reason).ConfigureAwait(false);
                 return;
             }
@@ -140,7 +142,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             if (result.IsCanceled)
             {
                 string reason = $"Handshake not completed within {_options.HandshakeTimeout.TotalSeconds:0.###} s";
-                Log.HandshakeRejected(_logger, Id, RemoteEndPoint, 408, reason);
                 await WriteHandshakeErrorAsync(408, reason).ConfigureAwait(false);
                 return null;
             }
@@ -167,6 +168,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             _input.AdvanceTo(buffer.End);
             int code = HandshakeResponse.GetStatusCode(status);
             Log.HandshakeRejected(_logger, Id, RemoteEndPoint, code, error ?? status.ToString());
+            _metrics.ConnectionRejected(code);
             HandshakeResponse.WriteError(_output, status, error ?? status.ToString());
             await _output.FlushAsync().ConfigureAwait(false);
             return null;
@@ -175,6 +177,8 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     private async Task WriteHandshakeErrorAsync(int statusCode, string reason)
     {
+        Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
+        _metrics.ConnectionRejected(statusCode);
         HandshakeResponse.WriteError(_output, statusCode, reason);
         await _output.FlushAsync().ConfigureAwait(false);
     }
@@ -206,6 +210,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _lastReceive = _manager.TimeProvider.GetTimestamp();
         _lastMessage = _lastReceive;
         _phase = Phase.Open;
+        _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, Id, RemoteEndPoint, path);
 
         try
@@ -241,6 +246,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
 
         _phase = Phase.Closed;
+        _metrics.ConnectionClosed();
         WebSocketCloseInfo info = _closeInfo ?? new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: true, Clean: false);
         Log.ConnectionClosed(_logger, Id, info.Code, info.Clean, _processor.MessagesProcessed + _rawMessages);
         try

@@ -85,6 +85,7 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
 
     private static Task RejectAsync(HttpContext context, int status, string reason)
     {
+        context.RequestServices.GetRequiredService<TradeGatewayService>().Manager.Metrics.ConnectionRejected(status);
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status426UpgradeRequired)
         {

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsGateway.Connections;
+using WsGateway.Diagnostics;
 
 namespace WsGateway.Hosting;
 
@@ -11,10 +13,19 @@ namespace WsGateway.Hosting;
 /// </summary>
 internal sealed class TradeGatewayService : IHostedLifecycleService, IDisposable
 {
-    public TradeGatewayService(IOptions<TradeGatewayOptions> options, IServiceProvider services, TradeGatewayHandlerFactory factory, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    public TradeGatewayService(
+        IOptions<TradeGatewayOptions> options,
+        IServiceProvider services,
+        TradeGatewayHandlerFactory factory,
+        ILoggerFactory loggerFactory,
+        IMeterFactory? meterFactory = null,
+        TimeProvider? timeProvider = null)
     {
-        Manager = new ConnectionManager(options.Value, connection => factory.Create(services, connection), timeProvider ?? TimeProvider.System, loggerFactory);
+        Metrics = new GatewayMetrics(meterFactory);
+        Manager = new ConnectionManager(options.Value, connection => factory.Create(services, connection), timeProvider ?? TimeProvider.System, loggerFactory, Metrics);
     }
+
+    public GatewayMetrics Metrics { get; }
 
     public ConnectionManager Manager { get; }
 
@@ -32,7 +43,11 @@ internal sealed class TradeGatewayService : IHostedLifecycleService, IDisposable
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => Manager.Dispose();
+    public void Dispose()
+    {
+        Manager.Dispose();
+        Metrics.Dispose();
+    }
 }
 
 /// <summary>How the application's handlers are created, one per connection.</summary>

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using WsGateway.Connections;
+using WsGateway.Diagnostics;
 using WsGateway.Hosting;
 
 namespace WsGateway;
@@ -41,8 +42,9 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <param name="options">Limits and timeouts; defaults when null.</param>
     /// <param name="loggerFactory">Where logs go; none when null.</param>
     /// <param name="timeProvider">The clock for every timeout; the system clock when null.</param>
-    public WebSocketServer(string listen, ITradeMessageHandler handler, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
-        : this(listen, SharedHandler(handler), options, loggerFactory, timeProvider)
+    /// <param name="metrics">Where the gateway's counters go; the process-wide <c>WsGateway</c> meter when null.</param>
+    public WebSocketServer(string listen, ITradeMessageHandler handler, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, GatewayMetrics? metrics = null)
+        : this(listen, SharedHandler(handler), options, loggerFactory, timeProvider, metrics)
     {
     }
 
@@ -54,14 +56,15 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <param name="options">Limits and timeouts; defaults when null.</param>
     /// <param name="loggerFactory">Where logs go; none when null.</param>
     /// <param name="timeProvider">The clock for every timeout; the system clock when null.</param>
-    public WebSocketServer(string listen, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    /// <param name="metrics">Where the gateway's counters go; the process-wide <c>WsGateway</c> meter when null.</param>
+    public WebSocketServer(string listen, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, TradeGatewayOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null, GatewayMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(handlerFactory);
         _ = ParseListen(listen); // fail here, not at start
         _listen = listen;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _manager = new ConnectionManager(options ?? new TradeGatewayOptions(), handlerFactory, timeProvider ?? TimeProvider.System, _loggerFactory);
+        _manager = new ConnectionManager(options ?? new TradeGatewayOptions(), handlerFactory, timeProvider ?? TimeProvider.System, _loggerFactory, metrics);
     }
 
     /// <summary>The address the server listens on once started (with the real port when 0 was asked for).</summary>

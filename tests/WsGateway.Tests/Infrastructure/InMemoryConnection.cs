@@ -53,8 +53,8 @@ public sealed class InMemoryConnection : IAsyncDisposable
         => new(handler, options, time, handshake: false, pipeOptions);
 
     /// <summary>A connection manager shared by several in-memory connections (connection limit, shutdown tests).</summary>
-    internal static ConnectionManager CreateManager(Func<IGatewayConnection, ITradeMessageHandler> factory, TradeGatewayOptions? options = null, TimeProvider? time = null)
-        => new(options ?? new TradeGatewayOptions(), factory, time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch), NullLoggerFactory.Instance);
+    internal static ConnectionManager CreateManager(Func<IGatewayConnection, ITradeMessageHandler> factory, TradeGatewayOptions? options = null, TimeProvider? time = null, WsGateway.Diagnostics.GatewayMetrics? metrics = null)
+        => new(options ?? new TradeGatewayOptions(), factory, time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch), NullLoggerFactory.Instance, metrics);
 
     /// <summary>Starts a connection on an existing manager.</summary>
     internal static InMemoryConnection Open(ConnectionManager manager, ITradeMessageHandler handler, bool handshake)

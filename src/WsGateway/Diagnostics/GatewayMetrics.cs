@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace WsGateway.Diagnostics;
+
+/// <summary>
+/// The gateway's instruments, on the meter <c>WsGateway</c> (names lowercase and dotted, units in braces, as
+/// Kestrel's). Counts are added once per socket read (a read brings many messages), never per message, and tags are
+/// built off the hot path.
+/// </summary>
+public sealed class GatewayMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "WsGateway";
+
+    private readonly Meter _meter;
+    private readonly UpDownCounter<long> _active;
+    private readonly Counter<long> _opened;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _messages;
+    private readonly Counter<long> _trades;
+    private readonly Counter<long> _bytes;
+    private readonly Counter<long> _decodeErrors;
+    private readonly Counter<long> _protocolErrors;
+    private readonly Counter<long> _handlerErrors;
+    private readonly Histogram<double> _dispatchDuration;
+
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of the
+    /// gateway's own when none is given (standalone hosting without dependency injection).</summary>
+    /// <param name="meterFactory">The application's meter factory, if any.</param>
+    public GatewayMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _active = _meter.CreateUpDownCounter<long>("wsgateway.connections.active", "{connection}", "WebSocket connections open now");
+        _opened = _meter.CreateCounter<long>("wsgateway.connections.opened", "{connection}", "WebSocket connections accepted (handshake completed)");
+        _rejected = _meter.CreateCounter<long>("wsgateway.connections.rejected", "{connection}", "Handshakes refused, by HTTP status code");
+        _messages = _meter.CreateCounter<long>("wsgateway.messages.received", "{message}", "Complete WebSocket data messages received");
+        _trades = _meter.CreateCounter<long>("wsgateway.trades.received", "{trade}", "SBE trades delivered to handlers (a batch counts each)");
+        _bytes = _meter.CreateCounter<long>("wsgateway.bytes.received", "By", "Bytes read from clients after the handshake");
+        _decodeErrors = _meter.CreateCounter<long>("wsgateway.decode.errors", "{message}", "Binary messages that were not valid SBE trades");
+        _protocolErrors = _meter.CreateCounter<long>("wsgateway.protocol.errors", "{connection}", "Connections closed for a protocol or policy reason, by close code");
+        _handlerErrors = _meter.CreateCounter<long>("wsgateway.handler.errors", "{error}", "Exceptions thrown by handler callbacks");
+        _dispatchDuration = _meter.CreateHistogram<double>("wsgateway.dispatch.duration", "s", "Time handlers took for the messages of one socket read");
+    }
+
+    /// <summary>The meter the instruments live on.</summary>
+    public Meter Meter => _meter;
+
+    internal bool DispatchTimingEnabled => _dispatchDuration.Enabled;
+
+    internal void ConnectionOpened()
+    {
+        _active.Add(1);
+        _opened.Add(1);
+    }
+
+    internal void ConnectionClosed() => _active.Add(-1);
+
+    internal void ConnectionRejected(int statusCode) => _rejected.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
+
+    internal void Received(long messages, long trades, long bytes, long decodeErrors, long handlerErrors)
+    {
+        if (messages != 0)
+        {
+            _messages.Add(messages);
+        }
+
+        if (trades != 0)
+        {
+            _trades.Add(trades);
+        }
+
+        if (bytes != 0)
+        {
+            _bytes.Add(bytes);
+        }
+
+        if (decodeErrors != 0)
+        {
+            _decodeErrors.Add(decodeErrors);
+        }
+
+        if (handlerErrors != 0)
+        {
+            _handlerErrors.Add(handlerErrors);
+        }
+    }
+
+    internal void DispatchTook(long startTimestamp, long endTimestamp)
+        => _dispatchDuration.Record(Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalSeconds);
+
+    internal void ProtocolError(ushort closeCode) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("websocket.close_code", (int)closeCode));
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+}
