@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using WsGateway.Diagnostics;
 using WsGateway.Handlers;
 
 namespace WsGateway.Cli;
@@ -31,6 +32,11 @@ internal static class ServeCommand
             Description = "Most WebSocket connections at once (503 above)",
             DefaultValueFactory = _ => new TradeGatewayOptions().MaxConnections,
         };
+        Option<double> statsInterval = new("--stats-interval")
+        {
+            Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off",
+            DefaultValueFactory = _ => 1,
+        };
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs on standard error",
@@ -39,7 +45,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, maxMessageSize, maxConnections, logLevel,
+            listen, handler, maxMessageSize, maxConnections, statsInterval, logLevel,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -59,17 +65,24 @@ internal static class ServeCommand
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .AddFilter("Microsoft", LogLevel.Warning));
             var totals = new GatewayTotals();
+            (GatewayMetrics metrics, GatewayMonitor monitor) = GatewayMonitor.Create();
+            using GatewayMetrics ownedMetrics = metrics;
+            using GatewayMonitor ownedMonitor = monitor;
+            double interval = result.GetValue(statsInterval);
+            LiveView? view = interval > 0 ? new LiveView(monitor, TimeSpan.FromSeconds(interval)) : null;
+            TextWriter sessions = view?.SessionWriter ?? Console.Out;
             bool echo = result.GetValue(handler) == "echo";
             Func<IGatewayConnection, ITradeMessageHandler> factory = echo
                 ? _ => new EchoHandler()
-                : _ => new StatsHandler(Console.Out, totals);
+                : _ => new StatsHandler(sessions, totals);
 
-            await using var server = new WebSocketServer(result.GetValue(listen)!, factory, options, loggerFactory);
+            await using var server = new WebSocketServer(result.GetValue(listen)!, factory, options, loggerFactory, metrics: metrics);
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {server.Url} (handler: {result.GetValue(handler)}); Ctrl+C stops"));
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {server.Url} (handler: {result.GetValue(handler)}); Ctrl+C stops");
+            Console.WriteLine(banner);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                await (view?.RunAsync(banner, cancellationToken) ?? Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
