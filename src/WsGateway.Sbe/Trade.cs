@@ -102,7 +102,16 @@ public readonly struct Trade : IEquatable<Trade>
     /// <param name="trade">The trade, or default when decoding failed.</param>
     /// <returns><see langword="true"/> when a trade was decoded.</returns>
     public static bool TryDecode(ReadOnlySpan<byte> source, out Trade trade)
-        => TradeCodec.TryDecode(source, out trade, out _, out _);
+    {
+        if (TradeCodec.IsPlainTrade(source))
+        {
+            trade = TradeCodec.ReadMessage(source);
+            return true;
+        }
+
+        trade = TradeCodec.DecodeSlow(source, out _, out SbeDecodeError error);
+        return !error.IsError;
+    }
 
     /// <summary>
     /// Decodes the message at the start of <paramref name="source"/>; never throws. On failure
@@ -121,15 +130,7 @@ public readonly struct Trade : IEquatable<Trade>
     /// <param name="source">The message; bytes after it are ignored.</param>
     /// <returns>The trade.</returns>
     /// <exception cref="SbeDecodeException">The message is malformed; <see cref="SbeDecodeException.Status"/> says how.</exception>
-    public static Trade Decode(ReadOnlySpan<byte> source)
-    {
-        if (!TradeCodec.TryDecode(source, out Trade trade, out _, out SbeDecodeError error))
-        {
-            ThrowHelper.ThrowSbeDecodeException(error);
-        }
-
-        return trade;
-    }
+    public static Trade Decode(ReadOnlySpan<byte> source) => TradeCodec.Decode(source);
 
     /// <summary>
     /// Writes <paramref name="trades"/> as messages back to back, with no gaps, to the start of <paramref name="destination"/>.

@@ -47,6 +47,19 @@ public ref struct TradeBatchReader
     /// <exception cref="SbeDecodeException">The next message is malformed or cut short; <see cref="BytesConsumed"/> is its offset.</exception>
     public bool MoveNext()
     {
+        ReadOnlySpan<byte> remaining = _buffer[_bytesConsumed..];
+        if (TradeCodec.IsPlainTrade(remaining))
+        {
+            _current = TradeCodec.ReadMessage(remaining);
+            _bytesConsumed += Trade.EncodedSize;
+            return true;
+        }
+
+        return MoveNextSlow();
+    }
+
+    private bool MoveNextSlow()
+    {
         if (TryRead(out _current, out SbeDecodeError error))
         {
             return true;

@@ -63,23 +63,66 @@ internal static class TradeCodec
     }
 
     /// <summary>
-    /// Decodes one message at the start of <paramref name="source"/>. The common case (a version 0
-    /// header and 29 or more bytes) is one length check and one 8-byte compare; everything else goes
-    /// to <see cref="TryDecodeSlow"/>.
+    /// The common case, decided with one length check and one 8-byte compare: at least 29 bytes and a
+    /// header of (blockLength 21, templateId 1, schemaId 1, any version). Such a message is read with
+    /// <see cref="ReadMessage"/>; anything else goes to <see cref="TryDecodeSlow"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsPlainTrade(ReadOnlySpan<byte> source)
+        => source.Length >= Trade.EncodedSize
+        && (BinaryPrimitives.ReadUInt64LittleEndian(source) & HeaderIdentityMask) == HeaderIdentity;
+
+    /// <summary>Reads the fields of a message for which <see cref="IsPlainTrade"/> returned true.</summary>
+    /// <remarks>Slicing to exactly <see cref="Trade.BlockLength"/> bytes lets the JIT fold the per-field bounds checks.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Trade ReadMessage(ReadOnlySpan<byte> source) => ReadBlock(source.Slice(MessageHeader.EncodedLength, Trade.BlockLength));
+
+    // The fast paths return the Trade straight from ReadBlock rather than through a local that the
+    // slow path also writes: building it in a stack temporary and copying it out cost a
+    // store-forwarding stall (16-byte load over four narrower stores), about 5 ns per decode.
+
+    /// <summary>Decodes one message at the start of <paramref name="source"/>; see <see cref="IsPlainTrade"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryDecode(ReadOnlySpan<byte> source, out Trade trade, out int bytesConsumed, out SbeDecodeError error)
     {
-        if (source.Length >= Trade.EncodedSize
-            && (BinaryPrimitives.ReadUInt64LittleEndian(source) & HeaderIdentityMask) == HeaderIdentity)
+        if (IsPlainTrade(source))
         {
-            trade = ReadBlock(source[MessageHeader.EncodedLength..]);
+            trade = ReadMessage(source);
             bytesConsumed = Trade.EncodedSize;
             error = default;
             return true;
         }
 
-        return TryDecodeSlow(source, out trade, out bytesConsumed, out error);
+        trade = DecodeSlow(source, out bytesConsumed, out error);
+        return !error.IsError;
+    }
+
+    /// <summary>Decodes one message or throws <see cref="SbeDecodeException"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Trade Decode(ReadOnlySpan<byte> source)
+        => IsPlainTrade(source) ? ReadMessage(source) : DecodeSlow(source);
+
+    /// <summary>
+    /// The slow path for callers with an <see langword="out"/> <see cref="Trade"/>: returning the trade by value
+    /// (instead of passing the caller's <see langword="out"/> on) keeps the caller's local unexposed, so the
+    /// fast path writes it in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Trade DecodeSlow(ReadOnlySpan<byte> source, out int bytesConsumed, out SbeDecodeError error)
+    {
+        TryDecodeSlow(source, out Trade trade, out bytesConsumed, out error);
+        return trade;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Trade DecodeSlow(ReadOnlySpan<byte> source)
+    {
+        if (!TryDecodeSlow(source, out Trade trade, out _, out SbeDecodeError error))
+        {
+            ThrowHelper.ThrowSbeDecodeException(error);
+        }
+
+        return trade;
     }
 
     /// <summary>Short input, a header that must be validated field by field, or a longer (extended) block.</summary>
