@@ -222,6 +222,11 @@ internal static class ClientHandshake
     // Reads up to `count` bytes, fewer if the connection ends first.
     private static async Task<byte[]> ReadBytesAsync(PipeReader input, int count, CancellationToken cancellationToken)
     {
+        if (count == 0)
+        {
+            return [];
+        }
+
         while (true)
         {
             ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
