@@ -34,7 +34,9 @@ public sealed partial class TradeClient
     /// Receives the next whole message from the server, or its close. Pings are answered with pongs and pongs ignored
     /// along the way; a message in fragments is reassembled; a text message is checked to be UTF-8.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the wait. The connection stays usable.</param>
+    /// <param name="cancellationToken">Cancels the wait. A read cancelled half-way may leave the stream (TLS in
+    /// particular) unusable, so after a cancelled receive only <see cref="CloseAsync"/> or <see cref="DisposeAsync"/> is
+    /// safe; to stop a receive loop, close the client instead.</param>
     /// <returns>The message. Its payload is valid until the next <see cref="ReceiveAsync"/>, <see cref="CloseAsync"/>
     /// or <see cref="DisposeAsync"/>. After the server's close frame (which the client answers with its own close
     /// frame unless it sent one first), every call returns that close again.</returns>
