@@ -24,7 +24,8 @@ internal sealed record ThroughputResult(
     double[] MessagesPerSecondRuns,
     double MedianMessagesPerSecond,
     double AllocatedBytesPerMessage,
-    long AllocatedBytesPerRun);
+    long AllocatedBytesPerRun,
+    double SteadyAllocatedBytesPerMessage);
 
 /// <summary>One latency scenario against one server: each percentile is the median of the runs' percentiles.</summary>
 internal sealed record LatencyResult(

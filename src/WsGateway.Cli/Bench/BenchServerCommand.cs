@@ -37,15 +37,20 @@ internal static class BenchServerCommand
             DefaultValueFactory = _ => "count",
         };
         mode.AcceptOnlyFromAmong("count", "echo");
-
-        Command command = new(Name, "Server process of wsgw bench; commands on stdin: stats, gcstats, reset, quit")
+        Option<bool> allocProfile = new("--alloc-profile")
         {
-            kind, listen, mode,
+            Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
+        };
+
+        Command command = new(Name, "Server process of wsgw bench; commands on stdin: stats, gcstats, reset, allocs, quit")
+        {
+            kind, listen, mode, allocProfile,
         };
         command.Hidden = true;
         command.SetAction(async (result, cancellationToken) =>
         {
             bool echo = result.GetValue(mode) == "echo";
+            using AllocationSampler? sampler = result.GetValue(allocProfile) ? new AllocationSampler() : null;
             string address = result.GetValue(listen)!;
             Server server = result.GetValue(kind) == "baseline"
                 ? await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false)
@@ -78,6 +83,10 @@ internal static class BenchServerCommand
                         case "reset":
                             (messageOffset, errorOffset) = server.Counts();
                             Console.WriteLine("OK");
+                            break;
+                        case "allocs":
+                            Console.WriteLine(sampler?.Top(8) ?? "(start with --alloc-profile)");
+                            sampler?.Clear();
                             break;
                         case "quit":
                             return 0;

@@ -5,9 +5,14 @@ using System.Net.Sockets;
 namespace WsGateway.Cli.Bench;
 
 /// <summary>One measured throughput run.</summary>
-internal readonly record struct ThroughputRun(long Messages, double Seconds, long ServerMessages, long ServerErrors, long AllocatedBytes)
+/// <remarks><see cref="AllocatedBytes"/> covers the whole run (close handshakes included, connects not);
+/// <see cref="SteadyAllocatedBytes"/> over <see cref="SteadyMessages"/> is a window inside the run, sampled while
+/// every connection is still sending (0 messages when the run was too short to sample).</remarks>
+internal readonly record struct ThroughputRun(long Messages, double Seconds, long ServerMessages, long ServerErrors, long AllocatedBytes, long SteadyAllocatedBytes, long SteadyMessages)
 {
     public double MessagesPerSecond => Messages / Seconds;
+
+    public double SteadyBytesPerMessage => SteadyMessages > 0 ? (double)SteadyAllocatedBytes / SteadyMessages : double.NaN;
 }
 
 /// <summary>The load side of every scenario. Every loop is bounded by a count and by a time limit.</summary>
@@ -17,8 +22,10 @@ internal static class Scenarios
 
     /// <summary>Each of <paramref name="connections"/> connections sends its share of <paramref name="trades"/>
     /// as fast as it can, many frames per socket write, then a close frame; the run ends when every connection
-    /// has the server's close answer (sent after it processed everything before the close).</summary>
-    public static async Task<ThroughputRun> ThroughputAsync(ServerProcess server, int connections, int tradesPerFrame, long trades, TimeSpan timeLimit, CancellationToken cancellationToken)
+    /// has the server's close answer (sent after it processed everything before the close).
+    /// Takes <paramref name="expectedSeconds"/> (from the warm-up; 0 when unknown): when at least 0.2 s, the
+    /// server's allocations are also sampled at 10 % and 45 % of it (calibration tends to underestimate the rate).</summary>
+    public static async Task<ThroughputRun> ThroughputAsync(ServerProcess server, int connections, int tradesPerFrame, long trades, double expectedSeconds, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
         int frameSize = Frames.FrameSize(tradesPerFrame);
         byte[] chunk = Frames.Build(tradesPerFrame, Math.Max(1, ChunkBytes / frameSize));
@@ -43,15 +50,22 @@ internal static class Scenarios
                 }, token);
             }
 
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            Task all = Task.WhenAll(tasks);
+            Task<(long Bytes, long Messages)> steady = expectedSeconds >= 0.2
+                ? SampleSteadyStateAsync(server, expectedSeconds, all, token)
+                : Task.FromResult((0L, 0L));
+            await all.ConfigureAwait(false);
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            (long steadyBytes, long steadyMessages) = await steady.ConfigureAwait(false);
             ServerStats after = await server.StatsAsync(cancellationToken: token).ConfigureAwait(false);
             return new ThroughputRun(
                 framesPerConnection * tradesPerFrame * connections,
                 seconds,
                 after.Messages - before.Messages,
                 after.Errors - before.Errors,
-                after.AllocatedBytes - before.AllocatedBytes);
+                after.AllocatedBytes - before.AllocatedBytes,
+                steadyBytes,
+                steadyMessages);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -64,6 +78,25 @@ internal static class Scenarios
                 connection.Dispose();
             }
         }
+    }
+
+    private static async Task<(long Bytes, long Messages)> SampleSteadyStateAsync(ServerProcess server, double expectedSeconds, Task run, CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(expectedSeconds * 0.1), cancellationToken)).ConfigureAwait(false);
+        if (run.IsCompleted)
+        {
+            return (0, 0);
+        }
+
+        ServerStats first = await server.StatsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(expectedSeconds * 0.35), cancellationToken)).ConfigureAwait(false);
+        if (run.IsCompleted)
+        {
+            return (0, 0);
+        }
+
+        ServerStats second = await server.StatsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return run.IsCompleted ? (0, 0) : (second.AllocatedBytes - first.AllocatedBytes, second.Messages - first.Messages);
     }
 
     /// <summary>Ping-pong on one connection: send one trade, wait for its echo, repeat.</summary>

@@ -29,12 +29,17 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    public static async Task<ServerProcess> StartAsync(string kind, string mode, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, CancellationToken cancellationToken)
     {
         ProcessStartInfo start = SelfStartInfo();
         foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (allocProfile)
+        {
+            start.ArgumentList.Add("--alloc-profile");
         }
 
         start.RedirectStandardInput = true;
@@ -79,6 +84,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         return JsonSerializer.Deserialize(line, BenchJsonContext.Default.ServerStats)
             ?? throw new InvalidOperationException($"bench-server ({Kind}) answered '{line}'");
     }
+
+    /// <summary>The allocation sampler's top types since the last call (server started with --alloc-profile).</summary>
+    public Task<string> AllocationsAsync(CancellationToken cancellationToken = default) => CommandAsync("allocs", cancellationToken);
 
     public async Task ResetAsync(CancellationToken cancellationToken = default)
         => await CommandAsync("reset", cancellationToken).ConfigureAwait(false);

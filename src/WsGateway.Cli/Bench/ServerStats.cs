@@ -12,7 +12,7 @@ namespace WsGateway.Cli.Bench;
 /// <param name="WorkingSetBytes"><c>Environment.WorkingSet</c>.</param>
 internal sealed record ServerStats(long Messages, long Errors, int Connections, long AllocatedBytes, long GcHeapBytes, long WorkingSetBytes);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(ServerStats))]
 [JsonSerializable(typeof(BenchReport))]
 internal sealed partial class BenchJsonContext : JsonSerializerContext;
