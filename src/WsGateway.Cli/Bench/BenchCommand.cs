@@ -319,6 +319,11 @@ internal static class BenchCommand
 
     private static void EvaluateTargets(BenchReport report)
     {
+        if (report.Settings.Quick)
+        {
+            return; // sizes too small to mean anything
+        }
+
         ThroughputResult? Find(string server, int connections, int tradesPerFrame)
             => report.Throughput.Find(t => t.Server == server && t.Connections == connections && t.TradesPerFrame == tradesPerFrame);
 
