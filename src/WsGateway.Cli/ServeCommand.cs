@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Diagnostics;
@@ -47,8 +48,20 @@ internal static class ServeCommand
         {
             listen, handler, maxMessageSize, maxConnections, statsInterval, logLevel,
         };
-        command.SetAction(async (result, cancellationToken) =>
+        command.SetAction(async (result, invocationToken) =>
         {
+            // Ctrl+C and SIGTERM (systemd, docker stop, kill) both mean a graceful shutdown: close with 1001, drain.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            CancellationToken cancellationToken = stop.Token;
+
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
             var options = new TradeGatewayOptions
             {
                 MaxMessageSize = result.GetValue(maxMessageSize),

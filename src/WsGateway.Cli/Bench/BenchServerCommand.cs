@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Runtime;
+using System.Text.Json;
+using WsGateway.Baseline;
+using WsGateway.Handlers;
+
+namespace WsGateway.Cli.Bench;
+
+/// <summary>
+/// <c>wsgw bench-server</c> (hidden): the server side of <c>wsgw bench</c>, in its own process so that its
+/// allocation and memory figures are its own. Prints <c>READY &lt;port&gt;</c>, then answers one-line commands on
+/// standard input: <c>stats</c> and <c>gcstats</c> (one JSON line, <see cref="ServerStats"/>; <c>gcstats</c>
+/// forces a full compacting GC first), <c>reset</c> (zero the message counters), <c>quit</c>.
+/// </summary>
+internal static class BenchServerCommand
+{
+    public const string Name = "bench-server";
+
+    public static Command Create()
+    {
+        Option<string> kind = new("--kind")
+        {
+            Description = "Which server: gateway (WsGateway) or baseline (Kestrel + System.Net.WebSockets)",
+            DefaultValueFactory = _ => "gateway",
+        };
+        kind.AcceptOnlyFromAmong("gateway", "baseline");
+        Option<string> listen = new("--listen")
+        {
+            Description = "Address to listen on (loopback, port 0 picks one)",
+            DefaultValueFactory = _ => "127.0.0.1:0",
+        };
+        Option<string> mode = new("--mode")
+        {
+            Description = "count (count trades) or echo (send every message back)",
+            DefaultValueFactory = _ => "count",
+        };
+        mode.AcceptOnlyFromAmong("count", "echo");
+        Option<bool> allocProfile = new("--alloc-profile")
+        {
+            Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
+        };
+
+        Command command = new(Name, "Server process of wsgw bench; commands on stdin: stats, gcstats, reset, allocs, quit")
+        {
+            kind, listen, mode, allocProfile,
+        };
+        command.Hidden = true;
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            bool echo = result.GetValue(mode) == "echo";
+            using AllocationSampler? sampler = result.GetValue(allocProfile) ? new AllocationSampler() : null;
+            string address = result.GetValue(listen)!;
+            Server server = result.GetValue(kind) == "baseline"
+                ? await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false)
+                : await StartGatewayAsync(address, echo, cancellationToken).ConfigureAwait(false);
+            await using (server.ConfigureAwait(false))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"READY {server.Port}"));
+                long messageOffset = 0;
+                long errorOffset = 0;
+                while (await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                {
+                    switch (line.Trim())
+                    {
+                        case "stats":
+                        case "gcstats":
+                            bool collect = line.Trim() == "gcstats";
+                            if (collect)
+                            {
+                                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                                GC.WaitForPendingFinalizers();
+                                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                            }
+
+                            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                            (long messages, long errors) = server.Counts();
+                            var stats = new ServerStats(messages - messageOffset, errors - errorOffset, server.Connections(), allocated, GC.GetTotalMemory(false), Environment.WorkingSet);
+                            Console.WriteLine(JsonSerializer.Serialize(stats, BenchJsonContext.Default.ServerStats).ReplaceLineEndings(string.Empty));
+                            break;
+                        case "reset":
+                            (messageOffset, errorOffset) = server.Counts();
+                            Console.WriteLine("OK");
+                            break;
+                        case "allocs":
+                            Console.WriteLine(sampler?.Top(8) ?? "(start with --alloc-profile)");
+                            sampler?.Clear();
+                            break;
+                        case "quit":
+                            return 0;
+                        default:
+                            Console.WriteLine("ERROR unknown command");
+                            break;
+                    }
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<Server> StartGatewayAsync(string listen, bool echo, CancellationToken cancellationToken)
+    {
+        var counters = new TradeCounters();
+        var options = new TradeGatewayOptions { MaxConnections = 20_000 };
+        WebSocketServer gateway = echo
+            ? new WebSocketServer(listen, _ => new EchoHandler(), options)
+            : new WebSocketServer(listen, _ => new CountingHandler(counters), options);
+        await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new Server(gateway.LocalEndPoint!.Port, counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
+    }
+
+    private static async Task<Server> StartBaselineAsync(string listen, bool echo, CancellationToken cancellationToken)
+    {
+        var endPoint = IPEndPoint.Parse(listen);
+        BaselineServer baseline = await BaselineServer.StartAsync(endPoint, echo, cancellationToken).ConfigureAwait(false);
+        return new Server(baseline.LocalEndPoint.Port, () => (baseline.Messages, baseline.Errors), () => baseline.ConnectionCount, baseline.DisposeAsync);
+    }
+
+    private sealed class Server(int port, Func<(long Messages, long Errors)> counts, Func<int> connections, Func<ValueTask> dispose) : IAsyncDisposable
+    {
+        public int Port => port;
+
+        public (long Messages, long Errors) Counts() => counts();
+
+        public int Connections() => connections();
+
+        public ValueTask DisposeAsync() => dispose();
+    }
+}
