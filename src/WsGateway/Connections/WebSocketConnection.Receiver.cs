@@ -123,6 +123,20 @@ internal sealed partial class WebSocketConnection
         {
             while (true)
             {
+                if (_payloadRemaining == 0 && !_inMessage && _phase == Phase.Open)
+                {
+                    int consumed = DeliverWholeFramesInFirstSegment(buffer, out bool stop);
+                    if (consumed > 0)
+                    {
+                        buffer = buffer.Slice(consumed);
+                    }
+
+                    if (stop)
+                    {
+                        return Step.Stop;
+                    }
+                }
+
                 if (_payloadRemaining > 0)
                 {
                     if (buffer.IsEmpty)
@@ -219,6 +233,43 @@ internal sealed partial class WebSocketConnection
         {
             _dispatchThreadId = 0;
         }
+    }
+
+    /// <summary>
+    /// The hot loop: walks the first buffer segment as one span and hands every whole, unfragmented data frame in it
+    /// to the handler, unmasked in place, without touching the <see cref="ReadOnlySequence{T}"/> per frame. It stops at
+    /// the first frame it cannot take whole (control frame, fragment, refused text, a frame that continues in the next
+    /// segment, or any header problem) and leaves that to the general path, which reports errors.
+    /// </summary>
+    /// <returns>The number of bytes consumed from the start of <paramref name="buffer"/>.</returns>
+    private int DeliverWholeFramesInFirstSegment(in ReadOnlySequence<byte> buffer, out bool stop)
+    {
+        stop = false;
+        Span<byte> span = MemoryMarshal.AsMemory(buffer.First).Span;
+        int offset = 0;
+        while (span.Length - offset >= 2 && _phase == Phase.Open)
+        {
+            if (FrameReader.TryReadHeader(span.Slice(offset), FrameMasking.Required, _options.MaxMessageSize, out FrameHeader header, out _) != FrameParseStatus.Ok
+                || header.IsControl
+                || !header.Fin
+                || header.Opcode == WebSocketOpcode.Continuation
+                || (header.Opcode == WebSocketOpcode.Text && _raw is null)
+                || header.HeaderLength + header.PayloadLength > span.Length - offset)
+            {
+                break;
+            }
+
+            Span<byte> payload = span.Slice(offset + header.HeaderLength, (int)header.PayloadLength);
+            Masking.Apply(payload, header.MaskKey, 0);
+            offset += header.HeaderLength + (int)header.PayloadLength;
+            if (!DeliverWhole(payload, header.Opcode == WebSocketOpcode.Text))
+            {
+                stop = true;
+                break;
+            }
+        }
+
+        return offset;
     }
 
     /// <summary>Checks a data frame against the fragmentation state and the message size limit (RFC 6455 §5.4).</summary>

@@ -96,6 +96,16 @@ internal static class FrameReader
         return ParseMultiSegment(buffer, masking, maxFramePayload, out header, out error);
     }
 
+    /// <summary>Reads a header from a contiguous span that starts with the frame; <see cref="FrameParseStatus.Incomplete"/>
+    /// when the span ends inside the header (the rest may be in the next buffer segment).</summary>
+    /// <param name="buffer">Bytes starting with the frame.</param>
+    /// <param name="masking">What the MASK bit must be.</param>
+    /// <param name="maxFramePayload">Largest payload accepted.</param>
+    /// <param name="header">The header when <see cref="FrameParseStatus.Ok"/>.</param>
+    /// <param name="error">The reason on an error status.</param>
+    public static FrameParseStatus TryReadHeader(ReadOnlySpan<byte> buffer, FrameMasking masking, long maxFramePayload, out FrameHeader header, out string? error)
+        => Parse(buffer, masking, maxFramePayload, out header, out error);
+
     /// <summary>
     /// Reads a header and, once the whole payload is present, returns the payload as a slice of
     /// <paramref name="buffer"/> (still masked). Returns <see cref="FrameParseStatus.Incomplete"/> until then; errors

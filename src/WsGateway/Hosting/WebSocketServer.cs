@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,6 +30,9 @@ namespace WsGateway;
 /// </example>
 public sealed class WebSocketServer : IAsyncDisposable
 {
+    /// <summary>Most bytes Kestrel reads ahead of the handler on one connection.</summary>
+    internal const int MaxReadAhead = 64 * 1024;
+
     private readonly string _listen;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ConnectionManager _manager;
@@ -101,7 +105,14 @@ public sealed class WebSocketServer : IAsyncDisposable
         // The server is embedded in someone else's process: it must not take over Ctrl+C/SIGTERM the way the
         // generic host's ConsoleLifetime does (the application decides when to stop it).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.Configure<SocketTransportOptions>(o => o.NoDelay = true);
+        builder.Services.Configure<SocketTransportOptions>(o =>
+        {
+            o.NoDelay = true;
+
+            // Backpressure, not buffering: while the handler is busy, Kestrel reads ahead at most this much per
+            // connection (its default, 1 MiB, lets a fast client park a megabyte in every connection's pipe).
+            o.MaxReadBufferSize = MaxReadAhead;
+        });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -116,6 +127,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>, BlockMemoryPoolFactory>());
 
         WebApplication app = builder.Build();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
