@@ -5,6 +5,7 @@ using WsGateway.Cli.Bench;
 RootCommand root = new("wsgw: the WsGateway WebSocket gateway for SBE trades")
 {
     ServeCommand.Create(),
+    SendCommand.Create(),
     DecodeCommand.Create(),
     BenchCommand.Create(),
     BenchServerCommand.Create(),

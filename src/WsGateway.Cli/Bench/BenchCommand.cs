@@ -92,6 +92,7 @@ internal static class BenchCommand
             Console.Write(Format(report));
             if (result.GetValue(json) is { } file)
             {
+                file.Directory?.Create();
                 await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(report, BenchJsonContext.Default.BenchReport), cancellationToken).ConfigureAwait(false);
                 Console.WriteLine($"JSON written to {file.FullName}");
             }
