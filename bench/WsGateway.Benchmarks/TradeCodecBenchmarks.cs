@@ -13,6 +13,7 @@ namespace WsGateway.Benchmarks;
 /// Run: <c>dotnet run -c Release --project bench/WsGateway.Benchmarks -- --filter '*Trade*' --job short</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class TradeCodecBenchmarks
 {
     private const int BatchSize = 1024;
