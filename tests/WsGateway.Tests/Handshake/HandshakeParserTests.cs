@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using FsCheck.Xunit;
 using WsGateway.Connections.Handshake;
+using WsGateway.Tests.Infrastructure;
 
 namespace WsGateway.Tests.Handshake;
 
@@ -69,7 +70,7 @@ public class HandshakeParserTests
         byte[] bytes = Bytes(ValidRequest + Encoding.Latin1.GetString(s_frame));
         for (int cut = 0; cut <= bytes.Length; cut++)
         {
-            ReadOnlySequence<byte> buffer = SegmentedSequence.Create(bytes, cut);
+            ReadOnlySequence<byte> buffer = SequenceFactory.Split(bytes, cut);
 
             HandshakeParseStatus status = Parse(buffer, out SequencePosition consumed, out HandshakeRequest? request, out string? error);
 
@@ -82,7 +83,7 @@ public class HandshakeParserTests
     [Fact]
     public void Parses_the_same_request_one_byte_per_segment()
     {
-        ReadOnlySequence<byte> buffer = SegmentedSequence.ByteByByte(Bytes(ValidRequest + Encoding.Latin1.GetString(s_frame)));
+        ReadOnlySequence<byte> buffer = SequenceFactory.SplitEveryByte(Bytes(ValidRequest + Encoding.Latin1.GetString(s_frame)));
 
         HandshakeParseStatus status = Parse(buffer, out SequencePosition consumed, out HandshakeRequest? request, out _);
 
@@ -96,7 +97,7 @@ public class HandshakeParserTests
     {
         byte[] bytes = Bytes(ValidRequest + Encoding.Latin1.GetString(s_frame));
         int[] positions = (cuts ?? []).Select(c => (int)((uint)c % (uint)(bytes.Length + 1))).Order().ToArray();
-        ReadOnlySequence<byte> buffer = SegmentedSequence.Create(bytes, positions);
+        ReadOnlySequence<byte> buffer = SequenceFactory.Split(bytes, positions);
 
         HandshakeParseStatus status = Parse(buffer, out SequencePosition consumed, out HandshakeRequest? request, out _);
 
@@ -111,7 +112,7 @@ public class HandshakeParserTests
         byte[] bytes = Bytes(ValidRequest);
         for (int length = 0; length < bytes.Length; length++)
         {
-            foreach (ReadOnlySequence<byte> buffer in new[] { new ReadOnlySequence<byte>(bytes, 0, length), SegmentedSequence.ByteByByte(bytes[..length]) })
+            foreach (ReadOnlySequence<byte> buffer in new[] { new ReadOnlySequence<byte>(bytes, 0, length), SequenceFactory.SplitEveryByte(bytes[..length]) })
             {
                 HandshakeParseStatus status = Parse(buffer, out SequencePosition consumed, out HandshakeRequest? request, out string? error);
 
@@ -208,7 +209,7 @@ public class HandshakeParserTests
         Assert.Contains(expectedError, error, StringComparison.Ordinal);
 
         // Same verdict when the request arrives in pieces.
-        HandshakeParseStatus split = Parse(SegmentedSequence.ByteByByte(bytes), out SequencePosition consumed, out _, out string? splitError);
+        HandshakeParseStatus split = Parse(SequenceFactory.SplitEveryByte(bytes), out SequencePosition consumed, out _, out string? splitError);
         Assert.Equal(status, split);
         Assert.Equal(error, splitError);
         Assert.Equal(0, consumed.GetInteger());
@@ -336,7 +337,7 @@ public class HandshakeParserTests
         // Not ended yet, but already more than the limit: no point waiting.
         byte[] endless = Bytes("GET / HTTP/1.1\r\nHost: h\r\nCookie: " + new string('a', 9000));
         Assert.Equal(HandshakeParseStatus.HeaderTooLarge, Parse(endless, out _, out _));
-        Assert.Equal(HandshakeParseStatus.HeaderTooLarge, Parse(SegmentedSequence.Create(endless, 100, 4096, 8192), out _, out _, out _));
+        Assert.Equal(HandshakeParseStatus.HeaderTooLarge, Parse(SequenceFactory.Split(endless, 100, 4096, 8192), out _, out _, out _));
 
         // Not ended and within the limit: wait.
         Assert.Equal(HandshakeParseStatus.Incomplete, Parse(endless[..Limit], out _, out _));
@@ -363,7 +364,7 @@ public class HandshakeParserTests
 
         foreach (byte[] bytes in new[] { junk ?? [], corrupted, [.. Bytes("GET / HTTP/1.1\r\n"), .. junk ?? []] })
         {
-            HandshakeParseStatus status = Parse(SegmentedSequence.Create(bytes, bytes.Length / 2), out _, out HandshakeRequest? request, out string? error, limit: 512);
+            HandshakeParseStatus status = Parse(SequenceFactory.Split(bytes, bytes.Length / 2), out _, out HandshakeRequest? request, out string? error, limit: 512);
 
             Assert.Equal(status == HandshakeParseStatus.Ok, request is not null);
             Assert.Equal(status is HandshakeParseStatus.Ok or HandshakeParseStatus.Incomplete, error is null);
