@@ -50,38 +50,22 @@ public sealed class BaselineServer : IAsyncDisposable
     public IPEndPoint LocalEndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
     /// <summary>Trades received so far, over every connection (live and closed).</summary>
-    public long Messages
-    {
-        get
-        {
-            lock (_lock)
-            {
-                long total = _closedMessages;
-                foreach (ConnectionCounter counter in _live)
-                {
-                    total += Volatile.Read(ref counter.Messages);
-                }
-
-                return total;
-            }
-        }
-    }
+    public long Messages => Total(static c => Volatile.Read(ref c.Messages), messages: true);
 
     /// <summary>Messages that were not valid trades or batches, over every connection.</summary>
-    public long Errors
-    {
-        get
-        {
-            lock (_lock)
-            {
-                long total = _closedErrors;
-                foreach (ConnectionCounter counter in _live)
-                {
-                    total += Volatile.Read(ref counter.Errors);
-                }
+    public long Errors => Total(static c => Volatile.Read(ref c.Errors), messages: false);
 
-                return total;
+    private long Total(Func<ConnectionCounter, long> read, bool messages)
+    {
+        lock (_lock)
+        {
+            long total = messages ? _closedMessages : _closedErrors;
+            foreach (ConnectionCounter counter in _live)
+            {
+                total += read(counter);
             }
+
+            return total;
         }
     }
 
