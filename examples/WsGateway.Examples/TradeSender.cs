@@ -62,7 +62,10 @@ public static class TradeSender
             await client.SendTradeAsync(sent[i], cancellationToken).ConfigureAwait(false);
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {count} single trades (ids 1..{count})"));
+        if (count > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {count} single trades (ids 1..{count})"));
+        }
 
         // 2. One batch: every trade in one WebSocket message.
         if (batchSize > 0)

@@ -20,10 +20,11 @@ public readonly record struct SymbolStatistics(char Symbol, long Trades, ulong V
     /// <summary>Volume-weighted average price, <c>Notional / Volume</c>; NaN when the volume is 0.</summary>
     public double Vwap => Volume == 0 ? double.NaN : Notional / Volume;
 
-    /// <summary>One line, for example <c>B: 2 trades, volume 400, VWAP 100.75, low 100, high 101, last 101</c>.</summary>
+    /// <summary>One line, for example <c>B: 2 trades, volume 400, VWAP 100.75, low 100, high 101, last 101</c> (the VWAP
+    /// rounded to 4 decimals).</summary>
     /// <returns>The line, culture-invariant.</returns>
     public override string ToString()
-        => string.Create(CultureInfo.InvariantCulture, $"{Symbol}: {Trades} trades, volume {Volume}, VWAP {Vwap}, low {Low}, high {High}, last {Last}");
+        => string.Create(CultureInfo.InvariantCulture, $"{Symbol}: {Trades} trades, volume {Volume}, VWAP {Vwap:0.####}, low {Low}, high {High}, last {Last}");
 }
 
 /// <summary>
