@@ -11,8 +11,8 @@ namespace WsGateway.Examples;
 /// <remarks>
 /// <para><b>Why there is no "Block".</b> Waiting for room (<c>WriteAsync(...).AsTask().Wait()</c>) inside a handler
 /// callback would block the connection's receive loop on a thread-pool thread. Its client would be slowed by TCP flow
-/// control, which is the point of backpressure, but while it waits the loop answers nothing: keep-alive pings go
-/// unanswered until the connection is dropped for it, shutdown waits for it, and every blocked connection holds a pool
+/// control, which is the point of backpressure, but while it waits the loop reads nothing: the client's answers to
+/// keep-alive pings stay unread until the connection is dropped for it, shutdown waits for it, and every blocked connection holds a pool
 /// thread, so a thousand slow clients starve the pool that Kestrel, the timers and this queue's consumer also run on.
 /// Blocking is acceptable only as a deliberate choice for a few trusted connections, with a timeout; the gateway's own
 /// backpressure (it reads nothing while a callback runs) already slows a client whose handler is slow.</para>
@@ -94,7 +94,8 @@ public sealed class TradeQueue : IAsyncDisposable
     /// <summary>Trades waiting now.</summary>
     public int Count => _channel.Reader.Count;
 
-    /// <summary>Trades accepted into the queue.</summary>
+    /// <summary>Trades accepted into the queue. Counted just after the write, so while trades flow
+    /// <see cref="Processed"/> can momentarily read ahead of it.</summary>
     public long Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>Trades not accepted: the queue was full, or (under <see cref="QueueFullPolicy.CloseConnection"/>)
