@@ -53,9 +53,6 @@ public enum QueueFullPolicy
 /// </remarks>
 public sealed class TradeQueue : IAsyncDisposable
 {
-    /// <summary>The close code sent under <see cref="QueueFullPolicy.CloseConnection"/>: 1013, Try Again Later.</summary>
-    public const ushort TryAgainLater = 1013;
-
     private readonly Channel<Trade> _channel;
     private readonly Action<Trade> _process;
     private readonly Task _consumer;
@@ -227,7 +224,7 @@ public sealed class QueueHandler(TradeQueue queue) : ITradeMessageHandler
         {
             _refusing = true;
             queue.CountConnectionClosed();
-            _connection?.Close(TradeQueue.TryAgainLater, "queue full");
+            _connection?.Close(WebSocketCloseCodes.TryAgainLater, "queue full");
         }
     }
 }

@@ -102,7 +102,7 @@ public sealed class QueueHandlerTests
         await client.FlushAsync();
         ClientMessage close = await client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(close.IsClose);
-        Assert.Equal(TradeQueue.TryAgainLater, close.CloseStatus);
+        Assert.Equal((ushort)1013, close.CloseStatus); // Try Again Later
         Assert.Equal("queue full", close.CloseReason);
         await client.CloseAsync();
 
