@@ -112,6 +112,12 @@ public sealed class QueueHandlerTests
 
         // Try again later: once the consumer catches up, a new connection is accepted.
         consumer.Release();
+        for (int i = 0; i < 1000 && queue.Processed < 5; i++)
+        {
+            await Task.Delay(10); // the consumer drains 0..4 before the queue has room again
+        }
+
+        Assert.Equal(5, queue.Processed);
         await using (TradeClient retry = await TradeClient.ConnectAsync(server.Url!))
         {
             await retry.SendTradeAsync(new Trade(100, (byte)'Q', 1, 1));
