@@ -618,9 +618,12 @@ internal sealed partial class WebSocketConnection
     {
         Log.ProtocolError(_logger, Id, code, message);
         _metrics.ProtocolError(code);
-        _processor.ReportError(new WsError(kind, message, Id, CloseCode: code));
         _failed = true;
-        SendClose(code, Truncate(message));
+
+        // The error names the close code only when this close frame went out: after an earlier close of ours (a 1003
+        // or 1001 awaiting its answer) no second one is sent.
+        bool sent = SendClose(code, Truncate(message));
+        _processor.ReportError(new WsError(kind, message, Id, CloseCode: sent ? code : null));
         _closeInfo ??= new WebSocketCloseInfo(code, message, InitiatedByClient: false, Clean: false);
         return Step.Stop;
     }
@@ -629,14 +632,13 @@ internal sealed partial class WebSocketConnection
     /// stream stays readable, so the loop goes on until the client answers.</summary>
     private void ReportAndClose(ushort code, WsErrorKind? kind, string message, string closeReason)
     {
+        bool sent = BeginClose(code, closeReason, deliverWhileClosing: false);
         if (kind is { } k)
         {
             Log.ProtocolError(_logger, Id, code, message);
             _metrics.ProtocolError(code);
-            _processor.ReportError(new WsError(k, message, Id, CloseCode: code));
+            _processor.ReportError(new WsError(k, message, Id, CloseCode: sent ? code : null));
         }
-
-        BeginClose(code, closeReason, deliverWhileClosing: false);
     }
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
