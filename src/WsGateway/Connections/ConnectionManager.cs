@@ -1,8 +1,19 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Net;
 using Microsoft.Extensions.Logging;
 using WsGateway.Diagnostics;
 
 namespace WsGateway.Connections;
+
+/// <summary>Outcome of <see cref="ConnectionManager.TryAdmit"/>.</summary>
+internal enum Admission
+{
+    Admitted,
+    Stopping,
+    ConnectionLimit,
+    AddressLimit,
+}
 
 /// <summary>
 /// The state one gateway shares between its connections: options, the handler factory, the connection registry,
@@ -17,6 +28,8 @@ internal sealed class ConnectionManager : IDisposable
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
     private readonly Func<IGatewayConnection, ITradeMessageHandler> _handlerFactory;
     private readonly ITimer _heartbeat;
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly FrozenSet<string>? _allowedOrigins;
     private int _openWebSockets;
     private volatile bool _stopping;
 
@@ -39,6 +52,7 @@ internal sealed class ConnectionManager : IDisposable
         _handlerFactory = handlerFactory;
         TimeProvider = timeProvider;
         Logger = loggerFactory.CreateLogger("WsGateway.Connections");
+        _allowedOrigins = options.AllowedOrigins.Count == 0 ? null : options.AllowedOrigins.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         TimeSpan period = heartbeatPeriod ?? TimeSpan.FromSeconds(1);
         _heartbeat = timeProvider.CreateTimer(static state => ((ConnectionManager)state!).OnHeartbeat(), this, period, period);
     }
@@ -67,26 +81,99 @@ internal sealed class ConnectionManager : IDisposable
 
     public void Unregister(WebSocketConnection connection) => _connections.TryRemove(connection.Id, out _);
 
-    /// <summary>Takes one of the <see cref="TradeGatewayOptions.MaxConnections"/> slots; false when none is left
-    /// or the gateway is shutting down.</summary>
-    public bool TryAcquireSlot()
+    /// <summary>Whether a handshake with this <c>Origin</c> header may proceed: any when the allow-list is empty;
+    /// a request without the header (not a browser) is not refused.</summary>
+    public bool IsOriginAllowed(string? origin) => _allowedOrigins is null || origin is null || _allowedOrigins.Contains(origin);
+
+    /// <summary>Takes one of the <see cref="TradeGatewayOptions.MaxConnections"/> slots and, when
+    /// <see cref="TradeGatewayOptions.MaxConnectionsPerAddress"/> is set, one of <paramref name="address"/>'s.
+    /// Give both back with <see cref="Release"/> and the same address.</summary>
+    /// <param name="address">The client's address (normalised with <see cref="Normalize"/>), or null when unknown.</param>
+    public Admission TryAdmit(IPAddress? address)
     {
         if (_stopping)
         {
-            return false;
+            return Admission.Stopping;
         }
 
         int open = Interlocked.Increment(ref _openWebSockets);
         if (open > Options.MaxConnections)
         {
             Interlocked.Decrement(ref _openWebSockets);
-            return false;
+            Metrics.LimitExceeded(GatewayMetrics.LimitConnections, GatewayMetrics.ActionRejected);
+            return Admission.ConnectionLimit;
         }
 
-        return true;
+        if (address is not null && Options.MaxConnectionsPerAddress is { } max && !TryAddToAddress(address, max))
+        {
+            Interlocked.Decrement(ref _openWebSockets);
+            Metrics.LimitExceeded(GatewayMetrics.LimitConnectionsPerAddress, GatewayMetrics.ActionRejected);
+            return Admission.AddressLimit;
+        }
+
+        return Admission.Admitted;
     }
 
-    public void ReleaseSlot() => Interlocked.Decrement(ref _openWebSockets);
+    /// <summary>Gives back what <see cref="TryAdmit"/> took.</summary>
+    public void Release(IPAddress? address)
+    {
+        Interlocked.Decrement(ref _openWebSockets);
+        if (address is not null && Options.MaxConnectionsPerAddress is not null)
+        {
+            RemoveFromAddress(address);
+        }
+    }
+
+    /// <summary>Connections open from <paramref name="address"/> (counted only with a per-address limit).</summary>
+    public int ConnectionsFrom(IPAddress address) => _perAddress.TryGetValue(Normalize(address)!, out int count) ? count : 0;
+
+    /// <summary>The address a per-address limit counts: IPv4-mapped IPv6 addresses as IPv4.</summary>
+    public static IPAddress? Normalize(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
+
+    /// <summary>The refusal for an admission outcome: status code, reason, and the rejected-connection message.</summary>
+    public (int StatusCode, string Reason) DescribeRefusal(Admission admission, IPAddress? address) => admission switch
+    {
+        Admission.Stopping => (503, "The gateway is shutting down"),
+        Admission.AddressLimit => (429, $"Connection limit per address reached: {Options.MaxConnectionsPerAddress} connections are open from {address}"),
+        _ => (503, $"Connection limit reached: {Options.MaxConnections} connections are open"),
+    };
+
+    // Lock-free per-address counts: compare-and-swap on the dictionary entry, removed when it drops to zero.
+    private bool TryAddToAddress(IPAddress address, int max)
+    {
+        while (true)
+        {
+            if (_perAddress.TryGetValue(address, out int count))
+            {
+                if (count >= max)
+                {
+                    return false;
+                }
+
+                if (_perAddress.TryUpdate(address, count + 1, count))
+                {
+                    return true;
+                }
+            }
+            else if (_perAddress.TryAdd(address, 1))
+            {
+                return true;
+            }
+        }
+    }
+
+    private void RemoveFromAddress(IPAddress address)
+    {
+        while (_perAddress.TryGetValue(address, out int count))
+        {
+            if (count <= 1
+                ? _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, count))
+                : _perAddress.TryUpdate(address, count - 1, count))
+            {
+                return;
+            }
+        }
+    }
 
     private void OnHeartbeat()
     {

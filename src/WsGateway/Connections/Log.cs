@@ -29,4 +29,10 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Connection {ConnectionId}: a handler callback threw; see OnError")]
     public static partial void HandlerFailed(ILogger logger, long connectionId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Connection {ConnectionId}: the handshake validator threw; answered 500")]
+    public static partial void ValidatorFailed(ILogger logger, long connectionId, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Information, "Connection {ConnectionId}: closing with 1008, message rate limit exceeded ({Limit})")]
+    public static partial void RateLimitExceeded(ILogger logger, long connectionId, string limit);
 }

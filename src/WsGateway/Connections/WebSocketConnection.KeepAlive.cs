@@ -32,7 +32,14 @@ internal sealed partial class WebSocketConnection
             case Phase.Handshake:
                 if (now >= _handshakeDeadline)
                 {
-                    Abort(AbortReason.HandshakeTimeout);
+                    if (_handshakeParsed)
+                    {
+                        CancelValidation();
+                    }
+                    else
+                    {
+                        Abort(AbortReason.HandshakeTimeout);
+                    }
                 }
 
                 break;
@@ -104,11 +111,38 @@ internal sealed partial class WebSocketConnection
     {
         if (_phase == Phase.Handshake)
         {
-            Abort(AbortReason.ShutdownTimeout);
+            if (_handshakeParsed)
+            {
+                // Past the request: a running validator is cancelled; a connection that still opens sees the
+                // shutdown in RunWebSocketAsync and is closed with 1001 there.
+                CancelValidation();
+            }
+            else
+            {
+                Abort(AbortReason.ShutdownTimeout);
+            }
+
             return;
         }
 
         _ = CloseFromTimerAsync(CloseStatus.GoingAway, "Server shutting down");
+    }
+
+    /// <summary>Cancels the handshake validator, if one is running; callbacks run on the thread pool, not on the
+    /// heartbeat's thread.</summary>
+    private void CancelValidation()
+    {
+        if (_validation is { } validation)
+        {
+            try
+            {
+                _ = validation.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The validator finished in the meantime.
+            }
+        }
     }
 
     /// <summary>Stops the connection's loop from outside: a pending read (or flush) returns at once and the loop

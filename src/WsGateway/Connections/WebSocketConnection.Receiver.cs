@@ -19,6 +19,18 @@ internal sealed partial class WebSocketConnection
     {
         NeedMoreData,
         Stop,
+
+        /// <summary>The rate limit's bucket is empty (<see cref="RateLimitPolicy.Throttle"/>): nothing more is
+        /// consumed until it refills.</summary>
+        Throttle,
+    }
+
+    private enum FrameStart
+    {
+        Deliver,
+        Discard,
+        Stop,
+        Throttle,
     }
 
     private readonly MessageBuffer _message;
@@ -39,6 +51,12 @@ internal sealed partial class WebSocketConnection
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
 
+    // Token bucket of the message rate limit: refilled from the read's timestamp, one token taken per message;
+    // touched only by the receive loop, so no lock.
+    private readonly MessageRateLimit? _rateLimit;
+    private double _tokens;
+    private long _tokensAt;
+
     private async Task ReceiveLoopAsync()
     {
         while (true)
@@ -54,6 +72,10 @@ internal sealed partial class WebSocketConnection
             long now = _manager.TimeProvider.GetTimestamp();
             Volatile.Write(ref _lastReceive, now);
             _pingOutstanding = false;
+            if (_rateLimit is not null)
+            {
+                RefillTokens(now);
+            }
 
             long started = _metrics.DispatchTimingEnabled ? Stopwatch.GetTimestamp() : 0;
             long before = buffer.Length;
@@ -64,6 +86,16 @@ internal sealed partial class WebSocketConnection
             }
 
             ReportReceived(before - buffer.Length);
+
+            if (step == Step.Throttle)
+            {
+                // Whole frames are left in the pipe: examined only up to them, so the next read returns at once.
+                // Meanwhile nothing is read, the pipe fills and TCP flow control slows the client.
+                _input.AdvanceTo(buffer.Start);
+                await FlushAsync().ConfigureAwait(false);
+                await WaitForTokenAsync().ConfigureAwait(false);
+                continue;
+            }
 
             // Everything was examined; what was not consumed is a partial frame waiting for more bytes.
             _input.AdvanceTo(buffer.Start, buffer.End);
@@ -85,6 +117,44 @@ internal sealed partial class WebSocketConnection
                 return;
             }
         }
+    }
+
+    private void RefillTokens(long now)
+    {
+        double elapsed = (now - _tokensAt) / (double)_manager.TimeProvider.TimestampFrequency;
+        _tokensAt = now;
+        if (elapsed > 0)
+        {
+            _tokens = Math.Min(_rateLimit!.Burst, _tokens + (elapsed * _rateLimit.MessagesPerSecond));
+        }
+    }
+
+    /// <summary>Takes a token for one message; always succeeds without a rate limit or once the connection is
+    /// closing (what arrives then is drained as fast as it comes).</summary>
+    private bool TryTakeToken()
+    {
+        if (_rateLimit is null || _phase != Phase.Open)
+        {
+            return true;
+        }
+
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits until the bucket holds a token again (one timer per pause, not per message). An abort during
+    /// the wait is seen by the next read, which returns cancelled.</summary>
+    private async Task WaitForTokenAsync()
+    {
+        _metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionThrottled);
+        double seconds = Math.Max(0.001, (1 - _tokens) / _rateLimit!.MessagesPerSecond);
+        await Task.Delay(TimeSpan.FromSeconds(seconds), _manager.TimeProvider).ConfigureAwait(false);
+        RefillTokens(_manager.TimeProvider.GetTimestamp());
     }
 
     /// <summary>Adds what one read brought to the gateway's counters: one call per read, not per message.</summary>
@@ -191,10 +261,25 @@ internal sealed partial class WebSocketConnection
                     continue;
                 }
 
-                if (!BeginDataFrame(header, out bool discard))
+                // A small frame that has not fully arrived is waited for whole before any state changes, so that its
+                // header is checked (and its rate-limit token taken) exactly once.
+                if (buffer.Length < total && total <= WaitWholeFrameLimit)
+                {
+                    return Step.NeedMoreData;
+                }
+
+                FrameStart start = BeginDataFrame(header);
+                if (start == FrameStart.Stop)
                 {
                     return Step.Stop;
                 }
+
+                if (start == FrameStart.Throttle)
+                {
+                    return Step.Throttle;
+                }
+
+                bool discard = start == FrameStart.Discard;
 
                 // The common case: a whole single-frame message in one buffer segment. Unmask in place and hand the
                 // span to the handler: no copy.
@@ -209,11 +294,6 @@ internal sealed partial class WebSocketConnection
                     }
 
                     continue;
-                }
-
-                if (buffer.Length < total && total <= WaitWholeFrameLimit)
-                {
-                    return Step.NeedMoreData;
                 }
 
                 // Fragmented, spread over segments, or large: copy into the message buffer as the bytes come.
@@ -254,7 +334,8 @@ internal sealed partial class WebSocketConnection
                 || !header.Fin
                 || header.Opcode == WebSocketOpcode.Continuation
                 || (header.Opcode == WebSocketOpcode.Text && _raw is null)
-                || header.HeaderLength + header.PayloadLength > span.Length - offset)
+                || header.HeaderLength + header.PayloadLength > span.Length - offset
+                || !TryTakeToken())
             {
                 break;
             }
@@ -272,13 +353,13 @@ internal sealed partial class WebSocketConnection
         return offset;
     }
 
-    /// <summary>Checks a data frame against the fragmentation state and the message size limit (RFC 6455 §5.4).</summary>
-    private bool BeginDataFrame(in FrameHeader header, out bool discard)
+    /// <summary>Checks a data frame against the fragmentation state, the rate limit and the message size limit
+    /// (RFC 6455 §5.4): deliver it, discard it (the connection is closing), stop, or throttle (nothing consumed).</summary>
+    private FrameStart BeginDataFrame(in FrameHeader header)
     {
-        discard = _phase != Phase.Open && !_deliverWhileClosing;
-        if (discard)
+        if (_phase != Phase.Open && !_deliverWhileClosing)
         {
-            return true;
+            return FrameStart.Discard;
         }
 
         WebSocketOpcode opcode = header.Opcode;
@@ -287,7 +368,7 @@ internal sealed partial class WebSocketConnection
             if (!_inMessage)
             {
                 Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, "Continuation frame without a message to continue: expected a text or binary frame first");
-                return false;
+                return FrameStart.Stop;
             }
         }
         else
@@ -295,7 +376,18 @@ internal sealed partial class WebSocketConnection
             if (_inMessage)
             {
                 Fail(CloseStatus.ProtocolError, WsErrorKind.Protocol, $"{opcode} frame inside a fragmented message: expected a continuation frame");
-                return false;
+                return FrameStart.Stop;
+            }
+
+            if (!TryTakeToken())
+            {
+                if (_rateLimit!.Policy == RateLimitPolicy.Throttle)
+                {
+                    return FrameStart.Throttle;
+                }
+
+                RefuseOverRate();
+                return FrameStart.Discard;
             }
 
             if (opcode == WebSocketOpcode.Text && _raw is null)
@@ -305,8 +397,7 @@ internal sealed partial class WebSocketConnection
                     WsErrorKind.UnsupportedData,
                     "Text message refused: expected binary frames holding SBE messages",
                     "Text messages are not accepted");
-                discard = true;
-                return true;
+                return FrameStart.Discard;
             }
 
             _messageIsText = opcode == WebSocketOpcode.Text;
@@ -320,7 +411,7 @@ internal sealed partial class WebSocketConnection
         if (size > _options.MaxMessageSize)
         {
             Fail(CloseStatus.MessageTooBig, WsErrorKind.MessageTooBig, $"Message too big: at least {size} bytes, the limit is {_options.MaxMessageSize}");
-            return false;
+            return FrameStart.Stop;
         }
 
         if (!header.Fin)
@@ -328,7 +419,24 @@ internal sealed partial class WebSocketConnection
             _inMessage = true;
         }
 
-        return true;
+        return FrameStart.Deliver;
+    }
+
+    /// <summary><see cref="RateLimitPolicy.Close"/>: the message that found the bucket empty is not delivered; the
+    /// connection is closed with 1008 and what follows is discarded until the client answers.</summary>
+    private void RefuseOverRate()
+    {
+        string limit = _rateLimit!.ToString();
+        Log.RateLimitExceeded(_logger, Id, limit);
+        _metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionClosed);
+        long number = _processor.MessagesProcessed + _rawMessages + 1;
+        _processor.ReportError(new WsError(
+            WsErrorKind.Protocol,
+            $"Message rate limit exceeded: more than {_rateLimit.MessagesPerSecond:0.###} messages per second (burst {_rateLimit.Burst}); the message was not delivered",
+            Id,
+            number,
+            CloseCode: CloseStatus.PolicyViolation));
+        BeginClose(CloseStatus.PolicyViolation, "Message rate limit exceeded", deliverWhileClosing: false);
     }
 
     /// <summary>Copies (or skips) as much of the current frame's payload as the buffer holds.</summary>
@@ -510,9 +618,12 @@ internal sealed partial class WebSocketConnection
     {
         Log.ProtocolError(_logger, Id, code, message);
         _metrics.ProtocolError(code);
-        _processor.ReportError(new WsError(kind, message, Id, CloseCode: code));
         _failed = true;
-        SendClose(code, Truncate(message));
+
+        // The error names the close code only when this close frame went out: after an earlier close of ours (a 1003
+        // or 1001 awaiting its answer) no second one is sent.
+        bool sent = SendClose(code, Truncate(message));
+        _processor.ReportError(new WsError(kind, message, Id, CloseCode: sent ? code : null));
         _closeInfo ??= new WebSocketCloseInfo(code, message, InitiatedByClient: false, Clean: false);
         return Step.Stop;
     }
@@ -521,14 +632,13 @@ internal sealed partial class WebSocketConnection
     /// stream stays readable, so the loop goes on until the client answers.</summary>
     private void ReportAndClose(ushort code, WsErrorKind? kind, string message, string closeReason)
     {
+        bool sent = BeginClose(code, closeReason, deliverWhileClosing: false);
         if (kind is { } k)
         {
             Log.ProtocolError(_logger, Id, code, message);
             _metrics.ProtocolError(code);
-            _processor.ReportError(new WsError(k, message, Id, CloseCode: code));
+            _processor.ReportError(new WsError(k, message, Id, CloseCode: sent ? code : null));
         }
-
-        BeginClose(code, closeReason, deliverWhileClosing: false);
     }
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];

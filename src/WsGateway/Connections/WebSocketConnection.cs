@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using WsGateway.Connections.Handshake;
 using WsGateway.Diagnostics;
@@ -44,9 +45,19 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private WebSocketCloseInfo? _closeInfo;
     private int _disconnected;
     private bool _slotHeld;
+    private IPAddress? _admittedAddress;
+    private readonly bool _isSecure;
+    private readonly X509Certificate2? _clientCertificate;
 
-    public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
+    // Set once the upgrade request is parsed: from then on the handshake timeout cancels the validator (through
+    // _validation), never a read that the receive loop would see.
+    private volatile bool _handshakeParsed;
+    private CancellationTokenSource? _validation;
+
+    public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
     {
+        _isSecure = isSecure;
+        _clientCertificate = clientCertificate;
         _input = transport.Input;
         _output = transport.Output;
         _manager = manager;
@@ -60,6 +71,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _message = new MessageBuffer(_options.MaxMessageSize);
         _lastReceive = manager.TimeProvider.GetTimestamp();
         _lastMessage = _lastReceive;
+        _rateLimit = _options.MessageRateLimit;
+        _tokens = _rateLimit?.Burst ?? 0;
+        _tokensAt = _lastReceive;
     }
 
     public long Id { get; }
@@ -92,19 +106,16 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
                 return;
             }
 
-            if (!_manager.TryAcquireSlot())
+            _handshakeParsed = true;
+            ClaimsPrincipal? user = await AdmitAsync(request).ConfigureAwait(false);
+            if (user is null)
             {
-                string reason = _manager.IsStopping
-                    ? "The gateway is shutting down"
-                    : $"Connection limit reached: {_options.MaxConnections} connections are open";
-                await WriteHandshakeErrorAsync(503, reason).ConfigureAwait(false);
                 return;
             }
 
-            _slotHeld = true;
             HandshakeResponse.WriteSwitchingProtocols(_output, request.Key);
             await _output.FlushAsync().ConfigureAwait(false);
-            await RunWebSocketAsync(request.Path, user: null).ConfigureAwait(false);
+            await RunWebSocketAsync(request.Path, user).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
@@ -120,10 +131,13 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// <summary>Runs a connection whose handshake the host already completed (ASP.NET Core hosting).</summary>
     /// <param name="path">The request path.</param>
     /// <param name="user">The authenticated identity, if any.</param>
-    public async Task RunUpgradedAsync(string path, ClaimsPrincipal? user)
+    /// <param name="admittedAddress">The address <see cref="ConnectionManager.TryAdmit"/> counted the connection
+    /// under, given back when it ends.</param>
+    public async Task RunUpgradedAsync(string path, ClaimsPrincipal? user, IPAddress? admittedAddress = null)
     {
         _manager.Register(this);
         _slotHeld = true; // the endpoint acquired it before upgrading
+        _admittedAddress = admittedAddress;
         try
         {
             await RunWebSocketAsync(path, user).ConfigureAwait(false);
@@ -175,11 +189,91 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
     }
 
-    private async Task WriteHandshakeErrorAsync(int statusCode, string reason)
+    /// <summary>The standalone server's admission of a parsed upgrade request: origin allow-list (403), connection
+    /// limits (503, or 429 per address), then the application's validator (its 4xx). Returns the identity to run
+    /// the connection with, or null after answering the refusal; on success a connection slot is held.</summary>
+    private async Task<ClaimsPrincipal?> AdmitAsync(HandshakeRequest request)
+    {
+        if (!_manager.IsOriginAllowed(request.Origin))
+        {
+            _metrics.HandshakeDenied(GatewayMetrics.DenialOrigin, 403);
+            await WriteHandshakeErrorAsync(403, $"Origin '{HandshakeRejections.Printable(request.Origin)}' is not allowed").ConfigureAwait(false);
+            return null;
+        }
+
+        IPAddress? address = ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address);
+        Admission admission = _manager.TryAdmit(address);
+        if (admission != Admission.Admitted)
+        {
+            (int code, string reason) = _manager.DescribeRefusal(admission, address);
+            await WriteHandshakeErrorAsync(code, reason).ConfigureAwait(false);
+            return null;
+        }
+
+        _slotHeld = true;
+        _admittedAddress = address;
+        ClaimsPrincipal anonymous = new(new ClaimsIdentity());
+        if (_options.ValidateHandshake is not { } validate)
+        {
+            return anonymous;
+        }
+
+        using var validation = new CancellationTokenSource();
+        _validation = validation;
+        if (_phase != Phase.Handshake || _manager.TimeProvider.GetTimestamp() >= _handshakeDeadline)
+        {
+            validation.Cancel();
+        }
+
+        var context = new HandshakeContext(
+            request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, validation.Token);
+        HandshakeResult result;
+        try
+        {
+            result = await validate(context).AsTask().WaitAsync(validation.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (validation.IsCancellationRequested)
+        {
+            _metrics.LimitExceeded(GatewayMetrics.LimitHandshakeTimeout, GatewayMetrics.ActionRejected);
+            string reason = _manager.IsStopping
+                ? "The gateway is shutting down"
+                : $"Handshake validation did not complete within the {_options.HandshakeTimeout.TotalSeconds:0.###} s handshake timeout";
+            await WriteHandshakeErrorAsync(503, reason).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            Log.ValidatorFailed(_logger, Id, ex);
+            await WriteHandshakeErrorAsync(500, "Handshake validation failed").ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            _validation = null;
+        }
+
+        if (result is null || !result.IsAccepted)
+        {
+            result ??= HandshakeResult.Reject(500, "Handshake validation failed");
+            _metrics.HandshakeDenied(GatewayMetrics.DenialValidator, result.StatusCode);
+            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate)).ConfigureAwait(false);
+            return null;
+        }
+
+        if (_manager.IsStopping)
+        {
+            await WriteHandshakeErrorAsync(503, "The gateway is shutting down").ConfigureAwait(false);
+            return null;
+        }
+
+        return result.User ?? anonymous;
+    }
+
+    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null)
     {
         Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
         _metrics.ConnectionRejected(statusCode);
-        HandshakeResponse.WriteError(_output, statusCode, reason);
+        HandshakeResponse.WriteError(_output, statusCode, reason, headers);
         await _output.FlushAsync().ConfigureAwait(false);
     }
 
@@ -210,6 +304,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _lastReceive = _manager.TimeProvider.GetTimestamp();
         _lastMessage = _lastReceive;
         _phase = Phase.Open;
+        Interlocked.MemoryBarrier(); // the phase is written before IsStopping is read (ShutdownAsync does the reverse)
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, Id, RemoteEndPoint, path);
 
@@ -222,6 +317,12 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             catch (Exception ex)
             {
                 OnHandlerException(ex, 0);
+            }
+
+            if (_manager.IsStopping)
+            {
+                // The shutdown began while this connection was completing its handshake.
+                await CloseFromTimerAsync(CloseStatus.GoingAway, "Server shutting down").ConfigureAwait(false);
             }
 
             await ReceiveLoopAsync().ConfigureAwait(false);
@@ -266,7 +367,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         if (_slotHeld)
         {
             _slotHeld = false;
-            _manager.ReleaseSlot();
+            _manager.Release(_admittedAddress);
         }
 
         await _sendGate.WaitAsync().ConfigureAwait(false);
@@ -298,6 +399,32 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         {
         }
     }
+}
+
+/// <summary>Helpers for the refusals the standalone server and the ASP.NET Core endpoint share.</summary>
+internal static class HandshakeRejections
+{
+    /// <summary>A client-supplied value made safe to echo in a reason: printable ASCII, at most 100 chars.</summary>
+    public static string Printable(string? value)
+    {
+        if (value is null)
+        {
+            return string.Empty;
+        }
+
+        Span<char> buffer = stackalloc char[Math.Min(value.Length, 100)];
+        for (int i = 0; i < buffer.Length; i++)
+        {
+            char c = value[i];
+            buffer[i] = c is >= ' ' and <= '~' ? c : '?';
+        }
+
+        return new string(buffer);
+    }
+
+    /// <summary>The WWW-Authenticate header of a refusal, if any.</summary>
+    public static KeyValuePair<string, string>[]? Challenge(string? wwwAuthenticate)
+        => wwwAuthenticate is null ? null : [new KeyValuePair<string, string>("WWW-Authenticate", wwwAuthenticate)];
 }
 
 /// <summary>Lets the library's own echo handler send text messages back (the public API sends binary only).</summary>

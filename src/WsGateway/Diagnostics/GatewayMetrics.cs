@@ -10,6 +10,21 @@ namespace WsGateway.Diagnostics;
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
 {
+    // Values of the wsgateway.limit tag.
+    internal const string LimitConnections = "max_connections";
+    internal const string LimitConnectionsPerAddress = "max_connections_per_address";
+    internal const string LimitMessageRate = "message_rate";
+    internal const string LimitHandshakeTimeout = "handshake_timeout";
+
+    // Values of the wsgateway.limit.action tag.
+    internal const string ActionRejected = "rejected";
+    internal const string ActionClosed = "closed";
+    internal const string ActionThrottled = "throttled";
+
+    // Values of the wsgateway.denial.reason tag.
+    internal const string DenialOrigin = "origin";
+    internal const string DenialValidator = "validator";
+
     /// <summary>The meter's name.</summary>
     public const string MeterName = "WsGateway";
 
@@ -24,6 +39,8 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _handlerErrors;
     private readonly Histogram<double> _dispatchDuration;
+    private readonly Counter<long> _limitsExceeded;
+    private readonly Counter<long> _handshakesDenied;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>, or on a meter of the
     /// gateway's own when none is given (standalone hosting without dependency injection).</summary>
@@ -40,6 +57,8 @@ public sealed class GatewayMetrics : IDisposable
         _decodeErrors = _meter.CreateCounter<long>("wsgateway.decode.errors", "{message}", "Binary messages that were not valid SBE trades");
         _protocolErrors = _meter.CreateCounter<long>("wsgateway.protocol.errors", "{connection}", "Connections closed for a protocol or policy reason, by close code");
         _handlerErrors = _meter.CreateCounter<long>("wsgateway.handler.errors", "{error}", "Exceptions thrown by handler callbacks");
+        _limitsExceeded = _meter.CreateCounter<long>("wsgateway.limits.exceeded", "{event}", "Times a connection hit a limit, by limit (wsgateway.limit) and what the gateway did (wsgateway.limit.action)");
+        _handshakesDenied = _meter.CreateCounter<long>("wsgateway.handshakes.denied", "{connection}", "Handshakes refused by the origin allow-list or the handshake validator, by reason (wsgateway.denial.reason)");
         _dispatchDuration = _meter.CreateHistogram<double>("wsgateway.dispatch.duration", "s", "Time handlers took for the messages of one socket read");
     }
 
@@ -90,6 +109,12 @@ public sealed class GatewayMetrics : IDisposable
         => _dispatchDuration.Record(Stopwatch.GetElapsedTime(startTimestamp, endTimestamp).TotalSeconds);
 
     internal void ProtocolError(ushort closeCode) => _protocolErrors.Add(1, new KeyValuePair<string, object?>("websocket.close_code", (int)closeCode));
+
+    internal void LimitExceeded(string limit, string action)
+        => _limitsExceeded.Add(1, new KeyValuePair<string, object?>("wsgateway.limit", limit), new KeyValuePair<string, object?>("wsgateway.limit.action", action));
+
+    internal void HandshakeDenied(string reason, int statusCode)
+        => _handshakesDenied.Add(1, new KeyValuePair<string, object?>("wsgateway.denial.reason", reason), new KeyValuePair<string, object?>("http.response.status_code", statusCode));
 
     /// <inheritdoc />
     public void Dispose() => _meter.Dispose();

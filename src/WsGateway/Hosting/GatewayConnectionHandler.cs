@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using WsGateway.Connections;
 
 namespace WsGateway.Hosting;
@@ -10,5 +11,10 @@ namespace WsGateway.Hosting;
 internal sealed class GatewayConnectionHandler(ConnectionManager manager) : ConnectionHandler
 {
     public override Task OnConnectedAsync(ConnectionContext connection)
-        => new WebSocketConnection(connection.Transport, manager, connection.RemoteEndPoint, connection.LocalEndPoint).RunAsync();
+    {
+        // With wss:// Kestrel's TLS middleware runs first: the transport carries decrypted bytes and the feature
+        // tells that the connection is secure (and which certificate the client presented, if asked for one).
+        ITlsConnectionFeature? tls = connection.Features.Get<ITlsConnectionFeature>();
+        return new WebSocketConnection(connection.Transport, manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync();
+    }
 }

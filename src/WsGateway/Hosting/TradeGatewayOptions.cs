@@ -1,3 +1,8 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
 namespace WsGateway;
 
 /// <summary>What the gateway does when a handler callback throws.</summary>
@@ -8,6 +13,50 @@ public enum HandlerErrorPolicy
 
     /// <summary>Report the exception to <c>OnError</c> and close the connection with 1011 (internal error).</summary>
     Close,
+}
+
+/// <summary>What the gateway does with a connection that sends messages faster than its
+/// <see cref="TradeGatewayOptions.MessageRateLimit"/>.</summary>
+public enum RateLimitPolicy
+{
+    /// <summary>Stop reading from the connection until the bucket has refilled: the client's socket buffer fills and
+    /// TCP flow control slows the client down. Every message is still delivered; none is dropped.</summary>
+    Throttle,
+
+    /// <summary>Refuse the message that found the bucket empty (it is not delivered), report it to <c>OnError</c>
+    /// and close the connection with 1008 (policy violation).</summary>
+    Close,
+}
+
+/// <summary>
+/// A token bucket over a connection's inbound data messages: <see cref="MessagesPerSecond"/> tokens a second, at
+/// most <see cref="Burst"/> saved up; every message (a batch frame counts once) takes one token.
+/// </summary>
+public sealed class MessageRateLimit
+{
+    /// <summary>Creates a rate limit.</summary>
+    /// <param name="messagesPerSecond">Sustained rate, messages per second (at least 0.1).</param>
+    /// <param name="burst">Messages a connection may send at once after a quiet period (at least 1); a connection
+    /// starts with a full bucket.</param>
+    /// <param name="policy">What happens when the bucket is empty.</param>
+    public MessageRateLimit(double messagesPerSecond, int burst, RateLimitPolicy policy = RateLimitPolicy.Throttle)
+    {
+        MessagesPerSecond = messagesPerSecond;
+        Burst = burst;
+        Policy = policy;
+    }
+
+    /// <summary>Sustained rate, messages per second.</summary>
+    public double MessagesPerSecond { get; }
+
+    /// <summary>Bucket size: messages accepted at once after a quiet period.</summary>
+    public int Burst { get; }
+
+    /// <summary>What happens when the bucket is empty.</summary>
+    public RateLimitPolicy Policy { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{MessagesPerSecond:0.###} messages/s, burst {Burst}, {Policy}";
 }
 
 /// <summary>
@@ -54,6 +103,47 @@ public sealed class TradeGatewayOptions
     /// <summary>What happens when a handler callback throws. Default <see cref="HandlerErrorPolicy.Continue"/>.</summary>
     public HandlerErrorPolicy HandlerErrorPolicy { get; set; } = HandlerErrorPolicy.Continue;
 
+    /// <summary>Most WebSocket connections open at once from one IP address (IPv4-mapped IPv6 counts as IPv4); the
+    /// next handshake from that address is answered 429. <see langword="null"/> (the default) sets no per-address
+    /// limit beyond <see cref="MaxConnections"/>: behind a load balancer or NAT one address carries many clients.
+    /// In ASP.NET Core the address is <c>HttpContext.Connection.RemoteIpAddress</c>, which the forwarded-headers
+    /// middleware sets from a trusted proxy's <c>X-Forwarded-For</c>.</summary>
+    public int? MaxConnectionsPerAddress { get; set; }
+
+    /// <summary>Inbound message rate limit per connection, or <see langword="null"/> (the default) for none.</summary>
+    public MessageRateLimit? MessageRateLimit { get; set; }
+
+    /// <summary>Origins (<c>scheme://host[:port]</c>, compared case-insensitively) whose pages may open connections;
+    /// a handshake whose <c>Origin</c> header is not listed is answered 403. Empty (the default) allows any origin. A
+    /// request without an <c>Origin</c> header (a non-browser client) is not refused: the list protects against
+    /// cross-site WebSocket hijacking from browsers, which always send it; authenticate to keep others out.</summary>
+    public IList<string> AllowedOrigins { get; } = new List<string>();
+
+    /// <summary>Decides, before the 101, whether a connection attempt is accepted and with which identity (it then
+    /// reaches handlers as <see cref="IGatewayConnection.User"/>), or refused with a 4xx and a reason. Runs on both
+    /// hostings (in ASP.NET Core after the authentication and authorization middleware). Must finish within
+    /// <see cref="HandshakeTimeout"/> (from the connection's start on the standalone server), otherwise the attempt
+    /// is answered 503; an exception is answered 500.</summary>
+    public Func<HandshakeContext, ValueTask<HandshakeResult>>? ValidateHandshake { get; set; }
+
+    /// <summary>The server certificate (with its private key) for <c>wss://</c> on the standalone
+    /// <see cref="WebSocketServer"/>; <see langword="null"/> (the default) serves plain <c>ws://</c>. In ASP.NET Core,
+    /// Kestrel's own HTTPS configuration applies.</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>TLS versions allowed with <see cref="ServerCertificate"/>; <see cref="SslProtocols.None"/> (the
+    /// default) lets the operating system choose (TLS 1.2 and 1.3 on current systems).</summary>
+    public SslProtocols SslProtocols { get; set; } = SslProtocols.None;
+
+    /// <summary>Whether the standalone server asks clients for a TLS certificate. Default
+    /// <see cref="ClientCertificateMode.NoCertificate"/>. The certificate reaches
+    /// <see cref="HandshakeContext.ClientCertificate"/>.</summary>
+    public ClientCertificateMode ClientCertificateMode { get; set; } = ClientCertificateMode.NoCertificate;
+
+    /// <summary>Checks a client certificate beyond the default chain validation; <see langword="null"/> keeps the
+    /// default (a certificate that does not chain to a trusted root is refused).</summary>
+    public Func<X509Certificate2, X509Chain?, SslPolicyErrors, bool>? ClientCertificateValidation { get; set; }
+
     /// <summary>Checks the options, returning the first problem found or <see langword="null"/>.</summary>
     /// <returns>A sentence naming the option, its value and what is expected, or <see langword="null"/>.</returns>
     public string? Validate()
@@ -96,6 +186,29 @@ public sealed class TradeGatewayOptions
         if (IdleTimeout is { } idle && idle <= TimeSpan.Zero)
         {
             return $"IdleTimeout must be positive or null (off), got {idle}";
+        }
+
+        if (MaxConnectionsPerAddress is { } perAddress && perAddress < 1)
+        {
+            return $"MaxConnectionsPerAddress must be at least 1 or null (no limit), got {perAddress}";
+        }
+
+        if (MessageRateLimit is { } rate && (!(rate.MessagesPerSecond >= 0.1) || double.IsInfinity(rate.MessagesPerSecond) || rate.Burst < 1 || !Enum.IsDefined(rate.Policy)))
+        {
+            return $"MessageRateLimit must have MessagesPerSecond of at least 0.1, Burst of at least 1 and a defined policy, got {rate}";
+        }
+
+        foreach (string origin in AllowedOrigins)
+        {
+            if (string.IsNullOrWhiteSpace(origin) || origin.EndsWith('/'))
+            {
+                return $"AllowedOrigins entries must be origins such as https://example.com (no path, no trailing '/'), got '{origin}'";
+            }
+        }
+
+        if (ServerCertificate is { HasPrivateKey: false })
+        {
+            return "ServerCertificate must have a private key";
         }
 
         if (ShutdownTimeout < TimeSpan.Zero)

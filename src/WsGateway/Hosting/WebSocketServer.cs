@@ -75,8 +75,12 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>The address the server listens on once started (with the real port when 0 was asked for).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>The <c>ws://</c> URL of the server once started.</summary>
-    public Uri? Url => LocalEndPoint is { } ep ? new Uri($"ws://{FormatHost(ep)}/") : null;
+    /// <summary>The URL of the server once started: <c>wss://</c> with
+    /// <see cref="TradeGatewayOptions.ServerCertificate"/>, <c>ws://</c> otherwise.</summary>
+    public Uri? Url => LocalEndPoint is { } ep ? new Uri($"{(IsSecure ? "wss" : "ws")}://{FormatHost(ep)}/") : null;
+
+    /// <summary>Whether the server speaks TLS (<c>wss://</c>).</summary>
+    public bool IsSecure => _manager.Options.ServerCertificate is not null;
 
     /// <summary>WebSocket connections currently open.</summary>
     public int ConnectionCount => _manager.OpenWebSockets;
@@ -116,7 +120,22 @@ public sealed class WebSocketServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            Action<ListenOptions> configure = lo => lo.Run(new GatewayConnectionHandler(_manager).OnConnectedAsync);
+            Action<ListenOptions> configure = lo =>
+            {
+                if (_manager.Options.ServerCertificate is { } certificate)
+                {
+                    lo.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        https.SslProtocols = _manager.Options.SslProtocols;
+                        https.ClientCertificateMode = _manager.Options.ClientCertificateMode;
+                        https.ClientCertificateValidation = _manager.Options.ClientCertificateValidation;
+                        https.HandshakeTimeout = _manager.Options.HandshakeTimeout;
+                    });
+                }
+
+                lo.Run(new GatewayConnectionHandler(_manager).OnConnectedAsync);
+            };
             if (localhost)
             {
                 kestrel.ListenLocalhost(port, configure);

@@ -24,7 +24,7 @@ public sealed class InMemoryConnection : IAsyncDisposable
 
     private readonly bool _ownsManager;
 
-    private InMemoryConnection(ITradeMessageHandler handler, TradeGatewayOptions? options, TimeProvider? time, bool handshake, PipeOptions? pipeOptions, ConnectionManager? manager = null)
+    private InMemoryConnection(ITradeMessageHandler handler, TradeGatewayOptions? options, TimeProvider? time, bool handshake, PipeOptions? pipeOptions, ConnectionManager? manager = null, IPEndPoint? remote = null)
     {
         Handler = handler;
         pipeOptions ??= new PipeOptions(useSynchronizationContext: false);
@@ -33,7 +33,7 @@ public sealed class InMemoryConnection : IAsyncDisposable
         _ownsManager = manager is null;
         Manager = manager ?? CreateManager(_ => handler, options, time ?? new FakeTimeProvider(DateTimeOffset.UnixEpoch));
         Time = Manager.TimeProvider;
-        Connection = new WebSocketConnection(new DuplexPipe(_toServer.Reader, _toClient.Writer), Manager, new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 9001));
+        Connection = new WebSocketConnection(new DuplexPipe(_toServer.Reader, _toClient.Writer), Manager, remote ?? new IPEndPoint(IPAddress.Loopback, 50000), new IPEndPoint(IPAddress.Loopback, 9001));
         Running = handshake ? Connection.RunAsync() : Connection.RunUpgradedAsync("/trades", null);
     }
 
@@ -59,6 +59,10 @@ public sealed class InMemoryConnection : IAsyncDisposable
     /// <summary>Starts a connection on an existing manager.</summary>
     internal static InMemoryConnection Open(ConnectionManager manager, ITradeMessageHandler handler, bool handshake)
         => new(handler, null, null, handshake, null, manager);
+
+    /// <summary>Starts a connection on an existing manager, from a given client address (per-address limits).</summary>
+    internal static InMemoryConnection Open(ConnectionManager manager, ITradeMessageHandler handler, bool handshake, IPEndPoint remote, PipeOptions? pipeOptions = null)
+        => new(handler, null, null, handshake, pipeOptions, manager, remote);
 
     /// <summary>Starts a raw connection that expects the HTTP upgrade request first (standalone hosting).</summary>
     public static InMemoryConnection Raw(ITradeMessageHandler handler, TradeGatewayOptions? options = null, TimeProvider? time = null)
