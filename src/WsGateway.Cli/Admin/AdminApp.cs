@@ -11,6 +11,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using WsGateway.Diagnostics;
 
 namespace WsGateway.Cli.Admin;
@@ -45,7 +46,7 @@ internal static class AdminApp
             }
         });
 
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("wsgw")).WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(

@@ -15,6 +15,8 @@ internal static class AdminPages
     private const string ContentSecurityPolicy =
         "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    private static readonly string[] s_getHead = [HttpMethods.Get, HttpMethods.Head];
+
     /// <summary>URL path → embedded file.</summary>
     internal static readonly FrozenDictionary<string, string> Routes = new Dictionary<string, string>
     {
@@ -32,7 +34,7 @@ internal static class AdminPages
         {
             byte[] content = Read(file);
             string contentType = ContentType(file);
-            endpoints.MapGet(path, (HttpContext context) =>
+            endpoints.MapMethods(path, s_getHead, (HttpContext context) =>
             {
                 IHeaderDictionary headers = context.Response.Headers;
                 headers.CacheControl = "no-cache";

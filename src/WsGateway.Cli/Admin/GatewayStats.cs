@@ -85,7 +85,7 @@ internal sealed class GatewayStats : IDisposable
             }
 
             _histograms.Enqueue(histogram);
-            if (_histograms.Count > WindowSeconds)
+            if (_histograms.Count > WindowSeconds + 1)
             {
                 _histograms.Dequeue();
             }
@@ -106,7 +106,8 @@ internal sealed class GatewayStats : IDisposable
         lock (_lock)
         {
             samples = [.. _samples];
-            windowStart = _histograms.Count > 0 ? _histograms.Peek() : null;
+            // The snapshot of WindowSeconds samples ago; since the start while there is no such sample yet.
+            windowStart = _histograms.Count > WindowSeconds ? _histograms.Peek() : null;
         }
 
         StatsSample? last = samples.Length > 0 ? samples[^1] : null;

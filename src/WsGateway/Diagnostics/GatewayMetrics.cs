@@ -13,6 +13,10 @@ public sealed class GatewayMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "WsGateway";
 
+    // Handlers take microseconds for a read, not the milliseconds exporters assume by default: 1 µs to 1 s.
+    private static readonly double[] s_dispatchBuckets =
+        [0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
     private readonly Meter _meter;
     private readonly UpDownCounter<long> _active;
     private readonly Counter<long> _opened;
@@ -40,7 +44,12 @@ public sealed class GatewayMetrics : IDisposable
         _decodeErrors = _meter.CreateCounter<long>("wsgateway.decode.errors", "{message}", "Binary messages that were not valid SBE trades");
         _protocolErrors = _meter.CreateCounter<long>("wsgateway.protocol.errors", "{connection}", "Connections closed for a protocol or policy reason, by close code");
         _handlerErrors = _meter.CreateCounter<long>("wsgateway.handler.errors", "{error}", "Exceptions thrown by handler callbacks");
-        _dispatchDuration = _meter.CreateHistogram<double>("wsgateway.dispatch.duration", "s", "Time handlers took for the messages of one socket read");
+        _dispatchDuration = _meter.CreateHistogram<double>(
+            "wsgateway.dispatch.duration",
+            "s",
+            "Time handlers took for the messages of one socket read",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_dispatchBuckets });
     }
 
     /// <summary>The meter the instruments live on.</summary>
