@@ -40,6 +40,7 @@
 
   function micros(value) {
     if (value === null || value === undefined) { return '–'; }
+    if (value === 0) { return '0'; }
     if (value >= 1e6) { return (value / 1e6).toFixed(2) + ' s'; }
     if (value >= 1e3) { return (value / 1e3).toFixed(value >= 1e4 ? 1 : 2) + ' ms'; }
     if (value >= 10) { return value.toFixed(0) + ' µs'; }
