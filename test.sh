@@ -7,6 +7,19 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# The browser tests (tests/WsGateway.Browser.Tests) drive Debian's chromium with npm playwright-core, pinned in
+# js/package-lock.json. Installed here when missing, quietly; never a downloaded browser. If this fails, those tests
+# fail and say what is missing.
+browser_js=tests/WsGateway.Browser.Tests/js
+command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium) >/dev/null 2>&1 \
+  || echo "test.sh: could not install chromium (apt-get install --no-install-recommends chromium)" >&2
+if [ ! -f "$browser_js/node_modules/playwright-core/package.json" ] \
+  || [ "$(node -p "require('./$browser_js/node_modules/playwright-core/package.json').version" 2>/dev/null)" != \
+       "$(node -p "require('./$browser_js/package-lock.json').packages['node_modules/playwright-core'].version" 2>/dev/null)" ]; then
+  (cd "$browser_js" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "test.sh: npm ci failed in $browser_js (needs node and npm)" >&2
+fi
+
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using WsGateway.Diagnostics;
+using WsGateway.Cli.Admin;
 using WsGateway.Handlers;
 
 namespace WsGateway.Cli;
@@ -38,6 +38,22 @@ internal static class ServeCommand
             Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off",
             DefaultValueFactory = _ => 1,
         };
+        Option<string> admin = new("--admin")
+        {
+            Description = "Address of the admin endpoints (dashboard /, browser client /client, /metrics, /health), or none",
+            DefaultValueFactory = _ => AdminAddress.Default,
+        };
+        admin.Validators.Add(r =>
+        {
+            try
+            {
+                _ = AdminAddress.Parse(r.GetValueOrDefault<string>() ?? string.Empty);
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs on standard error",
@@ -46,7 +62,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, maxMessageSize, maxConnections, statsInterval, logLevel,
+            listen, handler, maxMessageSize, maxConnections, statsInterval, admin, logLevel,
         };
         command.SetAction(async (result, invocationToken) =>
         {
@@ -78,20 +94,38 @@ internal static class ServeCommand
                 .AddSimpleConsole(o => o.SingleLine = true)
                 .AddFilter("Microsoft", LogLevel.Warning));
             var totals = new GatewayTotals();
-            (GatewayMetrics metrics, GatewayMonitor monitor) = GatewayMonitor.Create();
-            using GatewayMetrics ownedMetrics = metrics;
-            using GatewayMonitor ownedMonitor = monitor;
             double interval = result.GetValue(statsInterval);
-            LiveView? view = interval > 0 ? new LiveView(monitor, TimeSpan.FromSeconds(interval)) : null;
-            TextWriter sessions = view?.SessionWriter ?? Console.Out;
+            LiveView? view = null;
+            TextWriter sessions = Console.Out;
             bool echo = result.GetValue(handler) == "echo";
             Func<IGatewayConnection, ITradeMessageHandler> factory = echo
                 ? _ => new EchoHandler()
                 : _ => new StatsHandler(sessions, totals);
 
-            await using var server = new WebSocketServer(result.GetValue(listen)!, factory, options, loggerFactory, metrics: metrics);
-            await server.StartAsync(cancellationToken).ConfigureAwait(false);
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {server.Url} (handler: {result.GetValue(handler)}); Ctrl+C stops");
+            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options);
+            ServeHost host;
+            try
+            {
+                host = await ServeHost.StartAsync(settings, factory, loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"wsgw: {e.Message} (see --listen and --admin; --admin none turns the admin endpoints off)").ConfigureAwait(false);
+                return 1;
+            }
+
+            await using ServeHost running = host;
+
+            // Handlers are created per connection and read `sessions` then: on a terminal their closing lines go
+            // into the live table from here on.
+            if (interval > 0)
+            {
+                view = new LiveView(host.Monitor, TimeSpan.FromSeconds(interval));
+                sessions = view.SessionWriter;
+            }
+
+            string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {result.GetValue(handler)}){adminText}; Ctrl+C stops");
             Console.WriteLine(banner);
             try
             {
@@ -102,7 +136,7 @@ internal static class ServeCommand
             }
 
             Console.WriteLine("wsgw: shutting down (closing connections with 1001)");
-            await server.StopAsync().ConfigureAwait(false);
+            await host.StopAsync().ConfigureAwait(false);
             if (!echo)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: {totals.ConnectionsClosed} connections, {totals.Messages} trades, total quantity {totals.TotalQuantity}, {totals.Errors} errors"));

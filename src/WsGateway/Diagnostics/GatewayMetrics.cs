@@ -28,6 +28,10 @@ public sealed class GatewayMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "WsGateway";
 
+    // Handlers take microseconds for a read, not the milliseconds exporters assume by default: 1 µs to 1 s.
+    private static readonly double[] s_dispatchBuckets =
+        [0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
     private readonly Meter _meter;
     private readonly UpDownCounter<long> _active;
     private readonly Counter<long> _opened;
@@ -59,7 +63,12 @@ public sealed class GatewayMetrics : IDisposable
         _handlerErrors = _meter.CreateCounter<long>("wsgateway.handler.errors", "{error}", "Exceptions thrown by handler callbacks");
         _limitsExceeded = _meter.CreateCounter<long>("wsgateway.limits.exceeded", "{event}", "Times a connection hit a limit, by limit (wsgateway.limit) and what the gateway did (wsgateway.limit.action)");
         _handshakesDenied = _meter.CreateCounter<long>("wsgateway.handshakes.denied", "{connection}", "Handshakes refused by the origin allow-list or the handshake validator, by reason (wsgateway.denial.reason)");
-        _dispatchDuration = _meter.CreateHistogram<double>("wsgateway.dispatch.duration", "s", "Time handlers took for the messages of one socket read");
+        _dispatchDuration = _meter.CreateHistogram<double>(
+            "wsgateway.dispatch.duration",
+            "s",
+            "Time handlers took for the messages of one socket read",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_dispatchBuckets });
     }
 
     /// <summary>The meter the instruments live on.</summary>

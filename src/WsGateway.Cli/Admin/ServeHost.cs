@@ -1,0 +1,116 @@
+using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WsGateway.Diagnostics;
+
+namespace WsGateway.Cli.Admin;
+
+/// <summary>What <c>wsgw serve</c> runs: the gateway and, unless turned off, its admin endpoints.</summary>
+/// <param name="Listen">The gateway's address (<c>127.0.0.1:9001</c>; port 0 picks one).</param>
+/// <param name="Admin">The admin endpoints' address (<c>127.0.0.1:9002</c>), or <c>none</c>.</param>
+/// <param name="Gateway">The gateway's limits and timeouts.</param>
+internal sealed record ServeSettings(string Listen, string Admin, TradeGatewayOptions Gateway);
+
+/// <summary>
+/// The hosting part of <c>wsgw serve</c>, callable from tests: the standalone gateway plus the admin app, sharing one
+/// <see cref="GatewayMetrics"/> created from the admin app's meter factory, so that the meter /metrics exports is
+/// the one the gateway counts on.
+/// </summary>
+internal sealed class ServeHost : IAsyncDisposable
+{
+    private readonly WebSocketServer _server;
+    private readonly WebApplication? _admin;
+    private readonly GatewayMetrics _metrics;
+    private readonly GatewayStats? _stats;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _stopped;
+
+    private ServeHost(WebSocketServer server, WebApplication? admin, GatewayMetrics metrics, GatewayMonitor monitor, GatewayStats? stats, ILogger logger)
+    {
+        _server = server;
+        _admin = admin;
+        _metrics = metrics;
+        Monitor = monitor;
+        _stats = stats;
+        _logger = logger;
+    }
+
+    /// <summary>The gateway's <c>ws://</c> URL.</summary>
+    public Uri GatewayUrl => _server.Url!;
+
+    /// <summary>The admin app's <c>http://</c> URL, or null when it is off.</summary>
+    public Uri? AdminUrl { get; private set; }
+
+    /// <summary>The gateway.</summary>
+    public WebSocketServer Server => _server;
+
+    /// <summary>Totals as the gateway's meter counts them (for the live view).</summary>
+    public GatewayMonitor Monitor { get; }
+
+    /// <summary>The dashboard's data, or null when the admin app is off.</summary>
+    internal GatewayStats? Stats => _stats;
+
+    /// <summary>Starts the gateway, then the admin app.</summary>
+    /// <exception cref="FormatException">The admin address is not valid.</exception>
+    public static async Task<ServeHost> StartAsync(ServeSettings settings, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(handlerFactory);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var adminAddress = AdminAddress.Parse(settings.Admin);
+        var state = new AdminState { Options = settings.Gateway };
+        WebApplication? admin = adminAddress is { } address ? AdminApp.Build(address, loggerFactory, state) : null;
+        var metrics = new GatewayMetrics(admin?.Services.GetRequiredService<IMeterFactory>());
+        var monitor = new GatewayMonitor(metrics.Meter);
+        GatewayStats? stats = admin is null ? null : new GatewayStats(monitor, metrics.Meter);
+        var server = new WebSocketServer(settings.Listen, handlerFactory, settings.Gateway, loggerFactory, metrics: metrics);
+        var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin"));
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (admin is not null)
+            {
+                state.Server = server;
+                state.Stats = stats;
+                state.Stopping = host._stopping.Token;
+                AdminApp.Map(admin, state);
+                await admin.StartAsync(cancellationToken).ConfigureAwait(false);
+                host.AdminUrl = AdminApp.ListeningUrl(admin);
+                Log.AdminListening(host._logger, host.AdminUrl);
+            }
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return host;
+    }
+
+    /// <summary>Graceful shutdown: /health turns unhealthy, the gateway closes every connection with 1001 and
+    /// drains, then the admin app stops (so /metrics can be scraped until the end). Idempotent.</summary>
+    public Task StopAsync() => _stopped ??= StopCoreAsync();
+
+    private async Task StopCoreAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _server.StopAsync().ConfigureAwait(false);
+        if (_admin is not null)
+        {
+            await _admin.StopAsync().ConfigureAwait(false);
+            await _admin.DisposeAsync().ConfigureAwait(false);
+            Log.AdminStopped(_logger);
+        }
+
+        _stats?.Dispose();
+        Monitor.Dispose();
+        _metrics.Dispose();
+        _stopping.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}
