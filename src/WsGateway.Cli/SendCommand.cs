@@ -17,6 +17,7 @@ internal static class SendCommand
         {
             Description = "The gateway's WebSocket URL",
             DefaultValueFactory = _ => new Uri("ws://127.0.0.1:9001/"),
+            CustomParser = ParseUrl,
         };
         Option<long> count = new("--count", "-n") { Description = "Trades to send in all (ignored with --file)", DefaultValueFactory = _ => 10_000 };
         Option<int> connections = new("--connections", "-c") { Description = "Connections to spread them over", DefaultValueFactory = _ => 1 };
@@ -45,11 +46,33 @@ internal static class SendCommand
                 plan = plan with { Count = trades.Length };
             }
 
-            SendSummary summary = await RunAsync(plan, trades, Console.Out, cancellationToken).ConfigureAwait(false);
+            SendSummary summary;
+            try
+            {
+                summary = await RunAsync(plan, trades, Console.Out, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             Console.WriteLine(summary);
             return summary.Failed == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    private static Uri? ParseUrl(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri))
+        {
+            return uri;
+        }
+
+        result.AddError($"--url must be an absolute ws:// or wss:// URL such as ws://127.0.0.1:9001/, got '{text}'");
+        return null;
     }
 
     /// <summary>What to send.</summary>

@@ -24,7 +24,7 @@ public sealed partial class ProcessTests
     [Fact]
     public async Task Serve_listens_counts_and_shuts_down_gracefully_on_SIGTERM()
     {
-        using Process serve = Start("serve", "--listen", "127.0.0.1:0", "--stats-interval", "0.2");
+        using Process serve = Start("serve", "--listen", "127.0.0.1:0", "--stats-interval", "0.2", "--admin", "none");
         string? banner = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Match url = ListeningOn().Match(banner ?? string.Empty);
         Assert.True(url.Success, $"unexpected first line: {banner}");
@@ -61,6 +61,25 @@ public sealed partial class ProcessTests
         Assert.True(bench.ExitCode == 0, $"exit {bench.ExitCode}\n{text}\n{await errors}");
         Assert.Matches(@"single frames, 1 connection\s+[\d,]+\s+[\d,]+\s+[\d.]+x", text);
         Assert.Contains("ping-pong", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_parses_its_url_and_reports_an_unreachable_gateway()
+    {
+        using Process send = Start("send", "--url", "ws://127.0.0.1:1/", "-n", "1");
+        Task<string> output = send.StandardOutput.ReadToEndAsync();
+        string error = await send.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await send.WaitForExitAsync();
+
+        Assert.Equal(1, send.ExitCode);
+        Assert.StartsWith("wsgw send: cannot connect to ws://127.0.0.1:1/: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error + await output, StringComparison.Ordinal);
+
+        using Process bad = Start("send", "--url", "not a url");
+        string badError = await bad.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await bad.WaitForExitAsync();
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--url must be an absolute ws:// or wss:// URL such as ws://127.0.0.1:9001/, got 'not a url'", badError, StringComparison.Ordinal);
     }
 
     [Fact]
