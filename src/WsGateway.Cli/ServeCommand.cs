@@ -33,6 +33,10 @@ internal static class ServeCommand
             Description = "Most WebSocket connections at once (503 above)",
             DefaultValueFactory = _ => new TradeGatewayOptions().MaxConnections,
         };
+        Option<int?> maxPerAddress = new("--max-connections-per-address")
+        {
+            Description = "Most WebSocket connections from one IP address (429 above); no limit when absent",
+        };
         Option<double> statsInterval = new("--stats-interval")
         {
             Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off",
@@ -62,7 +66,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, maxMessageSize, maxConnections, statsInterval, admin, logLevel,
+            listen, handler, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, logLevel,
         };
         command.SetAction(async (result, invocationToken) =>
         {
@@ -82,6 +86,7 @@ internal static class ServeCommand
             {
                 MaxMessageSize = result.GetValue(maxMessageSize),
                 MaxConnections = result.GetValue(maxConnections),
+                MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
             };
             if (options.Validate() is { } problem)
             {

@@ -431,7 +431,7 @@ internal sealed partial class WebSocketConnection
         _metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionClosed);
         long number = _processor.MessagesProcessed + _rawMessages + 1;
         _processor.ReportError(new WsError(
-            WsErrorKind.Protocol,
+            WsErrorKind.PolicyViolation,
             $"Message rate limit exceeded: more than {_rateLimit.MessagesPerSecond:0.###} messages per second (burst {_rateLimit.Burst}); the message was not delivered",
             Id,
             number,

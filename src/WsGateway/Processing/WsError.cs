@@ -15,6 +15,10 @@ public enum WsErrorKind
     /// <summary>Invalid UTF-8 in a text message or a close reason. The connection was closed with 1007.</summary>
     InvalidPayload,
 
+    /// <summary>The client broke a policy of the gateway's, such as <see cref="TradeGatewayOptions.MessageRateLimit"/>
+    /// under <see cref="RateLimitPolicy.Close"/>. The connection was closed with 1008.</summary>
+    PolicyViolation,
+
     /// <summary>A message above <see cref="TradeGatewayOptions.MaxMessageSize"/>. The connection was closed with 1009.</summary>
     MessageTooBig,
 

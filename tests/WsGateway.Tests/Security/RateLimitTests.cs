@@ -107,6 +107,7 @@ public sealed class RateLimitTests
         Assert.Equal(1008, info.Code);
         Assert.Equal([0UL, 1, 2], Ids(handler));
         WsError error = Assert.Single(handler.Errors);
+        Assert.Equal(WsErrorKind.PolicyViolation, error.Kind);
         Assert.Equal((ushort)1008, error.CloseCode);
         Assert.StartsWith("Message rate limit exceeded: more than 10 messages per second (burst 3)", error.Message, StringComparison.Ordinal);
         CollectedMeasurement<long> m = Assert.Single(limits.GetMeasurementSnapshot());
