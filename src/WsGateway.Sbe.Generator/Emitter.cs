@@ -745,15 +745,12 @@ internal sealed class Emitter
         string type = Primitives.CSharpType(field.Primitive);
         int size = Primitives.Size(field.Primitive);
         bool isString = field.Primitive == PrimitiveKind.Char && field.Length > 1;
-        if (!isString)
-        {
-            Line();
-            Line($"public const {type} {bare}NullValue = {Lit(field.NullValue)};");
-            Line();
-            Line($"public const {type} {bare}MinValue = {Lit(field.MinValue)};");
-            Line();
-            Line($"public const {type} {bare}MaxValue = {Lit(field.MaxValue)};");
-        }
+        Line();
+        Line($"public const {type} {bare}NullValue = {Lit(field.NullValue)};");
+        Line();
+        Line($"public const {type} {bare}MinValue = {Lit(field.MinValue)};");
+        Line();
+        Line($"public const {type} {bare}MaxValue = {Lit(field.MaxValue)};");
 
         if (field.Length > 1)
         {
@@ -889,7 +886,7 @@ internal sealed class Emitter
         Line($"public readonly string Get{bare}()");
         Open();
         Line($"{ReadOnlySpan} bytes = {bare}AsSpan();");
-        Line("int end = bytes.IndexOf((byte)0);");
+        Line("int end = global::System.MemoryExtensions.IndexOf(bytes, (byte)0);");
         Line($"return {encoding}.GetString(end < 0 ? bytes : bytes.Slice(0, end));");
         Close();
         if (scope.Encoder)

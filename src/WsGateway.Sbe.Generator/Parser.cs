@@ -27,6 +27,7 @@ internal sealed class Parser
     private readonly List<NamedTypeModel> _namedTypes = [];
     private readonly Dictionary<string, NamedTypeModel> _namedTypesByName = new(StringComparer.Ordinal);
     private readonly HashSet<string> _includedPaths = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _topLevelNames = new(StringComparer.Ordinal);
     private int _schemaVersion;
 
     private Parser(SchemaFile file, ImmutableArray<SchemaFile> allFiles, CancellationToken cancellationToken)
@@ -107,6 +108,7 @@ internal sealed class Parser
             }
 
             _typeElements.Add(name, definition);
+            _topLevelNames.Add(Names.Type(name));
         }
 
         // Resolve every type, used or not, so that all of them are checked and generated (as sbe-tool does).
@@ -528,8 +530,8 @@ internal sealed class Parser
             return null;
         }
 
-        var model = new EnumModel(Names.Type(name), Attribute(element, "description"), primitive, nullLiteral, new EquatableArray<EnumValueModel>(values));
-        AddNamedType(model, element);
+        EnumModel model = new EnumModel(Names.Type(name), Attribute(element, "description"), primitive, nullLiteral, new EquatableArray<EnumValueModel>(values));
+        model = AddNamedType(model, element);
         Presence presence = ParsePresence(element);
         return new ResolvedType
         {
@@ -602,8 +604,7 @@ internal sealed class Parser
             return null;
         }
 
-        var model = new SetModel(Names.Type(name), Attribute(element, "description"), primitive, new EquatableArray<ChoiceModel>(choices));
-        AddNamedType(model, element);
+        SetModel model = AddNamedType(new SetModel(Names.Type(name), Attribute(element, "description"), primitive, new EquatableArray<ChoiceModel>(choices)), element);
         return new ResolvedType
         {
             Kind = FieldKind.Set,
@@ -715,8 +716,7 @@ internal sealed class Parser
             return null;
         }
 
-        var model = new CompositeModel(Names.Type(name), Attribute(element, "description"), running, new EquatableArray<FieldModel>(members));
-        AddNamedType(model, element);
+        CompositeModel model = AddNamedType(new CompositeModel(Names.Type(name), Attribute(element, "description"), running, new EquatableArray<FieldModel>(members)), element);
         return new ResolvedType
         {
             Kind = FieldKind.Composite,
@@ -733,8 +733,20 @@ internal sealed class Parser
         };
     }
 
-    private void AddNamedType(NamedTypeModel model, XElement at)
+    /// <summary>
+    /// Registers a type to generate and returns it, renamed to OwnerName when it is defined inside a
+    /// composite and its name is taken by a top-level type or a different nested one.
+    /// </summary>
+    private T AddNamedType<T>(T model, XElement at)
+        where T : NamedTypeModel
     {
+        string? owner = at.Parent is { } parent && parent.Name.LocalName == "composite" ? Attribute(parent, "name") : null;
+        if (owner is not null
+            && (_topLevelNames.Contains(model.Name) || (_namedTypesByName.TryGetValue(model.Name, out NamedTypeModel? taken) && !taken.Equals(model))))
+        {
+            model = (T)(model with { Name = Names.Type(owner) + model.Name });
+        }
+
         if (_namedTypesByName.TryGetValue(model.Name, out NamedTypeModel? existing))
         {
             if (!existing.Equals(model))
@@ -742,11 +754,12 @@ internal sealed class Parser
                 Report(DiagnosticDescriptors.Duplicate, at, "type", model.Name, "types (generated C# type names must be unique)");
             }
 
-            return;
+            return model;
         }
 
         _namedTypesByName.Add(model.Name, model);
         _namedTypes.Add(model);
+        return model;
     }
 
     /// <summary>A field or composite member from its resolved type and the attributes at the point of use.</summary>
