@@ -196,10 +196,10 @@ internal sealed class Emitter
             Separator(ref first);
             string member = Names.Identifier(Names.Member(choice.Name));
             Doc($"Whether <c>{Escape(choice.Name)}</c> (bit {choice.Bit}) is set.");
-            Line($"public static bool {member}(this {full} set) => (set & {full}.{member}) != 0;");
+            Line($"public static bool Get{member.TrimStart('@')}(this {full} set) => (set & {full}.{member}) != 0;");
             Line();
             Doc($"The set with <c>{Escape(choice.Name)}</c> (bit {choice.Bit}) set or cleared.");
-            Line($"public static {full} {member}(this {full} set, bool value) => value ? set | {full}.{member} : set & ~{full}.{member};");
+            Line($"public static {full} Set{member.TrimStart('@')}(this {full} set, bool value) => value ? set | {full}.{member} : set & ~{full}.{member};");
         }
 
         Close();
