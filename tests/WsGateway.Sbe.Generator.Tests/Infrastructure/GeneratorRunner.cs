@@ -33,9 +33,12 @@ internal static class GeneratorRunner
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
 
     public static GeneratorDriver CreateDriver(IEnumerable<InputFile> files, bool trackSteps = false)
+        => CreateDriver(files.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)), files, trackSteps);
+
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> texts, IEnumerable<InputFile> files, bool trackSteps)
         => CSharpGeneratorDriver.Create(
             [new SbeGenerator().AsSourceGenerator()],
-            files.Select(f => (AdditionalText)new InMemoryAdditionalText(f.Path, f.Text)),
+            texts,
             ParseOptions,
             new OptionsProvider(files.ToDictionary(f => f.Path, f => f.Namespace)),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
@@ -58,15 +61,6 @@ internal static class GeneratorRunner
         }
 
         return Assembly.Load(stream.ToArray());
-    }
-
-    private sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
-    {
-        private readonly SourceText _text = SourceText.From(text);
-
-        public override string Path { get; } = path;
-
-        public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
     }
 
     private sealed class OptionsProvider(Dictionary<string, string?> namespaces) : AnalyzerConfigOptionsProvider
@@ -93,6 +87,15 @@ internal static class GeneratorRunner
             return false;
         }
     }
+}
+
+internal sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
+{
+    private readonly SourceText _text = SourceText.From(text);
+
+    public override string Path { get; } = path;
+
+    public override SourceText GetText(CancellationToken cancellationToken = default) => _text;
 }
 
 internal sealed record GeneratorOutcome(GeneratorDriverRunResult RunResult, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics)
