@@ -1,3 +1,4 @@
+using WsGateway.Cli.Tests.Admin;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 
 namespace WsGateway.Cli.Admin;
@@ -23,30 +22,13 @@ internal static class AdminAddress
             return null;
         }
 
-        int colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > IPEndPoint.MaxPort)
+        try
         {
-            throw new FormatException($"Invalid admin address '{value}': expected host:port such as 127.0.0.1:9002, [::1]:9002, localhost:9002 or *:9002, or 'none'");
+            return WebSocketServer.ParseListen(value, "admin address", examplePort: 9002);
         }
-
-        string host = value[..colon];
-        if (host == "localhost")
+        catch (ArgumentException ex)
         {
-            return (null, port, true);
+            throw new FormatException(ex.Message.Replace(" (Parameter 'listen')", ", or 'none'", StringComparison.Ordinal), ex);
         }
-
-        if (host is "*" or "0.0.0.0")
-        {
-            return (IPAddress.Any, port, false);
-        }
-
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return IPAddress.TryParse(host, out IPAddress? address)
-            ? (address, port, false)
-            : throw new FormatException($"Invalid admin address '{value}': '{host}' is not an IP address, localhost or *");
     }
 }

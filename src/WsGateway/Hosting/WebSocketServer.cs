@@ -200,12 +200,12 @@ public sealed class WebSocketServer : IAsyncDisposable
         return _ => handler;
     }
 
-    internal static (IPAddress? Address, int Port, bool Localhost) ParseListen(string listen)
+    internal static (IPAddress? Address, int Port, bool Localhost) ParseListen(string listen, string what = "listen address", int examplePort = 9001)
     {
         int colon = listen.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(listen.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > IPEndPoint.MaxPort)
         {
-            throw new ArgumentException($"Invalid listen address '{listen}': expected host:port such as 127.0.0.1:9001, [::1]:9001, localhost:9001 or *:9001", nameof(listen));
+            throw new ArgumentException($"Invalid {what} '{listen}': expected host:port such as 127.0.0.1:{examplePort}, [::1]:{examplePort}, localhost:{examplePort} or *:{examplePort}", nameof(listen));
         }
 
         string host = listen[..colon];
@@ -226,7 +226,7 @@ public sealed class WebSocketServer : IAsyncDisposable
 
         if (!IPAddress.TryParse(host, out IPAddress? address))
         {
-            throw new ArgumentException($"Invalid listen address '{listen}': '{host}' is not an IP address, localhost or *", nameof(listen));
+            throw new ArgumentException($"Invalid {what} '{listen}': '{host}' is not an IP address, localhost or *", nameof(listen));
         }
 
         return (address, port, false);

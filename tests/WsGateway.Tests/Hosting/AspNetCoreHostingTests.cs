@@ -3,9 +3,6 @@ using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WsGateway.Tests.Infrastructure;
@@ -16,25 +13,8 @@ namespace WsGateway.Tests.Hosting;
 /// loopback sockets.</summary>
 public sealed class AspNetCoreHostingTests
 {
-    private static async Task<(WebApplication App, Uri Url)> StartAppAsync(ConcurrentQueue<RecordingHandler> handlers, Action<TradeGatewayOptions>? configure = null)
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddTradeGateway(
-            (_, _) =>
-            {
-                var h = new RecordingHandler();
-                handlers.Enqueue(h);
-                return h;
-            },
-            configure);
-        WebApplication app = builder.Build();
-        app.MapTradeGateway("/trades");
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/trades"));
-    }
+    private static Task<(WebApplication App, Uri Url)> StartAppAsync(ConcurrentQueue<RecordingHandler> handlers, Action<TradeGatewayOptions>? configure = null)
+        => TestWebApp.StartAsync(services => services.AddTradeGateway(TestWebApp.Collecting(handlers), configure));
 
     [Fact]
     public async Task MapTradeGateway_accepts_WebSocket_clients_and_delivers_trades()

@@ -5,11 +5,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using WsGateway.Tests.Conformance;
 using WsGateway.Tests.Infrastructure;
 
@@ -47,14 +42,7 @@ public sealed class SocketConformanceTests : IAsyncLifetime
     {
         _standalone = new WebSocketServer("127.0.0.1:0", _ => NewHandler()).Start();
 
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddTradeGateway((_, _) => NewHandler());
-        _app = builder.Build();
-        _app.MapTradeGateway("/trades");
-        await _app.StartAsync();
-        Uri address = new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        (_app, Uri address) = await TestWebApp.StartAsync(services => services.AddTradeGateway((_, _) => NewHandler()));
         _aspNetEndPoint = new IPEndPoint(IPAddress.Loopback, address.Port);
     }
 

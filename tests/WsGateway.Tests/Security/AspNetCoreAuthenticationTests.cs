@@ -5,9 +5,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,29 +17,20 @@ namespace WsGateway.Tests.Security;
 /// real sockets: 401 before the upgrade without a key, 101 with one, and the handler sees the user.</summary>
 public sealed class AspNetCoreAuthenticationTests
 {
-    private static async Task<(WebApplication App, Uri Url)> StartAsync(ConcurrentQueue<HandshakeValidationTests.UserCapturingHandler> handlers, Action<TradeGatewayOptions>? configure = null)
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddAuthentication(ApiKeyHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
-        builder.Services.AddTradeGateway(
-            (_, _) =>
+    private static Task<(WebApplication App, Uri Url)> StartAsync(ConcurrentQueue<HandshakeValidationTests.UserCapturingHandler> handlers, Action<TradeGatewayOptions>? configure = null)
+        => TestWebApp.StartAsync(
+            services =>
             {
-                var h = new HandshakeValidationTests.UserCapturingHandler();
-                handlers.Enqueue(h);
-                return h;
+                services.AddAuthentication(ApiKeyHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
+                services.AddAuthorization();
+                services.AddTradeGateway(TestWebApp.Collecting(handlers), configure);
             },
-            configure);
-        WebApplication app = builder.Build();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapTradeGateway("/trades").RequireAuthorization();
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/trades"));
-    }
+            app =>
+            {
+                app.UseAuthentication();
+                app.UseAuthorization();
+                app.MapTradeGateway("/trades").RequireAuthorization();
+            });
 
     [Fact]
     public async Task Unauthenticated_is_401_and_authenticated_is_101_with_the_user_at_the_handler()

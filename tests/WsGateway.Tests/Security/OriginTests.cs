@@ -2,12 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Microsoft.Extensions.Logging;
 using WsGateway.Diagnostics;
 using WsGateway.Tests.Infrastructure;
 
@@ -91,22 +86,10 @@ public sealed class OriginTests
     public async Task AspNetCore_refuses_an_unlisted_origin_with_403_and_accepts_a_listed_one()
     {
         var handlers = new ConcurrentQueue<RecordingHandler>();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddTradeGateway(
-            (_, _) =>
-            {
-                var h = new RecordingHandler();
-                handlers.Enqueue(h);
-                return h;
-            },
-            o => o.AllowedOrigins.Add("https://trading.example.com"));
-        await using WebApplication app = builder.Build();
-        app.MapTradeGateway("/trades");
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var url = new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/trades");
+        (WebApplication app, Uri url) = await TestWebApp.StartAsync(services => services.AddTradeGateway(
+            TestWebApp.Collecting(handlers),
+            o => o.AllowedOrigins.Add("https://trading.example.com")));
+        await using WebApplication owned = app;
 
         (HttpStatusCode refused, ClientWebSocket evil) = await SecurityTestKit.TryConnectAsync(url, o => o.SetRequestHeader("Origin", "https://evil.example.net"));
         evil.Dispose();
