@@ -1,0 +1,81 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace WsGateway.Sbe.Generator;
+
+/// <summary>
+/// Generates SBE flyweight encoders and decoders (<c>ref struct</c>s named as Real Logic's sbe-tool
+/// names them) from the SBE XML schemas given as <c>AdditionalFiles</c>.
+/// </summary>
+/// <remarks>
+/// Pipeline: every <c>.xml</c> additional file → <see cref="SchemaFile"/> (tracked as
+/// <see cref="TrackingNames.Files"/>); each file that looks like a schema, with all files at hand for
+/// <c>xi:include</c>, → <see cref="ParseResult"/> (<see cref="TrackingNames.Parse"/>); → generated
+/// source (<see cref="TrackingNames.Emit"/>). Every step's output compares by value, so an edit that
+/// does not change a schema leaves the later steps cached.
+/// </remarks>
+[Generator(LanguageNames.CSharp)]
+public sealed class SbeGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<SchemaFile> files = context.AdditionalTextsProvider
+            .Where(static text => text.Path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, cancellationToken) =>
+            {
+                pair.Right.GetOptions(pair.Left).TryGetValue("build_metadata.AdditionalFiles.SbeNamespace", out string? ns);
+                string text = pair.Left.GetText(cancellationToken)?.ToString() ?? string.Empty;
+                return new SchemaFile(Paths.Normalize(pair.Left.Path), text, string.IsNullOrWhiteSpace(ns) ? null : ns!.Trim());
+            })
+            .WithTrackingName(TrackingNames.Files);
+
+        IncrementalValueProvider<ImmutableArray<SchemaFile>> allFiles = files.Collect();
+
+        IncrementalValuesProvider<ParseResult> parsed = files
+            .Where(static file => Parser.LooksLikeSchema(file))
+            .Combine(allFiles)
+            .Select(static (pair, cancellationToken) => Parser.Parse(pair.Left, pair.Right, cancellationToken))
+            .WithTrackingName(TrackingNames.Parse);
+
+        IncrementalValuesProvider<EmitResult> emitted = parsed
+            .Select(static (result, cancellationToken) => Emitter.Emit(result, cancellationToken))
+            .WithTrackingName(TrackingNames.Emit);
+
+        context.RegisterSourceOutput(emitted, static (context, result) =>
+        {
+            foreach (DiagnosticInfo diagnostic in result.Diagnostics)
+            {
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+
+            if (result.HintName is null || result.Source is null)
+            {
+                return;
+            }
+
+            try
+            {
+                context.AddSource(result.HintName, SourceText.From(result.Source, System.Text.Encoding.UTF8));
+            }
+            catch (ArgumentException)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.DuplicateOutput,
+                    Location.Create(result.FilePath, default, default),
+                    result.FilePath,
+                    result.HintName));
+            }
+        });
+    }
+}
+
+/// <summary>Names of the tracked pipeline steps (for incremental-caching tests).</summary>
+internal static class TrackingNames
+{
+    public const string Files = "SbeFiles";
+    public const string Parse = "SbeParse";
+    public const string Emit = "SbeEmit";
+}

@@ -1,0 +1,272 @@
+using System.Buffers.Binary;
+using System.Reflection;
+using WsGateway.Sbe.Generator.Tests.Infrastructure;
+
+namespace WsGateway.Sbe.Generator.Tests;
+
+/// <summary>
+/// Real exchange messages (shared/sbe/vectors) decoded with code generated from the exchanges' own schemas, message by
+/// message, to exactly the end of each message. The schemas are not redistributable, so the code is generated and
+/// compiled at test time (with a small C# walker) instead of being built into this assembly.
+/// </summary>
+public sealed class RealCaptureTests
+{
+    private const string BinanceWalker = """
+        public static class Walker
+        {
+            public static string BookTicker(byte[] buffer)
+            {
+                var response = new Spot.WebSocketResponseDecoder().WrapAndApplyHeader(buffer, 0);
+                var rateLimits = response.RateLimits;
+                string limits = "";
+                while (rateLimits.HasNext)
+                {
+                    rateLimits.Next();
+                    limits += $"{rateLimits.RateLimitType}/{rateLimits.Interval}/{rateLimits.IntervalNum}/{rateLimits.RateLimit}/{rateLimits.Current};";
+                }
+
+                string id = response.GetId();
+                System.ReadOnlySpan<byte> result = response.GetResultBytes();
+                var inner = new Spot.BookTickerSymbolResponseDecoder().WrapAndApplyHeader(result, 0);
+                string symbol = inner.GetSymbol();
+                return $"{response.Status}|{limits}|{id}|{inner.PriceExponent}|{inner.BidPrice}|{inner.BidQty}|{inner.AskPrice}|{inner.AskQty}|{symbol}|{inner.Limit}=={result.Length}|{response.Limit}";
+            }
+        }
+        """;
+
+    private const string Binance32Walker = """
+        public static class Walker
+        {
+            public static string AccountPosition(byte[] buffer)
+            {
+                var e = new Spot.OutboundAccountPositionEventDecoder().WrapAndApplyHeader(buffer, 0);
+                string text = $"{e.ActingVersion}|{e.EventTime}|{e.UpdateTime}|{e.SubscriptionId}|";
+                var balances = e.Balances;
+                while (balances.HasNext)
+                {
+                    balances.Next();
+                    long free = balances.Free;
+                    long locked = balances.Locked;
+                    text += $"{balances.GetAsset()}:{free}e{balances.Exponent}:{locked};";
+                }
+
+                return text + "|" + e.Limit;
+            }
+
+            public static string ExecutionReport(byte[] buffer)
+            {
+                var e = new Spot.ExecutionReportEventDecoder().WrapAndApplyHeader(buffer, 0);
+                string text = $"{e.Side}|{e.OrderType}|{e.TimeInForce}|{e.OrderId}|{e.ExecutionType}|{e.OrderStatus}|{e.IsWorking}|";
+                text += $"{e.GetSymbol()}|{e.GetClientOrderId()}|{e.GetOrigClientOrderId()}|{e.GetCommissionAsset()}|{e.GetRejectReason()}|{e.GetCounterSymbol()}";
+                return text + "|" + e.Limit;
+            }
+
+            public static string WebSocketResponse(byte[] buffer)
+            {
+                var response = new Spot.WebSocketResponseDecoder().WrapAndApplyHeader(buffer, 0);
+                var rateLimits = response.RateLimits;
+                int count = rateLimits.Count;
+                while (rateLimits.HasNext)
+                {
+                    rateLimits.Next();
+                }
+
+                string id = response.GetId();
+                System.ReadOnlySpan<byte> result = response.GetResultBytes();
+                var order = new Spot.NewOrderFullResponseDecoder().WrapAndApplyHeader(result, 0);
+                var fills = order.Fills;
+                int fillCount = fills.Count;
+                while (fills.HasNext)
+                {
+                    fills.Next();
+                    fills.SkipCommissionAsset();
+                }
+
+                var prevented = order.PreventedMatches;
+                while (prevented.HasNext)
+                {
+                    prevented.Next();
+                    prevented.SkipMakerSymbol();
+                }
+
+                string symbol = order.GetSymbol();
+                string clientOrderId = order.GetClientOrderId();
+                return $"{count}|{id}|{order.ActingBlockLength}|{order.ActingVersion}|{fillCount}|{symbol}|{order.Limit}=={result.Length}|{response.Limit}";
+            }
+        }
+        """;
+
+    private const string CmeWalker = """
+        public static class Walker
+        {
+            /// <summary>Decodes the message at offset (after its 2-byte MsgSize) and returns (template id, bytes consumed).</summary>
+            public static long Walk(byte[] buffer, int offset)
+            {
+                var header = new Mktdata.MessageHeaderDecoder().Wrap(buffer, offset);
+                int block = offset + Mktdata.MessageHeaderDecoder.EncodedLength;
+                int limit;
+                switch (header.TemplateId)
+                {
+                    case 46:
+                    {
+                        var m = new Mktdata.MDIncrementalRefreshBook46Decoder().WrapForDecode(buffer, block, header.BlockLength, header.Version);
+                        var entries = m.NoMDEntries;
+                        while (entries.HasNext) { entries.Next(); _ = entries.MDEntryPx.Mantissa; _ = entries.SecurityID; }
+                        var orders = m.NoOrderIDEntries;
+                        while (orders.HasNext) { orders.Next(); _ = orders.OrderID; }
+                        limit = m.Limit;
+                        break;
+                    }
+                    case 47:
+                    {
+                        var m = new Mktdata.MDIncrementalRefreshOrderBook47Decoder().WrapForDecode(buffer, block, header.BlockLength, header.Version);
+                        var entries = m.NoMDEntries;
+                        while (entries.HasNext) { entries.Next(); _ = entries.OrderID; }
+                        limit = m.Limit;
+                        break;
+                    }
+                    case 48:
+                    {
+                        var m = new Mktdata.MDIncrementalRefreshTradeSummary48Decoder().WrapForDecode(buffer, block, header.BlockLength, header.Version);
+                        var entries = m.NoMDEntries;
+                        while (entries.HasNext) { entries.Next(); _ = entries.MDEntryPx.Mantissa; _ = entries.AggressorSide; }
+                        var orders = m.NoOrderIDEntries;
+                        while (orders.HasNext) { orders.Next(); _ = orders.LastQty; }
+                        limit = m.Limit;
+                        break;
+                    }
+                    case 37:
+                    {
+                        var m = new Mktdata.MDIncrementalRefreshVolume37Decoder().WrapForDecode(buffer, block, header.BlockLength, header.Version);
+                        var entries = m.NoMDEntries;
+                        while (entries.HasNext) { entries.Next(); _ = entries.MDEntrySize; }
+                        limit = m.Limit;
+                        break;
+                    }
+                    default:
+                        throw new System.InvalidOperationException("Unexpected template " + header.TemplateId);
+                }
+
+                return ((long)header.TemplateId << 32) | (uint)(limit - offset);
+            }
+        }
+        """;
+
+    private static readonly Lazy<Type> s_binance2 = new(() => Compile(["exchanges", "binance", "spot_2_0.xml"], BinanceWalker));
+    private static readonly Lazy<Type> s_binance32 = new(() => Compile(["exchanges", "binance", "spot_3_2.xml"], Binance32Walker));
+    private static readonly Lazy<Type> s_cme = new(() => Compile(["reallogic", "test-resources", "FixBinary.xml"], CmeWalker));
+
+    [Fact]
+    public void Binance_websocket_response_with_nested_book_ticker_decodes_to_its_end()
+    {
+        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "kyber_ws_bookticker_spot2v0_125.bin"));
+
+        string text = Invoke(s_binance2, "BookTicker", bytes);
+
+        Assert.Equal(
+            "200|RequestWeight/Minute/1/6000/4;|85930b72-4eef-489d-8352-0e739da3b17d|-8|6889999000000|83374000|6890000000000|609203000|BTCUSDT|50==50|125",
+            text);
+    }
+
+    [Fact]
+    public void Binance_account_position_event_decodes_to_its_end()
+    {
+        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", "outbound_account_position_event_1.sbe"));
+
+        string text = Invoke(s_binance32, "AccountPosition", bytes);
+
+        Assert.Equal("2|1700000000000000|1700000000000000|65535|BTC:100000000e-8:0;BNB:28e-8:0;USDT:5000000000000e-8:0;|96", text);
+    }
+
+    [Theory]
+    [InlineData("execution_report_event_1.sbe", "Buy|Limit|Gtc|12345678|New|New|True|BTCUSDT|O-20200101-000000-000-000-0|", 329)]
+    [InlineData("execution_report_event_2.sbe", "Buy|Limit|Gtc|12345678|Canceled|Canceled|", 350)]
+    public void Binance_execution_reports_decode_to_their_end(string file, string prefix, int length)
+    {
+        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", file));
+        Assert.Equal(length, bytes.Length);
+
+        string text = Invoke(s_binance32, "ExecutionReport", bytes);
+
+        Assert.StartsWith(prefix, text, StringComparison.Ordinal);
+        Assert.EndsWith("|" + length, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Binance_websocket_response_with_nested_order_decodes_to_its_end()
+    {
+        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", "web_socket_response_1.sbe"));
+
+        string text = Invoke(s_binance32, "WebSocketResponse", bytes);
+
+        Assert.Matches(@"^3\|ws-place\|153\|2\|\d+\|\w+\|203==203\|288$", text);
+    }
+
+    [Theory]
+    [InlineData("MdIncrementalRefreshBook.pcap")]
+    [InlineData("MdIncrementalRefreshOrderBook.pcap")]
+    [InlineData("MdIncrementalRefreshTradeSummary.pcap")]
+    [InlineData("MdIncrementalRefreshVolume.pcap")]
+    public void Cme_mdp3_packets_decode_message_by_message_to_each_MsgSize(string file)
+    {
+        MethodInfo walk = s_cme.Value.GetMethod("Walk")!;
+        int messages = 0;
+        foreach (byte[] payload in UdpPayloads(File.ReadAllBytes(SharedData.Path("vectors", "cme-mdp3", file))))
+        {
+            int position = 12; // MDP packet header: MsgSeqNum u32, SendingTime u64
+            while (position < payload.Length)
+            {
+                int msgSize = BinaryPrimitives.ReadUInt16LittleEndian(payload.AsSpan(position));
+                long result = (long)walk.Invoke(null, [payload, position + 2])!;
+                int templateId = (int)(result >> 32);
+                int consumed = (int)(result & 0xffffffff);
+                Assert.Contains(templateId, new[] { 37, 46, 47, 48 });
+                Assert.Equal(msgSize - 2, consumed);
+                position += msgSize;
+                messages++;
+            }
+
+            Assert.Equal(payload.Length, position);
+        }
+
+        Assert.True(messages > 0);
+    }
+
+    private static string Invoke(Lazy<Type> walker, string method, byte[] bytes)
+        => (string)walker.Value.GetMethod(method)!.Invoke(null, [bytes])!;
+
+    private static Type Compile(string[] schemaPath, string walker)
+    {
+        string path = SharedData.Path(schemaPath);
+        string ns = walker.Contains("Mktdata.", StringComparison.Ordinal) ? "Mktdata" : "Spot";
+        GeneratorOutcome outcome = GeneratorRunner.Run([InputFile.FromDisk(path, ns)], "#pragma warning disable CS1591\n" + walker);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.CompilationProblems);
+        return GeneratorRunner.Load(outcome.Output).GetType("Walker")!;
+    }
+
+    /// <summary>UDP payloads of a classic little-endian pcap of Ethernet/IPv4/UDP frames.</summary>
+    private static IEnumerable<byte[]> UdpPayloads(byte[] pcap)
+    {
+        Assert.Equal(0xa1b2c3d4u, BinaryPrimitives.ReadUInt32LittleEndian(pcap));
+        int position = 24;
+        while (position + 16 <= pcap.Length)
+        {
+            int captured = BinaryPrimitives.ReadInt32LittleEndian(pcap.AsSpan(position + 8));
+            ReadOnlySpan<byte> frame = pcap.AsSpan(position + 16, captured);
+            position += 16 + captured;
+            int ip = 14;
+            if (BinaryPrimitives.ReadUInt16BigEndian(frame[12..]) == 0x8100)
+            {
+                ip += 4; // VLAN tag
+            }
+
+            int ipHeader = (frame[ip] & 0x0f) * 4;
+            int ipTotal = BinaryPrimitives.ReadUInt16BigEndian(frame[(ip + 2)..]);
+            int udp = ip + ipHeader;
+            int udpLength = BinaryPrimitives.ReadUInt16BigEndian(frame[(udp + 4)..]);
+            Assert.Equal(ipTotal - ipHeader, udpLength);
+            yield return frame.Slice(udp + 8, udpLength - 8).ToArray();
+        }
+    }
+}
