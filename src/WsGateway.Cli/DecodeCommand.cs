@@ -1,15 +1,20 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Spectre.Console;
 using WsGateway.Sbe;
+using WsGateway.Sbe.Schema;
 
 namespace WsGateway.Cli;
 
 /// <summary><c>wsgw decode</c>: SBE bytes (hex on the command line, or a binary file) → a table of trades, with the
-/// decode error for anything that is not one.</summary>
+/// decode error for anything that is not one; with <c>--schema</c>, any message of that schema → one JSON object per line.</summary>
 internal static class DecodeCommand
 {
-    public static Command Create()
+    /// <summary>The command; <paramref name="output"/> and <paramref name="error"/> default to the console (tests pass
+    /// writers).</summary>
+    public static Command Create(TextWriter? output = null, TextWriter? error = null)
     {
         Argument<string?> hex = new("hex")
         {
@@ -17,15 +22,36 @@ internal static class DecodeCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         Option<FileInfo?> file = new("--file", "-f") { Description = "A binary file of SBE messages back to back" };
-        Command command = new("decode", "Decode SBE Trade messages and print them as a table") { hex, file };
+        Option<FileInfo?> schema = new("--schema", "-s")
+        {
+            Description = "An SBE XML schema: decode any of its messages and print each as one line of JSON (without it: Trade messages as a table)",
+        };
+        Command command = new("decode", "Decode SBE messages: Trades as a table, or any message of --schema as JSON lines") { hex, file, schema };
         command.SetAction(result =>
         {
+            TextWriter stdout = output ?? Console.Out;
+            TextWriter stderr = error ?? Console.Error;
             string? text = result.GetValue(hex);
             FileInfo? path = result.GetValue(file);
+            FileInfo? schemaFile = result.GetValue(schema);
             if ((text is null) == (path is null))
             {
-                Console.Error.WriteLine("wsgw decode: give the bytes either as hex or with --file, not both and not neither");
+                stderr.WriteLine("wsgw decode: give the bytes either as hex or with --file, not both and not neither");
                 return 2;
+            }
+
+            SbeSchema? loaded = null;
+            if (schemaFile is not null)
+            {
+                try
+                {
+                    loaded = SbeSchema.Load(schemaFile.FullName);
+                }
+                catch (Exception e) when (e is SbeSchemaException or IOException or UnauthorizedAccessException)
+                {
+                    stderr.WriteLine($"wsgw decode: {e.Message}");
+                    return 2;
+                }
             }
 
             byte[] bytes;
@@ -33,16 +59,21 @@ internal static class DecodeCommand
             {
                 if (!path.Exists)
                 {
-                    Console.Error.WriteLine($"wsgw decode: file not found: {path.FullName}");
+                    stderr.WriteLine($"wsgw decode: file not found: {path.FullName}");
                     return 2;
                 }
 
                 bytes = File.ReadAllBytes(path.FullName);
             }
-            else if (!Hex.TryParse(text!, out bytes, out string? error))
+            else if (!Hex.TryParse(text!, out bytes, out string? hexError))
             {
-                Console.Error.WriteLine($"wsgw decode: {error}");
+                stderr.WriteLine($"wsgw decode: {hexError}");
                 return 2;
+            }
+
+            if (loaded is not null)
+            {
+                return RenderJson(bytes, new SbeJsonDecoder(loaded), stdout, stderr);
             }
 
             if (Console.IsOutputRedirected)
@@ -95,6 +126,37 @@ internal static class DecodeCommand
         console.Write(table);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{index - errors} trades, {errors} errors, {bytes.Length} bytes"));
         return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>Decodes every message in <paramref name="bytes"/>, back to back, and writes one JSON object per line;
+    /// 0 when all decoded, 1 (with the error on <paramref name="error"/>) at the first that does not.</summary>
+    internal static int RenderJson(ReadOnlySpan<byte> bytes, SbeJsonDecoder decoder, TextWriter output, TextWriter error)
+    {
+        if (bytes.IsEmpty)
+        {
+            error.WriteLine("wsgw decode: no bytes to decode");
+            return 1;
+        }
+
+        var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        int offset = 0;
+        int index = 0;
+        while (offset < bytes.Length)
+        {
+            index++;
+            if (!decoder.TryDecodeToJson(bytes.Slice(offset), out string json, out int consumed, out string? reason, options))
+            {
+                output.Flush();
+                error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw decode: message {index} at offset {offset}: {reason}"));
+                return 1;
+            }
+
+            output.WriteLine(json);
+            offset += consumed;
+        }
+
+        output.Flush();
+        return 0;
     }
 
     private static string Cell<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
