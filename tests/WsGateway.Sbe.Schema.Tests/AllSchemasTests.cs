@@ -1,3 +1,5 @@
+using WsGateway.Sbe.Generator.Tests.Infrastructure;
+
 namespace WsGateway.Sbe.Schema.Tests;
 
 /// <summary>Every schema of shared/sbe either loads (and gets a decoder) or is refused with WSGW diagnostics.</summary>

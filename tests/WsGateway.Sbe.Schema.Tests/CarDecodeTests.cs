@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using WsGateway.Sbe.Generator.Tests.Infrastructure;
+
 namespace WsGateway.Sbe.Schema.Tests;
 
 /// <summary>The Car vectors of shared/sbe/vectors/car decoded to the values listed in shared/sbe/README.md.</summary>

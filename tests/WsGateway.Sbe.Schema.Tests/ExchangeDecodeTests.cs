@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
+using WsGateway.Sbe.Generator.Tests.Infrastructure;
+
 namespace WsGateway.Sbe.Schema.Tests;
 
 /// <summary>

@@ -3,6 +3,8 @@ namespace WsGateway.Sbe.Generator.Tests.Infrastructure;
 /// <summary>Finds the shared SBE reference data: <c>../shared/sbe</c> next to the repository root.</summary>
 internal static class SharedData
 {
+    public static byte[] Bytes(params string[] parts) => File.ReadAllBytes(Path(parts));
+
     private static readonly Lazy<string> s_root = new(FindRoot);
 
     /// <summary>The <c>shared/sbe</c> folder; throws with a clear message when it is missing (tests must not skip silently).</summary>
