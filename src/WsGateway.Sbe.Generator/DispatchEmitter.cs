@@ -134,6 +134,8 @@ internal sealed class DispatchEmitter
         Line("WrongSchema,");
         Doc("The bytes end before the header, the root block, or a group or var data field the header announces.");
         Line("TooShort,");
+        Doc("The header's block length is smaller than the fields of the message in the header's version (<see cref=\"SbeDispatchResult.RequiredLength\"/>).");
+        Line("InvalidBlockLength,");
         Close();
         Line();
         Doc($"The outcome of <see cref=\"{Dispatcher}.Dispatch{{THandler}}\"/>, with the numbers for an error message.");
@@ -173,7 +175,7 @@ internal sealed class DispatchEmitter
         Doc("When dispatched: the whole message's length in bytes (header, root block, groups and var data), where the next message starts; otherwise 0.");
         Line("public int MessageLength { get; }");
         Line();
-        Doc("When too short: the bytes needed (at least); otherwise 0.");
+        Doc("When too short: the bytes needed (at least); when the block length is invalid: the smallest valid one; otherwise 0.");
         Line("public int RequiredLength { get; }");
         Line();
         Doc("The bytes that were given.");
@@ -188,6 +190,7 @@ internal sealed class DispatchEmitter
         Line($"{Status}.Dispatched => \"template id \" + TemplateId + \", \" + MessageLength + \" bytes, dispatched\",");
         Line($"{Status}.UnknownTemplate => \"unknown template id \" + TemplateId + \" in schema {_schema.Id} (known: {knownIds})\",");
         Line($"{Status}.WrongSchema => \"schema id \" + SchemaId + \", expected {_schema.Id} (template id \" + TemplateId + \")\",");
+        Line($"{Status}.InvalidBlockLength => \"block length \" + BlockLength + \" of template id \" + TemplateId + \" is less than the \" + RequiredLength + \" bytes of its fields in version \" + Version,");
         Line($"_ => \"message too short: \" + AvailableLength + \" bytes, needs at least \" + RequiredLength + (TemplateId >= 0 ? \" (template id \" + TemplateId + \")\" : string.Empty),");
         _indent--;
         Line("};");
@@ -277,6 +280,16 @@ internal sealed class DispatchEmitter
             string decoder = $"global::{_ns}.{type}Decoder";
             Line($"case {message.Id}:");
             _indent++;
+            string? minimum = MinimumBlockLength(message);
+            if (minimum is not null)
+            {
+                Line($"if (blockLength < {minimum})");
+                Open();
+                Line($"return new {Result}({Status}.InvalidBlockLength, templateId, schemaId, version, blockLength, 0, {minimum}, message.Length);");
+                Close();
+                Line();
+            }
+
             Line("if (message.Length < HeaderLength + blockLength)");
             Open();
             Line($"return new {Result}({Status}.TooShort, templateId, schemaId, version, blockLength, 0, HeaderLength + blockLength, message.Length);");
@@ -348,10 +361,49 @@ internal sealed class DispatchEmitter
         Close();
     }
 
+    /// <summary>
+    /// The smallest valid root block length in the acting version as a C# expression of <c>version</c> (the end of the
+    /// last field that version has), or null when any block length will do.
+    /// </summary>
+    private static string? MinimumBlockLength(MessageModel message)
+    {
+        var levels = message.Fields
+            .Where(f => f.Size > 0)
+            .GroupBy(f => f.SinceVersion)
+            .OrderBy(g => g.Key)
+            .Select(g => (Version: g.Key, End: 0))
+            .ToList();
+        for (int i = 0; i < levels.Count; i++)
+        {
+            int version = levels[i].Version;
+            levels[i] = (version, message.Fields.Where(f => f.Size > 0 && f.SinceVersion <= version).Max(f => f.Offset + f.Size));
+        }
+
+        if (levels.Count == 0)
+        {
+            return null;
+        }
+
+        string expression = levels[0].Version == 0 ? levels[0].End.ToString(CultureInfo.InvariantCulture) : "0";
+        foreach ((int version, int end) in levels.Where(l => l.Version > 0))
+        {
+            expression = $"version >= {version} ? {end} : {expression}";
+        }
+
+        return expression.Contains("?") ? "(" + expression + ")" : expression;
+    }
+
     private void EmitWalk(string owner, EquatableArray<GroupModel> groups, EquatableArray<DataModel> data, HashSet<string> reserved, ref int counter)
     {
+        bool first = true;
         foreach (GroupModel group in groups)
         {
+            if (!first)
+            {
+                Line();
+            }
+
+            first = false;
             string local = "group" + (counter++).ToString(CultureInfo.InvariantCulture);
             Line($"var {local} = {owner}.{Emitter.PropertyName(group.Name, reserved)};");
             Line($"while ({local}.HasNext)");
@@ -359,6 +411,10 @@ internal sealed class DispatchEmitter
             Line($"{local}.Next();");
             EmitWalk(local, group.Groups, group.Data, Emitter.s_groupReserved, ref counter);
             Close();
+        }
+
+        if (!first && data.Count > 0)
+        {
             Line();
         }
 
