@@ -12,8 +12,10 @@ namespace WsGateway.Sbe.Generator;
 /// Pipeline: every <c>.xml</c> additional file → <see cref="SchemaFile"/> (tracked as
 /// <see cref="TrackingNames.Files"/>); each file that looks like a schema, with all files at hand for
 /// <c>xi:include</c>, → <see cref="ParseResult"/> (<see cref="TrackingNames.Parse"/>); → generated
-/// source (<see cref="TrackingNames.Emit"/>). Every step's output compares by value, so an edit that
-/// does not change a schema leaves the later steps cached.
+/// source (<see cref="TrackingNames.Emit"/>). Each parsed schema, with whether the compilation references the
+/// gateway (<see cref="TrackingNames.Gateway"/>, a bool), → the typed dispatch file (<see cref="TrackingNames.Dispatch"/>,
+/// <see cref="DispatchEmitter"/>). Every step's output compares by value, so an edit that does not change a schema
+/// leaves the later steps cached.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed class SbeGenerator : IIncrementalGenerator

@@ -139,6 +139,18 @@ public sealed class TradingDispatchEndToEndTests
         Assert.Empty(handler.Events);
     }
 
+    [Fact]
+    public async Task The_docs_example_serves_and_dispatches()
+    {
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new TradingGatewayHandler(new DeskHandler())).Start();
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await client.SendRawAsync(Messages.Order(1, 'A', Side.Buy, OrderType.Market, double.NaN, 1, 1));
+        await client.CloseAsync();
+
+        byte[] frame = [.. Messages.Trade(1, 'A', 1, 1), .. Messages.Position(1, 'B', 1, 1, 1, [('V', 1, 1)])];
+        Assert.Equal(2, DeskHandler.DispatchAll(frame, new DeskHandler()));
+    }
+
     /// <summary>Copies every callback's values into a line; one instance per connection, so no locking.</summary>
     private sealed class RecordingHandler : ITradingMessageHandler, ITradingConnectionEvents
     {

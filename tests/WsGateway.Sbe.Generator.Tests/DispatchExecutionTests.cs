@@ -131,6 +131,23 @@ public sealed class DispatchExecutionTests
         Assert.Equal(1, handler.Cars);
     }
 
+    [Fact]
+    public void Dispatching_to_a_struct_handler_allocates_nothing()
+    {
+        byte[] bytes = Vector("car_bigendian_211.bin");
+        var handler = new BigEndianHandler();
+        Baseline_bigendian.Baseline_bigendianMessageDispatcher.Dispatch(bytes, ref handler); // JIT
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            Baseline_bigendian.Baseline_bigendianMessageDispatcher.Dispatch(bytes, ref handler);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1001, handler.Cars);
+    }
+
     /// <summary>A struct handler: the dispatcher is generic over it, so its methods are called directly.</summary>
     private struct BaselineHandler : Baseline.IBaselineMessageHandler
     {
