@@ -14,20 +14,20 @@ namespace WsGateway.Sbe.Generator;
 /// </remarks>
 internal sealed class Emitter
 {
-    private static readonly HashSet<string> s_messageReserved = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> s_messageReserved = new(StringComparer.Ordinal)
     {
         "SbeBlockLength", "SbeTemplateId", "SbeSchemaId", "SbeSchemaVersion", "SbeSemanticVersion", "SbeSemanticType",
         "BlockLength", "TemplateId", "SchemaId", "SchemaVersion", "Buffer", "Offset", "Limit", "EncodedLength",
         "ActingBlockLength", "ActingVersion", "WrapForEncode", "WrapForDecode", "WrapAndApplyHeader", "ToString", "GetHashCode", "Equals", "GetType",
     };
 
-    private static readonly HashSet<string> s_groupReserved = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> s_groupReserved = new(StringComparer.Ordinal)
     {
         "SbeHeaderSize", "SbeBlockLength", "Count", "HasNext", "Next", "Index", "Offset", "Limit", "ActingBlockLength", "ActingVersion",
         "ToString", "GetHashCode", "Equals", "GetType",
     };
 
-    private static readonly HashSet<string> s_compositeReserved = new(StringComparer.Ordinal)
+    internal static readonly HashSet<string> s_compositeReserved = new(StringComparer.Ordinal)
     {
         "EncodedLength", "Wrap", "Offset", "Buffer", "ActingVersion", "ToString", "GetHashCode", "Equals", "GetType",
     };
@@ -80,7 +80,7 @@ internal sealed class Emitter
         }
     }
 
-    private static string HintName(SchemaModel schema)
+    internal static string HintName(SchemaModel schema, string suffix = ".g.cs")
     {
         var builder = new StringBuilder();
         foreach (char c in schema.Namespace + "." + Paths.FileNameWithoutExtension(schema.FilePath))
@@ -88,7 +88,7 @@ internal sealed class Emitter
             builder.Append(char.IsLetterOrDigit(c) || c is '.' or '_' ? c : '_');
         }
 
-        return builder.Append(".g.cs").ToString();
+        return builder.Append(suffix).ToString();
     }
 
     private string Generate(CancellationToken cancellationToken)
@@ -613,7 +613,7 @@ internal sealed class Emitter
 
     private static string PropertyName(FieldModel field, HashSet<string> reserved) => PropertyName(field.Name, reserved);
 
-    private static string PropertyName(string sbeName, HashSet<string> reserved)
+    internal static string PropertyName(string sbeName, HashSet<string> reserved)
     {
         string name = Names.Member(sbeName);
         return Names.Identifier(reserved.Contains(name) ? name + "Field" : name);
@@ -1073,7 +1073,7 @@ internal sealed class Emitter
         => string.IsNullOrWhiteSpace(description) ? string.Empty : Escape(description!.Trim()) + " ";
 
     /// <summary>Escapes schema text for an XML doc comment.</summary>
-    private static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    internal static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
     private void Line(string text = "")
     {

@@ -4,10 +4,11 @@ using WsGateway.Sbe.Generator.Tests.Infrastructure;
 
 namespace WsGateway.Sbe.Generator.Tests;
 
-/// <summary>Golden output for schemas/trade.xml, and incremental caching of the pipeline steps.</summary>
+/// <summary>Golden output for schemas/trade.xml and the typed dispatch of schemas/trading.xml, and incremental caching of the pipeline steps.</summary>
 public sealed class GoldenAndIncrementalTests
 {
     private static readonly string s_tradeSchema = Path.Combine(AppContext.BaseDirectory, "Golden", "trade.xml");
+    private static readonly string s_tradingSchema = Path.Combine(AppContext.BaseDirectory, "Golden", "trading.xml");
 
     /// <summary>
     /// Compares the generated code for trade.xml with the reviewed Golden/trade.g.cs. After an intended change of the
@@ -19,10 +20,72 @@ public sealed class GoldenAndIncrementalTests
         GeneratorOutcome outcome = GeneratorRunner.Run([new InputFile("/schemas/trade.xml", File.ReadAllText(s_tradeSchema))]);
         Assert.Empty(outcome.GeneratorDiagnostics);
         Assert.Empty(outcome.CompilationProblems);
-        string actual = outcome.GeneratedSource;
-        Assert.Equal("WsGateway.Sbe.trade.g.cs", Path.GetFileName(outcome.RunResult.GeneratedTrees.Single().FilePath));
+        Assert.Equal(
+            ["WsGateway.Sbe.trade.Dispatch.g.cs", "WsGateway.Sbe.trade.g.cs"],
+            outcome.RunResult.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order(StringComparer.Ordinal));
+        string actual = outcome.RunResult.GeneratedTrees.Single(t => t.FilePath.EndsWith("trade.g.cs", StringComparison.Ordinal)).ToString();
+        AssertGolden("trade.g.cs", actual);
 
-        string golden = Path.Combine(SharedData.RepoRoot, "tests", "WsGateway.Sbe.Generator.Tests", "Golden", "trade.g.cs");
+        // No gateway in this compilation: handler interface and dispatcher, no adapter.
+        string dispatch = outcome.RunResult.GeneratedTrees.Single(t => t.FilePath.EndsWith("trade.Dispatch.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains("public interface ISbeMessageHandler", dispatch, StringComparison.Ordinal);
+        Assert.Contains("void OnTrade(global::WsGateway.Sbe.TradeDecoder trade);", dispatch, StringComparison.Ordinal);
+        Assert.Contains("public static class SbeMessageDispatcher", dispatch, StringComparison.Ordinal);
+        Assert.DoesNotContain("GatewayHandler", dispatch, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The typed dispatch of trading.xml in a compilation that references the gateway (handler interface, dispatcher
+    /// with the group walker of Position, result types, adapter) is the reviewed Golden/trading.Dispatch.g.cs.
+    /// </summary>
+    [Fact]
+    public void Trading_schema_with_the_gateway_generates_the_golden_dispatch_file()
+    {
+        GeneratorOutcome outcome = GeneratorRunner.Run([new InputFile("/schemas/trading.xml", File.ReadAllText(s_tradingSchema))], GatewayStub.Source);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.CompilationProblems);
+        string actual = outcome.RunResult.GeneratedTrees.Single(t => t.FilePath.EndsWith("WsGateway.Trading.trading.Dispatch.g.cs", StringComparison.Ordinal)).ToString();
+        AssertGolden("trading.Dispatch.g.cs", actual);
+        Assert.Contains("public interface ITradingMessageHandler", actual, StringComparison.Ordinal);
+        Assert.Contains("public sealed class TradingGatewayHandler : global::WsGateway.IRawMessageHandler", actual, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SbeHandlerName_sets_the_prefix_of_the_dispatch_types()
+    {
+        GeneratorOutcome outcome = GeneratorRunner.Run(
+            [new InputFile("/schemas/trading.xml", File.ReadAllText(s_tradingSchema), HandlerName: "Desk")],
+            GatewayStub.Source);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.CompilationProblems);
+        string source = outcome.GeneratedSource;
+        Assert.Contains("public interface IDeskMessageHandler", source, StringComparison.Ordinal);
+        Assert.Contains("public static class DeskMessageDispatcher", source, StringComparison.Ordinal);
+        Assert.Contains("public interface IDeskConnectionEvents", source, StringComparison.Ordinal);
+        Assert.Contains("public sealed class DeskGatewayHandler", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("ITradingMessageHandler", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Referencing_the_gateway_re_emits_only_the_dispatch_file_with_the_adapter()
+    {
+        var files = new[] { new InputFile("/schemas/trading.xml", File.ReadAllText(s_tradingSchema)) };
+        CSharpCompilation compilation = GeneratorRunner.CreateCompilation("class A { }");
+        GeneratorDriver driver = GeneratorRunner.CreateDriver(files, trackSteps: true).RunGenerators(compilation);
+        Assert.DoesNotContain("TradingGatewayHandler", string.Join("\n", driver.GetRunResult().GeneratedTrees), StringComparison.Ordinal);
+
+        driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(GatewayStub.Source, GeneratorRunner.ParseOptions)));
+
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        Assert.Contains(result.TrackedSteps["SbeGateway"].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(result.TrackedSteps["SbeEmit"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.All(result.TrackedSteps["SbeDispatch"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Contains(result.GeneratedSources, s => s.SourceText.ToString().Contains("public sealed class TradingGatewayHandler", StringComparison.Ordinal));
+    }
+
+    private static void AssertGolden(string name, string actual)
+    {
+        string golden = Path.Combine(SharedData.RepoRoot, "tests", "WsGateway.Sbe.Generator.Tests", "Golden", name);
         if (Environment.GetEnvironmentVariable("SBE_UPDATE_GOLDEN") == "1")
         {
             File.WriteAllText(golden, actual);
@@ -41,7 +104,7 @@ public sealed class GoldenAndIncrementalTests
         driver = driver.RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class B { }", GeneratorRunner.ParseOptions)));
 
         GeneratorRunResult result = driver.GetRunResult().Results.Single();
-        foreach (string step in new[] { "SbeFiles", "SbeParse", "SbeEmit" })
+        foreach (string step in new[] { "SbeFiles", "SbeParse", "SbeEmit", "SbeGateway", "SbeDispatch" })
         {
             Assert.True(result.TrackedSteps.ContainsKey(step), step + " is not tracked");
             Assert.All(
@@ -68,5 +131,6 @@ public sealed class GoldenAndIncrementalTests
         Assert.Contains(result.TrackedSteps["SbeFiles"].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.All(result.TrackedSteps["SbeParse"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
         Assert.All(result.TrackedSteps["SbeEmit"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.All(result.TrackedSteps["SbeDispatch"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
     }
 }
