@@ -47,6 +47,17 @@ public class GeneratedCodecBenchmarks
     public int HandWrittenTradeEncode() => new Trade(12345, (byte)'B', 100.5, 1000).Encode(_out);
 
     [Benchmark]
+    public int HandWrittenFlyweightEncode()
+    {
+        var e = new TradeEncoder().WrapAndApplyHeader(_out, 0);
+        e.TradeId = 12345;
+        e.Symbol = (byte)'B';
+        e.Price = 100.5;
+        e.Quantity = 1000;
+        return MessageHeader.EncodedLength + e.EncodedLength;
+    }
+
+    [Benchmark]
     public int GeneratedTradeEncode()
     {
         var e = new Gen.TradeEncoder().WrapAndApplyHeader(_out, 0);
