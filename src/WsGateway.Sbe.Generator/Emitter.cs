@@ -342,11 +342,20 @@ internal sealed class Emitter
             Doc("Writes the message header at <paramref name=\"offset\"/> and wraps the root block that follows it.");
             Line($"public {name} WrapAndApplyHeader({span} buffer, int offset)");
             Open();
-            Line($"var header = new {header_}().Wrap(buffer, offset);");
-            EmitHeaderWrite("BlockLength", "SbeBlockLength");
-            EmitHeaderWrite("TemplateId", "SbeTemplateId");
-            EmitHeaderWrite("SchemaId", "SbeSchemaId");
-            EmitHeaderWrite("Version", "SbeSchemaVersion");
+            if (StandardHeaderValue(message) is { } headerValue)
+            {
+                // The usual 8-byte header (four uint16 at 0, 2, 4, 6): one 64-bit store of a value known now.
+                Line($"global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(buffer.Slice(offset, 8), 0x{headerValue:X16}UL);");
+            }
+            else
+            {
+                Line($"var header = new {header_}().Wrap(buffer, offset);");
+                EmitHeaderWrite("BlockLength", "SbeBlockLength");
+                EmitHeaderWrite("TemplateId", "SbeTemplateId");
+                EmitHeaderWrite("SchemaId", "SbeSchemaId");
+                EmitHeaderWrite("Version", "SbeSchemaVersion");
+            }
+
             Line($"return WrapForEncode(buffer, offset + {header_}.EncodedLength);");
             Close();
         }
@@ -369,10 +378,18 @@ internal sealed class Emitter
             Line($"var header = new {header_}().Wrap(buffer, offset);");
             Line("if (header.TemplateId != SbeTemplateId)");
             Open();
-            Line($"throw new global::System.InvalidOperationException(\"Invalid template id \" + header.TemplateId + \", expected {message.Id}.\");");
+            Line("ThrowInvalidTemplateId(header.TemplateId);");
             Close();
             Line();
             Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, header.BlockLength, header.Version);");
+            Close();
+            Line();
+            // The throw lives out of line so that WrapAndApplyHeader stays small enough to inline.
+            Line("[global::System.Diagnostics.CodeAnalysis.DoesNotReturn]");
+            Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]");
+            Line("private static void ThrowInvalidTemplateId(int templateId)");
+            Open();
+            Line($"throw new global::System.InvalidOperationException(\"Invalid template id \" + templateId + \", expected {message.Id}.\");");
             Close();
         }
 
@@ -402,6 +419,36 @@ internal sealed class Emitter
         var scope = new Scope(s_messageReserved, encoder, HasActingVersion: !encoder, IsGroupOrMessageBlock: true);
         EmitBody(message.Fields, message.Groups, message.Data, scope, name);
         Close();
+    }
+
+    /// <summary>The 8 header bytes of <paramref name="message"/> as one little-endian 64-bit value, when the header is
+    /// the standard composite (blockLength, templateId, schemaId, version: four non-constant uint16 at 0, 2, 4, 6).</summary>
+    private ulong? StandardHeaderValue(MessageModel message)
+    {
+        CompositeModel? header = _schema.Types.OfType<CompositeModel>().FirstOrDefault(c => c.Name == _schema.Header.TypeName);
+        string[] order = ["BlockLength", "TemplateId", "SchemaId", "Version"];
+        if (header is null || header.Size != 8 || header.Members.Count != 4)
+        {
+            return null;
+        }
+
+        int[] values = [message.BlockLength, message.Id, _schema.Id, _schema.Version];
+        ulong result = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            FieldModel field = header.Members[i];
+            if (Names.Member(field.Name) != order[i] || field.Kind != FieldKind.Primitive || field.Primitive != PrimitiveKind.UInt16
+                || field.Offset != 2 * i || field.Presence == Presence.Constant || values[i] is < 0 or > ushort.MaxValue)
+            {
+                return null;
+            }
+
+            ulong value = (ulong)values[i];
+            ulong ordered = _schema.BigEndian ? ((value & 0xFF) << 8) | (value >> 8) : value;
+            result |= ordered << (16 * i);
+        }
+
+        return result;
     }
 
     private void EmitHeaderWrite(string member, string constant)

@@ -240,10 +240,17 @@ namespace WsGateway.Sbe
             var header = new global::WsGateway.Sbe.MessageHeaderDecoder().Wrap(buffer, offset);
             if (header.TemplateId != SbeTemplateId)
             {
-                throw new global::System.InvalidOperationException("Invalid template id " + header.TemplateId + ", expected 1.");
+                ThrowInvalidTemplateId(header.TemplateId);
             }
 
             return WrapForDecode(buffer, offset + global::WsGateway.Sbe.MessageHeaderDecoder.EncodedLength, header.BlockLength, header.Version);
+        }
+
+        [global::System.Diagnostics.CodeAnalysis.DoesNotReturn]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void ThrowInvalidTemplateId(int templateId)
+        {
+            throw new global::System.InvalidOperationException("Invalid template id " + templateId + ", expected 1.");
         }
 
         public readonly global::System.ReadOnlySpan<byte> Buffer => _buffer;
@@ -377,11 +384,7 @@ namespace WsGateway.Sbe
         /// <summary>Writes the message header at <paramref name="offset"/> and wraps the root block that follows it.</summary>
         public TradeEncoder WrapAndApplyHeader(global::System.Span<byte> buffer, int offset)
         {
-            var header = new global::WsGateway.Sbe.MessageHeaderEncoder().Wrap(buffer, offset);
-            header.BlockLength = SbeBlockLength;
-            header.TemplateId = SbeTemplateId;
-            header.SchemaId = SbeSchemaId;
-            header.Version = SbeSchemaVersion;
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(buffer.Slice(offset, 8), 0x0000000100010015UL);
             return WrapForEncode(buffer, offset + global::WsGateway.Sbe.MessageHeaderEncoder.EncodedLength);
         }
 
