@@ -212,7 +212,7 @@ internal sealed class Emitter
         string name = model.Name + (encoder ? "Encoder" : "Decoder");
         string span = encoder ? Span : ReadOnlySpan;
         Doc(Desc(model.Description) + $"Flyweight {(encoder ? "encoder" : "decoder")} of the composite <c>{Escape(model.Name)}</c> ({model.Size} bytes).");
-        Line($"public ref struct {name}");
+        Line($"public ref partial struct {name}");
         Open();
         Doc("Size of the composite on the wire, in bytes.");
         Line($"public const int EncodedLength = {model.Size};");
@@ -299,7 +299,7 @@ internal sealed class Emitter
             Line($"/// <remarks>Deprecated since schema version {deprecated}.</remarks>");
         }
 
-        Line($"public ref struct {name}");
+        Line($"public ref partial struct {name}");
         Open();
         Doc("Block length of the message root in this schema version.");
         Line($"public const {Primitives.CSharpType(header.BlockLength)} SbeBlockLength = {message.BlockLength};");
@@ -528,7 +528,7 @@ internal sealed class Emitter
         DimensionModel dimension = group.Dimension;
         Doc(Desc(group.Description)
             + $"Flyweight {(encoder ? "encoder" : "decoder")} of repeating group <c>{Escape(group.Name)}</c> (id {group.Id}, dimension <c>{Escape(dimension.TypeName)}</c>).");
-        Line($"public ref struct {name}");
+        Line($"public ref partial struct {name}");
         Open();
         Doc("Size of the group's dimension header, in bytes.");
         Line($"public const int SbeHeaderSize = {dimension.Size};");

@@ -7,7 +7,7 @@
 namespace WsGateway.Sbe
 {
     /// <summary>Message identifiers and length of message root. Flyweight decoder of the composite <c>MessageHeader</c> (8 bytes).</summary>
-    public ref struct MessageHeaderDecoder
+    public ref partial struct MessageHeaderDecoder
     {
         /// <summary>Size of the composite on the wire, in bytes.</summary>
         public const int EncodedLength = 8;
@@ -101,7 +101,7 @@ namespace WsGateway.Sbe
     }
 
     /// <summary>Message identifiers and length of message root. Flyweight encoder of the composite <c>MessageHeader</c> (8 bytes).</summary>
-    public ref struct MessageHeaderEncoder
+    public ref partial struct MessageHeaderEncoder
     {
         /// <summary>Size of the composite on the wire, in bytes.</summary>
         public const int EncodedLength = 8;
@@ -199,7 +199,7 @@ namespace WsGateway.Sbe
     }
 
     /// <summary>One executed trade. Flyweight decoder of message <c>Trade</c> (template id 1, block length 21).</summary>
-    public ref struct TradeDecoder
+    public ref partial struct TradeDecoder
     {
         /// <summary>Block length of the message root in this schema version.</summary>
         public const ushort SbeBlockLength = 21;
@@ -350,7 +350,7 @@ namespace WsGateway.Sbe
     }
 
     /// <summary>One executed trade. Flyweight encoder of message <c>Trade</c> (template id 1, block length 21).</summary>
-    public ref struct TradeEncoder
+    public ref partial struct TradeEncoder
     {
         /// <summary>Block length of the message root in this schema version.</summary>
         public const ushort SbeBlockLength = 21;
