@@ -25,11 +25,10 @@ internal sealed class DispatchEmitter
 
     private readonly SchemaModel _schema;
     private readonly bool _gateway;
-    private readonly StringBuilder _builder = new();
+    private readonly CodeWriter _writer = new();
     private readonly string _ns;
     private readonly string _prefix;
     private readonly string _header;
-    private int _indent;
 
     private DispatchEmitter(SchemaModel schema, bool gateway)
     {
@@ -118,7 +117,7 @@ internal sealed class DispatchEmitter
         }
 
         Close();
-        return _builder.ToString();
+        return _writer.ToString();
     }
 
     private void EmitResultTypes(string knownIds)
@@ -192,7 +191,7 @@ internal sealed class DispatchEmitter
         Line($"{Status}.WrongSchema => \"schema id \" + SchemaId + \", expected {_schema.Id} (template id \" + TemplateId + \")\",");
         Line($"{Status}.InvalidBlockLength => \"block length \" + BlockLength + \" of template id \" + TemplateId + \" is less than the \" + RequiredLength + \" bytes of its fields in version \" + Version,");
         Line($"_ => \"message too short: \" + AvailableLength + \" bytes, needs at least \" + RequiredLength + (TemplateId >= 0 ? \" (template id \" + TemplateId + \")\" : string.Empty),");
-        _indent--;
+        _writer.Indent--;
         Line("};");
         Close();
     }
@@ -279,7 +278,7 @@ internal sealed class DispatchEmitter
             string type = Names.Type(message.Name);
             string decoder = $"global::{_ns}.{type}Decoder";
             Line($"case {message.Id}:");
-            _indent++;
+            _writer.Indent++;
             string? minimum = MinimumBlockLength(message);
             if (minimum is not null)
             {
@@ -311,14 +310,14 @@ internal sealed class DispatchEmitter
 
             Line($"handler.On{type.TrimStart('@')}(new {decoder}().WrapForDecode(message.Slice(0, length), HeaderLength, blockLength, version));");
             Line("break;");
-            _indent--;
+            _writer.Indent--;
         }
 
         Line("default:");
-        _indent++;
+        _writer.Indent++;
         Line("handler.OnUnknownMessage(templateId, message);");
         Line($"return new {Result}({Status}.UnknownTemplate, templateId, schemaId, version, blockLength, 0, 0, message.Length);");
-        _indent--;
+        _writer.Indent--;
         Close();
         Line();
         Line($"return new {Result}({Status}.Dispatched, templateId, schemaId, version, blockLength, length, 0, message.Length);");
@@ -543,25 +542,9 @@ internal sealed class DispatchEmitter
 
     private void Doc(string text) => Line("/// <summary>" + text + "</summary>");
 
-    private void Line(string text = "")
-    {
-        if (text.Length > 0)
-        {
-            _builder.Append(' ', _indent * 4).Append(text);
-        }
+    private void Line(string text = "") => _writer.Line(text);
 
-        _builder.Append('\n');
-    }
+    private void Open() => _writer.Open();
 
-    private void Open()
-    {
-        Line("{");
-        _indent++;
-    }
-
-    private void Close()
-    {
-        _indent--;
-        Line("}");
-    }
+    private void Close() => _writer.Close();
 }

@@ -38,10 +38,9 @@ internal sealed class Emitter
     private const string Span = "global::System.Span<byte>";
 
     private readonly SchemaModel _schema;
-    private readonly StringBuilder _builder = new();
+    private readonly CodeWriter _writer = new();
     private readonly string _endian;
     private readonly string _ns;
-    private int _indent;
 
     private Emitter(SchemaModel schema)
     {
@@ -132,7 +131,7 @@ internal sealed class Emitter
         }
 
         Close();
-        return _builder.ToString();
+        return _writer.ToString();
     }
 
     private void Separator(ref bool first)
@@ -1122,25 +1121,9 @@ internal sealed class Emitter
     /// <summary>Escapes schema text for an XML doc comment.</summary>
     internal static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
-    private void Line(string text = "")
-    {
-        if (text.Length > 0)
-        {
-            _builder.Append(' ', _indent * 4).Append(text);
-        }
+    private void Line(string text = "") => _writer.Line(text);
 
-        _builder.Append('\n');
-    }
+    private void Open() => _writer.Open();
 
-    private void Open()
-    {
-        Line("{");
-        _indent++;
-    }
-
-    private void Close()
-    {
-        _indent--;
-        Line("}");
-    }
+    private void Close() => _writer.Close();
 }
