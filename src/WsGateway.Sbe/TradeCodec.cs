@@ -21,10 +21,10 @@ namespace WsGateway.Sbe;
 /// </remarks>
 internal static class TradeCodec
 {
-    public const int TradeIdOffset = 0;
-    public const int SymbolOffset = 8;
-    public const int PriceOffset = 9;
-    public const int QuantityOffset = 17;
+    public const int TradeIdOffset = Generated.TradeDecoder.TradeIdEncodingOffset;
+    public const int SymbolOffset = Generated.TradeDecoder.SymbolEncodingOffset;
+    public const int PriceOffset = Generated.TradeDecoder.PriceEncodingOffset;
+    public const int QuantityOffset = Generated.TradeDecoder.QuantityEncodingOffset;
 
     /// <summary>Masks the version out of the header read as one little-endian uint64.</summary>
     public const ulong HeaderIdentityMask = 0x0000_FFFF_FFFF_FFFF;

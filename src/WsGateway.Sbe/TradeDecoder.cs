@@ -37,13 +37,13 @@ public ref struct TradeDecoder
     public const int TradeIdOffset = TradeCodec.TradeIdOffset;
 
     /// <summary>The <c>uint64</c> null value.</summary>
-    public const ulong TradeIdNullValue = ulong.MaxValue;
+    public const ulong TradeIdNullValue = Generated.TradeDecoder.TradeIdNullValue;
 
     /// <summary>The <c>uint64</c> minimum value.</summary>
-    public const ulong TradeIdMinValue = 0;
+    public const ulong TradeIdMinValue = Generated.TradeDecoder.TradeIdMinValue;
 
     /// <summary>The <c>uint64</c> maximum value (one below null).</summary>
-    public const ulong TradeIdMaxValue = ulong.MaxValue - 1;
+    public const ulong TradeIdMaxValue = Generated.TradeDecoder.TradeIdMaxValue;
 
     /// <summary>Field id of <c>symbol</c> in the schema.</summary>
     public const int SymbolId = 2;
@@ -52,13 +52,13 @@ public ref struct TradeDecoder
     public const int SymbolOffset = TradeCodec.SymbolOffset;
 
     /// <summary>The <c>char</c> null value (NUL).</summary>
-    public const byte SymbolNullValue = 0x00;
+    public const byte SymbolNullValue = Generated.TradeDecoder.SymbolNullValue;
 
     /// <summary>The <c>char</c> minimum value (space, the first printable ASCII character).</summary>
-    public const byte SymbolMinValue = 0x20;
+    public const byte SymbolMinValue = Generated.TradeDecoder.SymbolMinValue;
 
     /// <summary>The <c>char</c> maximum value (<c>~</c>, the last printable ASCII character).</summary>
-    public const byte SymbolMaxValue = 0x7E;
+    public const byte SymbolMaxValue = Generated.TradeDecoder.SymbolMaxValue;
 
     /// <summary>Field id of <c>price</c> in the schema.</summary>
     public const int PriceId = 3;
@@ -67,13 +67,13 @@ public ref struct TradeDecoder
     public const int PriceOffset = TradeCodec.PriceOffset;
 
     /// <summary>The <c>double</c> null value (NaN).</summary>
-    public const double PriceNullValue = double.NaN;
+    public const double PriceNullValue = Generated.TradeDecoder.PriceNullValue;
 
     /// <summary>The <c>double</c> minimum value.</summary>
-    public const double PriceMinValue = double.MinValue;
+    public const double PriceMinValue = Generated.TradeDecoder.PriceMinValue;
 
     /// <summary>The <c>double</c> maximum value.</summary>
-    public const double PriceMaxValue = double.MaxValue;
+    public const double PriceMaxValue = Generated.TradeDecoder.PriceMaxValue;
 
     /// <summary>Field id of <c>quantity</c> in the schema.</summary>
     public const int QuantityId = 4;
@@ -82,13 +82,13 @@ public ref struct TradeDecoder
     public const int QuantityOffset = TradeCodec.QuantityOffset;
 
     /// <summary>The <c>uint32</c> null value.</summary>
-    public const uint QuantityNullValue = uint.MaxValue;
+    public const uint QuantityNullValue = Generated.TradeDecoder.QuantityNullValue;
 
     /// <summary>The <c>uint32</c> minimum value.</summary>
-    public const uint QuantityMinValue = 0;
+    public const uint QuantityMinValue = Generated.TradeDecoder.QuantityMinValue;
 
     /// <summary>The <c>uint32</c> maximum value (one below null).</summary>
-    public const uint QuantityMaxValue = uint.MaxValue - 1;
+    public const uint QuantityMaxValue = Generated.TradeDecoder.QuantityMaxValue;
 
     private ReadOnlySpan<byte> _block;
     private int _offset;
