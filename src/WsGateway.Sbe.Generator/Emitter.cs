@@ -332,6 +332,7 @@ internal sealed class Emitter
             Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header) for encoding; <see cref=\"Limit\"/> is set past the block.");
             Line($"public {name} WrapForEncode({span} buffer, int offset)");
             Open();
+            Line("OnWrapForEncode(buffer, offset);");
             Line("_buffer = buffer;");
             Line("_offset = offset;");
             Line("_limit = offset + SbeBlockLength;");
@@ -341,6 +342,7 @@ internal sealed class Emitter
             Doc("Writes the message header at <paramref name=\"offset\"/> and wraps the root block that follows it.");
             Line($"public {name} WrapAndApplyHeader({span} buffer, int offset)");
             Open();
+            Line("OnWrapAndApplyHeader(buffer, offset);");
             if (StandardHeaderValue(message) is { } headerValue)
             {
                 // The usual 8-byte header (four uint16 at 0, 2, 4, 6): one 64-bit store of a value known now.
@@ -357,12 +359,14 @@ internal sealed class Emitter
 
             Line($"return WrapForEncode(buffer, offset + {header_}.EncodedLength);");
             Close();
+            EmitWrapHooks(span, "OnWrapForEncode", "int offset");
         }
         else
         {
             Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header), with the block length and version from the header.");
             Line($"public {name} WrapForDecode({span} buffer, int offset, int actingBlockLength, int actingVersion)");
             Open();
+            Line("OnWrapForDecode(buffer, offset, actingBlockLength, actingVersion);");
             Line("_buffer = buffer;");
             Line("_offset = offset;");
             Line("_actingBlockLength = actingBlockLength;");
@@ -374,6 +378,7 @@ internal sealed class Emitter
             Doc("Reads the message header at <paramref name=\"offset\"/>, checks the template id and wraps the root block that follows it.");
             Line($"public {name} WrapAndApplyHeader({span} buffer, int offset)");
             Open();
+            Line("OnWrapAndApplyHeader(buffer, offset);");
             Line($"var header = new {header_}().Wrap(buffer, offset);");
             Line("if (header.TemplateId != SbeTemplateId)");
             Open();
@@ -390,6 +395,7 @@ internal sealed class Emitter
             Open();
             Line($"throw new global::System.InvalidOperationException(\"Invalid template id \" + templateId + \", expected {message.Id}.\");");
             Close();
+            EmitWrapHooks(span, "OnWrapForDecode", "int offset, int actingBlockLength, int actingVersion");
         }
 
         Line();
@@ -418,6 +424,18 @@ internal sealed class Emitter
         var scope = new Scope(s_messageReserved, encoder, HasActingVersion: !encoder, IsGroupOrMessageBlock: true);
         EmitBody(message.Fields, message.Groups, message.Data, scope, name);
         Close();
+    }
+
+    /// <summary>Partial-method hooks called first in the wrap methods: a project that needs checked wraps (lengths,
+    /// header values) implements them in its own part of the flyweight; unimplemented, the calls compile away.</summary>
+    private void EmitWrapHooks(string span, string wrapHook, string wrapParameters)
+    {
+        Line();
+        Doc("Called first by the wrap method; implement it in another part of this type to validate the arguments.");
+        Line($"static partial void {wrapHook}({span} buffer, {wrapParameters});");
+        Line();
+        Doc("Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.");
+        Line($"static partial void OnWrapAndApplyHeader({span} buffer, int offset);");
     }
 
     /// <summary>The 8 header bytes of <paramref name="message"/> as one little-endian 64-bit value, when the header is

@@ -28,16 +28,16 @@ public readonly struct Trade : IEquatable<Trade>
     public const int EncodedSize = MessageHeader.EncodedLength + BlockLength;
 
     /// <summary>Size of the root block (the fields after the header) in schema version 0.</summary>
-    public const int BlockLength = Generated.TradeDecoder.SbeBlockLength;
+    public const int BlockLength = TradeDecoder.SbeBlockLength;
 
     /// <summary>Template id of the Trade message.</summary>
-    public const int TemplateId = Generated.TradeDecoder.SbeTemplateId;
+    public const int TemplateId = TradeDecoder.SbeTemplateId;
 
     /// <summary>Id of the schema the Trade message belongs to.</summary>
-    public const int SchemaId = Generated.TradeDecoder.SbeSchemaId;
+    public const int SchemaId = TradeDecoder.SbeSchemaId;
 
     /// <summary>Schema version this codec implements and writes into the header.</summary>
-    public const int SchemaVersion = Generated.TradeDecoder.SbeSchemaVersion;
+    public const int SchemaVersion = TradeDecoder.SbeSchemaVersion;
 
     // Declared widest first so the struct is 24 bytes.
     private readonly ulong _tradeId;

@@ -21,10 +21,10 @@ namespace WsGateway.Sbe;
 /// </remarks>
 internal static class TradeCodec
 {
-    public const int TradeIdOffset = Generated.TradeDecoder.TradeIdEncodingOffset;
-    public const int SymbolOffset = Generated.TradeDecoder.SymbolEncodingOffset;
-    public const int PriceOffset = Generated.TradeDecoder.PriceEncodingOffset;
-    public const int QuantityOffset = Generated.TradeDecoder.QuantityEncodingOffset;
+    public const int TradeIdOffset = TradeDecoder.TradeIdEncodingOffset;
+    public const int SymbolOffset = TradeDecoder.SymbolEncodingOffset;
+    public const int PriceOffset = TradeDecoder.PriceEncodingOffset;
+    public const int QuantityOffset = TradeDecoder.QuantityEncodingOffset;
 
     /// <summary>Masks the version out of the header read as one little-endian uint64.</summary>
     public const ulong HeaderIdentityMask = 0x0000_FFFF_FFFF_FFFF;

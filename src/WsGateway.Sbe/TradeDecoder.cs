@@ -1,114 +1,39 @@
-using System.Buffers.Binary;
-
 namespace WsGateway.Sbe;
 
-/// <summary>
-/// Flyweight decoder for the Trade message, in the shape Real Logic's sbe-tool generates: wrap it
-/// over a buffer at the root block and read fields in place.
-/// </summary>
 /// <remarks>
+/// The flyweight is generated from <c>schemas/trade.xml</c> (fields, constants, wrap methods); this part adds what
+/// the gateway's codec promises beyond sbe-tool's generated code: checked wraps that throw
+/// <see cref="SbeDecodeException"/> with the reason, the field offsets under their hand-written names, and
+/// <see cref="ToTrade"/>.
 /// <code>
 /// var header = MessageHeader.Read(buffer);
 /// var decoder = new TradeDecoder().WrapForDecode(buffer, MessageHeader.EncodedLength, header.BlockLength, header.Version);
 /// ulong id = decoder.TradeId;
 /// int next = decoder.Limit; // offset of whatever follows the message
 /// </code>
-/// Or <see cref="WrapAndApplyHeader"/>, which reads and checks the header itself. Values are not
-/// range-checked (as in sbe-tool): compare with the <c>*NullValue</c>/<c>*MinValue</c>/<c>*MaxValue</c> constants if needed.
+/// Or <c>WrapAndApplyHeader</c>, which reads and checks the header itself. Values are not range-checked (as in
+/// sbe-tool): compare with the <c>*NullValue</c>/<c>*MinValue</c>/<c>*MaxValue</c> constants if needed.
 /// </remarks>
-public ref struct TradeDecoder
+public ref partial struct TradeDecoder
 {
-    /// <summary>Root block length of the schema version this decoder was written for.</summary>
-    public const ushort SbeBlockLength = Trade.BlockLength;
-
-    /// <summary>Template id of the Trade message.</summary>
-    public const ushort TemplateId = Trade.TemplateId;
-
-    /// <summary>Schema id.</summary>
-    public const ushort SchemaId = Trade.SchemaId;
-
-    /// <summary>Schema version this decoder was written for.</summary>
-    public const ushort SchemaVersion = Trade.SchemaVersion;
-
-    /// <summary>Field id of <c>tradeId</c> in the schema.</summary>
-    public const int TradeIdId = 1;
-
     /// <summary>Offset of <c>tradeId</c> in the root block.</summary>
-    public const int TradeIdOffset = TradeCodec.TradeIdOffset;
-
-    /// <summary>The <c>uint64</c> null value.</summary>
-    public const ulong TradeIdNullValue = Generated.TradeDecoder.TradeIdNullValue;
-
-    /// <summary>The <c>uint64</c> minimum value.</summary>
-    public const ulong TradeIdMinValue = Generated.TradeDecoder.TradeIdMinValue;
-
-    /// <summary>The <c>uint64</c> maximum value (one below null).</summary>
-    public const ulong TradeIdMaxValue = Generated.TradeDecoder.TradeIdMaxValue;
-
-    /// <summary>Field id of <c>symbol</c> in the schema.</summary>
-    public const int SymbolId = 2;
+    public const int TradeIdOffset = TradeIdEncodingOffset;
 
     /// <summary>Offset of <c>symbol</c> in the root block.</summary>
-    public const int SymbolOffset = TradeCodec.SymbolOffset;
-
-    /// <summary>The <c>char</c> null value (NUL).</summary>
-    public const byte SymbolNullValue = Generated.TradeDecoder.SymbolNullValue;
-
-    /// <summary>The <c>char</c> minimum value (space, the first printable ASCII character).</summary>
-    public const byte SymbolMinValue = Generated.TradeDecoder.SymbolMinValue;
-
-    /// <summary>The <c>char</c> maximum value (<c>~</c>, the last printable ASCII character).</summary>
-    public const byte SymbolMaxValue = Generated.TradeDecoder.SymbolMaxValue;
-
-    /// <summary>Field id of <c>price</c> in the schema.</summary>
-    public const int PriceId = 3;
+    public const int SymbolOffset = SymbolEncodingOffset;
 
     /// <summary>Offset of <c>price</c> in the root block.</summary>
-    public const int PriceOffset = TradeCodec.PriceOffset;
-
-    /// <summary>The <c>double</c> null value (NaN).</summary>
-    public const double PriceNullValue = Generated.TradeDecoder.PriceNullValue;
-
-    /// <summary>The <c>double</c> minimum value.</summary>
-    public const double PriceMinValue = Generated.TradeDecoder.PriceMinValue;
-
-    /// <summary>The <c>double</c> maximum value.</summary>
-    public const double PriceMaxValue = Generated.TradeDecoder.PriceMaxValue;
-
-    /// <summary>Field id of <c>quantity</c> in the schema.</summary>
-    public const int QuantityId = 4;
+    public const int PriceOffset = PriceEncodingOffset;
 
     /// <summary>Offset of <c>quantity</c> in the root block.</summary>
-    public const int QuantityOffset = TradeCodec.QuantityOffset;
+    public const int QuantityOffset = QuantityEncodingOffset;
 
-    /// <summary>The <c>uint32</c> null value.</summary>
-    public const uint QuantityNullValue = Generated.TradeDecoder.QuantityNullValue;
+    /// <summary>Copies the four fields into a <see cref="Trade"/> value.</summary>
+    /// <returns>The trade.</returns>
+    public readonly Trade ToTrade() => TradeCodec.ReadBlock(_buffer.Slice(_offset, SbeBlockLength));
 
-    /// <summary>The <c>uint32</c> minimum value.</summary>
-    public const uint QuantityMinValue = Generated.TradeDecoder.QuantityMinValue;
-
-    /// <summary>The <c>uint32</c> maximum value (one below null).</summary>
-    public const uint QuantityMaxValue = Generated.TradeDecoder.QuantityMaxValue;
-
-    private ReadOnlySpan<byte> _block;
-    private int _offset;
-    private int _actingBlockLength;
-    private int _actingVersion;
-
-    /// <summary>
-    /// Wraps the root block that starts at <paramref name="offset"/> (just after the header).
-    /// </summary>
-    /// <param name="buffer">The buffer holding the message.</param>
-    /// <param name="offset">Offset of the root block in <paramref name="buffer"/>.</param>
-    /// <param name="actingBlockLength">The block length from the message header; at least <see cref="SbeBlockLength"/>.</param>
-    /// <param name="actingVersion">The version from the message header.</param>
-    /// <returns>This decoder, wrapped.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end.</exception>
-    /// <exception cref="SbeDecodeException">
-    /// <paramref name="actingBlockLength"/> is below <see cref="SbeBlockLength"/> (<see cref="SbeDecodeStatus.BlockLengthTooSmall"/>), or the
-    /// buffer holds fewer than <paramref name="actingBlockLength"/> bytes from <paramref name="offset"/> (<see cref="SbeDecodeStatus.InsufficientData"/>).
-    /// </exception>
-    public TradeDecoder WrapForDecode(ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
+    // Checked wraps: offset in range, block length at least this version's, the whole block present.
+    static partial void OnWrapForDecode(ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
     {
         if ((uint)offset > (uint)buffer.Length)
         {
@@ -124,24 +49,10 @@ public ref struct TradeDecoder
         {
             ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.InsufficientData, actingBlockLength, buffer.Length - offset));
         }
-
-        _block = buffer.Slice(offset, SbeBlockLength);
-        _offset = offset;
-        _actingBlockLength = actingBlockLength;
-        _actingVersion = actingVersion;
-        return this;
     }
 
-    /// <summary>
-    /// Reads the message header at <paramref name="offset"/>, checks schema id, template id and
-    /// block length, and wraps the root block that follows it.
-    /// </summary>
-    /// <param name="buffer">The buffer holding the message.</param>
-    /// <param name="offset">Offset of the message header in <paramref name="buffer"/>.</param>
-    /// <returns>This decoder, wrapped; <see cref="Offset"/> is <paramref name="offset"/> + 8.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative or past the end.</exception>
-    /// <exception cref="SbeDecodeException">The header is not a Trade header of schema 1, or the message is cut short.</exception>
-    public TradeDecoder WrapAndApplyHeader(ReadOnlySpan<byte> buffer, int offset)
+    // The header must be there and be a Trade's (schema and template id, block length), and the block must follow it.
+    static partial void OnWrapAndApplyHeader(ReadOnlySpan<byte> buffer, int offset)
     {
         if ((uint)offset > (uint)buffer.Length)
         {
@@ -159,44 +70,10 @@ public ref struct TradeDecoder
             ThrowHelper.ThrowSbeDecodeException(error);
         }
 
-        int blockOffset = offset + MessageHeader.EncodedLength;
-        if (buffer.Length - blockOffset < header.BlockLength)
+        if (buffer.Length - offset - MessageHeader.EncodedLength < header.BlockLength)
         {
             ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(
                 SbeDecodeStatus.InsufficientData, MessageHeader.EncodedLength + header.BlockLength, buffer.Length - offset));
         }
-
-        return WrapForDecode(buffer, blockOffset, header.BlockLength, header.Version);
     }
-
-    /// <summary>Offset of the root block in the wrapped buffer.</summary>
-    public readonly int Offset => _offset;
-
-    /// <summary>Offset just past the message's root block (<see cref="Offset"/> + acting block length): where the next message starts.</summary>
-    public readonly int Limit => _offset + _actingBlockLength;
-
-    /// <summary>Bytes of the root block, <c>Limit - Offset</c> (the header is not included, as in sbe-tool).</summary>
-    public readonly int EncodedLength => _actingBlockLength;
-
-    /// <summary>The block length given when wrapping.</summary>
-    public readonly int ActingBlockLength => _actingBlockLength;
-
-    /// <summary>The version given when wrapping.</summary>
-    public readonly int ActingVersion => _actingVersion;
-
-    /// <summary>Field <c>tradeId</c> (id 1, uint64).</summary>
-    public readonly ulong TradeId => BinaryPrimitives.ReadUInt64LittleEndian(_block);
-
-    /// <summary>Field <c>symbol</c> (id 2, char): one ASCII character as a byte.</summary>
-    public readonly byte Symbol => _block[SymbolOffset];
-
-    /// <summary>Field <c>price</c> (id 3, double).</summary>
-    public readonly double Price => BinaryPrimitives.ReadDoubleLittleEndian(_block[PriceOffset..]);
-
-    /// <summary>Field <c>quantity</c> (id 4, uint32).</summary>
-    public readonly uint Quantity => BinaryPrimitives.ReadUInt32LittleEndian(_block[QuantityOffset..]);
-
-    /// <summary>Copies the four fields into a <see cref="Trade"/> value, which may outlive the buffer.</summary>
-    /// <returns>The trade.</returns>
-    public readonly Trade ToTrade() => TradeCodec.ReadBlock(_block);
 }

@@ -226,6 +226,7 @@ namespace WsGateway.Sbe
         /// <summary>Wraps the root block at <paramref name="offset"/> (after the header), with the block length and version from the header.</summary>
         public TradeDecoder WrapForDecode(global::System.ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
         {
+            OnWrapForDecode(buffer, offset, actingBlockLength, actingVersion);
             _buffer = buffer;
             _offset = offset;
             _actingBlockLength = actingBlockLength;
@@ -237,6 +238,7 @@ namespace WsGateway.Sbe
         /// <summary>Reads the message header at <paramref name="offset"/>, checks the template id and wraps the root block that follows it.</summary>
         public TradeDecoder WrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset)
         {
+            OnWrapAndApplyHeader(buffer, offset);
             var header = new global::WsGateway.Sbe.MessageHeaderDecoder().Wrap(buffer, offset);
             if (header.TemplateId != SbeTemplateId)
             {
@@ -252,6 +254,12 @@ namespace WsGateway.Sbe
         {
             throw new global::System.InvalidOperationException("Invalid template id " + templateId + ", expected 1.");
         }
+
+        /// <summary>Called first by the wrap method; implement it in another part of this type to validate the arguments.</summary>
+        static partial void OnWrapForDecode(global::System.ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion);
+
+        /// <summary>Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.</summary>
+        static partial void OnWrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset);
 
         public readonly global::System.ReadOnlySpan<byte> Buffer => _buffer;
 
@@ -375,6 +383,7 @@ namespace WsGateway.Sbe
         /// <summary>Wraps the root block at <paramref name="offset"/> (after the header) for encoding; <see cref="Limit"/> is set past the block.</summary>
         public TradeEncoder WrapForEncode(global::System.Span<byte> buffer, int offset)
         {
+            OnWrapForEncode(buffer, offset);
             _buffer = buffer;
             _offset = offset;
             _limit = offset + SbeBlockLength;
@@ -384,9 +393,16 @@ namespace WsGateway.Sbe
         /// <summary>Writes the message header at <paramref name="offset"/> and wraps the root block that follows it.</summary>
         public TradeEncoder WrapAndApplyHeader(global::System.Span<byte> buffer, int offset)
         {
+            OnWrapAndApplyHeader(buffer, offset);
             global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(buffer.Slice(offset, 8), 0x0000000100010015UL);
             return WrapForEncode(buffer, offset + global::WsGateway.Sbe.MessageHeaderEncoder.EncodedLength);
         }
+
+        /// <summary>Called first by the wrap method; implement it in another part of this type to validate the arguments.</summary>
+        static partial void OnWrapForEncode(global::System.Span<byte> buffer, int offset);
+
+        /// <summary>Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.</summary>
+        static partial void OnWrapAndApplyHeader(global::System.Span<byte> buffer, int offset);
 
         public readonly global::System.Span<byte> Buffer => _buffer;
 
