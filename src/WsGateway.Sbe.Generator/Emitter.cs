@@ -379,13 +379,28 @@ internal sealed class Emitter
             Line($"public {name} WrapAndApplyHeader({span} buffer, int offset)");
             Open();
             Line("OnWrapAndApplyHeader(buffer, offset);");
-            Line($"var header = new {header_}().Wrap(buffer, offset);");
-            Line("if (header.TemplateId != SbeTemplateId)");
-            Open();
-            Line("ThrowInvalidTemplateId(header.TemplateId);");
-            Close();
-            Line();
-            Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, header.BlockLength, header.Version);");
+            if (!_schema.BigEndian && StandardHeaderValue(message) is not null)
+            {
+                // The usual little-endian 8-byte header: one 64-bit load, the members by shifting.
+                Line("ulong header = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(offset, 8));");
+                Line("if ((ushort)(header >> 16) != SbeTemplateId)");
+                Open();
+                Line("ThrowInvalidTemplateId((ushort)(header >> 16));");
+                Close();
+                Line();
+                Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, (ushort)header, (ushort)(header >> 48));");
+            }
+            else
+            {
+                Line($"var header = new {header_}().Wrap(buffer, offset);");
+                Line("if (header.TemplateId != SbeTemplateId)");
+                Open();
+                Line("ThrowInvalidTemplateId(header.TemplateId);");
+                Close();
+                Line();
+                Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, header.BlockLength, header.Version);");
+            }
+
             Close();
             Line();
             // The throw lives out of line so that WrapAndApplyHeader stays small enough to inline.

@@ -239,13 +239,13 @@ namespace WsGateway.Sbe
         public TradeDecoder WrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset)
         {
             OnWrapAndApplyHeader(buffer, offset);
-            var header = new global::WsGateway.Sbe.MessageHeaderDecoder().Wrap(buffer, offset);
-            if (header.TemplateId != SbeTemplateId)
+            ulong header = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(offset, 8));
+            if ((ushort)(header >> 16) != SbeTemplateId)
             {
-                ThrowInvalidTemplateId(header.TemplateId);
+                ThrowInvalidTemplateId((ushort)(header >> 16));
             }
 
-            return WrapForDecode(buffer, offset + global::WsGateway.Sbe.MessageHeaderDecoder.EncodedLength, header.BlockLength, header.Version);
+            return WrapForDecode(buffer, offset + global::WsGateway.Sbe.MessageHeaderDecoder.EncodedLength, (ushort)header, (ushort)(header >> 48));
         }
 
         [global::System.Diagnostics.CodeAnalysis.DoesNotReturn]
