@@ -208,7 +208,16 @@ internal sealed class ConnectionManager : IDisposable
                 entry.Value.Abort(AbortReason.ShutdownTimeout);
             }
 
-            await all.ConfigureAwait(false);
+            // An abort ends a connection at its next read; a handler callback that never returns keeps its
+            // connection, and must not keep the whole gateway from stopping.
+            try
+            {
+                await all.WaitAsync(Options.CloseTimeout, TimeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.ShutdownAbandoned(Logger, _connections.Count, Options.CloseTimeout.TotalSeconds);
+            }
         }
     }
 

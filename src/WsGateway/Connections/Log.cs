@@ -35,4 +35,7 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "Connection {ConnectionId}: closing with 1008, message rate limit exceeded ({Limit})")]
     public static partial void RateLimitExceeded(ILogger logger, long connectionId, string limit);
+
+    [LoggerMessage(11, LogLevel.Error, "Shutdown: {Connections} connections still busy in a handler callback {Seconds} s after being aborted; stopping without them")]
+    public static partial void ShutdownAbandoned(ILogger logger, int connections, double seconds);
 }

@@ -97,7 +97,8 @@ public sealed class TradeGatewayOptions
     public TimeSpan? IdleTimeout { get; set; }
 
     /// <summary>Time graceful shutdown waits for clients to answer the 1001 close and for received messages to
-    /// reach their handlers, before it drops what is left. Default 10 s.</summary>
+    /// reach their handlers, before it drops what is left. A connection whose handler callback still has not returned
+    /// <see cref="CloseTimeout"/> after that is left behind (logged) so that shutdown completes. Default 10 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>What happens when a handler callback throws. Default <see cref="HandlerErrorPolicy.Continue"/>.</summary>
