@@ -317,6 +317,7 @@ internal sealed class Emitter
         Line($"public const int SinceVersion = {message.SinceVersion};");
         Line();
         Line($"private {span} _buffer;");
+        Line($"private {span} _block;");
         Line("private int _offset;");
         Line("private int _limit;");
         if (!encoder)
@@ -329,11 +330,12 @@ internal sealed class Emitter
         Line();
         if (encoder)
         {
-            Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header) for encoding; <see cref=\"Limit\"/> is set past the block.");
+            Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header) for encoding; <see cref=\"Limit\"/> is set past the block. Throws <see cref=\"global::System.ArgumentOutOfRangeException\"/> when the buffer cannot hold the block.");
             Line($"public {name} WrapForEncode({span} buffer, int offset)");
             Open();
             Line("OnWrapForEncode(buffer, offset);");
             Line("_buffer = buffer;");
+            Line("_block = buffer.Slice(offset, SbeBlockLength);");
             Line("_offset = offset;");
             Line("_limit = offset + SbeBlockLength;");
             Line("return this;");
@@ -363,11 +365,13 @@ internal sealed class Emitter
         }
         else
         {
-            Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header), with the block length and version from the header.");
+            Doc("Wraps the root block at <paramref name=\"offset\"/> (after the header), with the block length and version from the header. Throws <see cref=\"global::System.ArgumentOutOfRangeException\"/> when the buffer does not hold, from <paramref name=\"offset\"/>, the fields every version of the message has.");
             Line($"public {name} WrapForDecode({span} buffer, int offset, int actingBlockLength, int actingVersion)");
             Open();
             Line("OnWrapForDecode(buffer, offset, actingBlockLength, actingVersion);");
             Line("_buffer = buffer;");
+            // Only the fields every version of the message has: a valid acting block length is never shorter.
+            Line($"_block = buffer.Slice(offset, {BaseBlockLength(message)});");
             Line("_offset = offset;");
             Line("_actingBlockLength = actingBlockLength;");
             Line("_actingVersion = actingVersion;");
@@ -383,9 +387,11 @@ internal sealed class Emitter
             {
                 // The usual little-endian 8-byte header: one 64-bit load, the members by shifting.
                 Line("ulong header = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(offset, 8));");
-                Line("if ((ushort)(header >> 16) != SbeTemplateId)");
+                Line("int templateId = (ushort)(header >> 16);");
+                Line("OnApplyHeader(buffer, offset, (ushort)header, templateId, (ushort)(header >> 32), (ushort)(header >> 48));");
+                Line("if (templateId != SbeTemplateId)");
                 Open();
-                Line("ThrowInvalidTemplateId((ushort)(header >> 16));");
+                Line("ThrowInvalidTemplateId(templateId);");
                 Close();
                 Line();
                 Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, (ushort)header, (ushort)(header >> 48));");
@@ -393,6 +399,7 @@ internal sealed class Emitter
             else
             {
                 Line($"var header = new {header_}().Wrap(buffer, offset);");
+                Line("OnApplyHeader(buffer, offset, (int)header.BlockLength, (int)header.TemplateId, (int)header.SchemaId, (int)header.Version);");
                 Line("if (header.TemplateId != SbeTemplateId)");
                 Open();
                 Line("ThrowInvalidTemplateId(header.TemplateId);");
@@ -411,6 +418,9 @@ internal sealed class Emitter
             Line($"throw new global::System.InvalidOperationException(\"Invalid template id \" + templateId + \", expected {message.Id}.\");");
             Close();
             EmitWrapHooks(span, "OnWrapForDecode", "int offset, int actingBlockLength, int actingVersion");
+            Line();
+            Doc("Called by <c>WrapAndApplyHeader</c> with the header's values, before it checks the template id; implement it in another part of this type to validate them.");
+            Line($"static partial void OnApplyHeader({span} buffer, int offset, int blockLength, int templateId, int schemaId, int version);");
         }
 
         Line();
@@ -436,9 +446,25 @@ internal sealed class Emitter
             Line("public readonly int ActingVersion => _actingVersion;");
         }
 
-        var scope = new Scope(s_messageReserved, encoder, HasActingVersion: !encoder, IsGroupOrMessageBlock: true);
+        var scope = new Scope(s_messageReserved, encoder, HasActingVersion: !encoder, IsGroupOrMessageBlock: true, encoder ? int.MaxValue : message.SinceVersion);
         EmitBody(message.Fields, message.Groups, message.Data, scope, name);
         Close();
+    }
+
+    /// <summary>Bytes of the root block that every version of <paramref name="message"/> holds: up to the end of its
+    /// last field as old as the message itself (the block a decoder slices once, whatever the acting block length).</summary>
+    private static int BaseBlockLength(MessageModel message)
+    {
+        int end = 0;
+        foreach (FieldModel field in message.Fields)
+        {
+            if (field.Presence != Presence.Constant && field.SinceVersion <= message.SinceVersion)
+            {
+                end = Math.Max(end, field.Offset + field.Size);
+            }
+        }
+
+        return end;
     }
 
     /// <summary>Partial-method hooks called first in the wrap methods: a project that needs checked wraps (lengths,
@@ -688,7 +714,10 @@ internal sealed class Emitter
 
     // ---------------------------------------------------------------- fields
 
-    private sealed record Scope(HashSet<string> Reserved, bool Encoder, bool HasActingVersion, bool IsGroupOrMessageBlock);
+    // BlockSinceVersion: in a message's root, the fields up to this sinceVersion go through _block (the root block, sliced
+    // once by the wrap to a constant length) at constant offsets, so the JIT drops their bounds checks; -1 elsewhere.
+    // Composite fields still wrap _buffer at _offset, and newer fields read _buffer behind their acting-version guard.
+    private sealed record Scope(HashSet<string> Reserved, bool Encoder, bool HasActingVersion, bool IsGroupOrMessageBlock, int BlockSinceVersion = -1);
 
     private static string PropertyName(FieldModel field, HashSet<string> reserved) => PropertyName(field.Name, reserved);
 
@@ -702,7 +731,10 @@ internal sealed class Emitter
     {
         string property = PropertyName(field, scope.Reserved);
         string bare = property.TrimStart('@');
-        string offset = "_offset + " + field.Offset.ToString(CultureInfo.InvariantCulture);
+        string fieldOffset = field.Offset.ToString(CultureInfo.InvariantCulture);
+        bool inBlock = field.SinceVersion <= scope.BlockSinceVersion && field.Kind != FieldKind.Composite;
+        string buffer = inBlock ? "_block" : "_buffer";
+        string offset = inBlock ? fieldOffset : "_offset + " + fieldOffset;
         bool versioned = scope.HasActingVersion && field.SinceVersion > 0;
         string notInVersion = $"_actingVersion < {field.SinceVersion}";
         Line();
@@ -734,7 +766,7 @@ internal sealed class Emitter
         switch (field.Kind)
         {
             case FieldKind.Primitive:
-                EmitPrimitiveField(field, scope, property, bare, offset, versioned, notInVersion, doc);
+                EmitPrimitiveField(field, scope, property, bare, buffer, offset, versioned, notInVersion, doc);
                 break;
             case FieldKind.Enum:
             {
@@ -748,13 +780,13 @@ internal sealed class Emitter
                     break;
                 }
 
-                string read = $"({type}){Read(field.Primitive, "_buffer", offset)}";
+                string read = $"({type}){Read(field.Primitive, buffer, offset)}";
                 if (scope.Encoder)
                 {
                     Line($"public readonly {type} {property}");
                     Open();
                     Line($"get => {read};");
-                    Line($"set => {Write(field.Primitive, "_buffer", offset, $"({raw})value")}");
+                    Line($"set => {Write(field.Primitive, buffer, offset, $"({raw})value")}");
                     Close();
                 }
                 else
@@ -762,7 +794,7 @@ internal sealed class Emitter
                     Line($"public readonly {type} {property} => {(versioned ? $"{notInVersion} ? {Lit(field.NullValue)} : " : string.Empty)}{read};");
                     Line();
                     Doc($"The raw {Primitives.SbeName(field.Primitive)} of <c>{Escape(field.Name)}</c>, for values this schema version does not know.");
-                    Line($"public readonly {raw} {bare}Raw => {(versioned ? $"{notInVersion} ? ({raw}){Lit(field.NullValue)} : " : string.Empty)}{Read(field.Primitive, "_buffer", offset)};");
+                    Line($"public readonly {raw} {bare}Raw => {(versioned ? $"{notInVersion} ? ({raw}){Lit(field.NullValue)} : " : string.Empty)}{Read(field.Primitive, buffer, offset)};");
                 }
 
                 break;
@@ -772,7 +804,7 @@ internal sealed class Emitter
             {
                 string type = $"global::{_ns}.{field.TypeName}";
                 string raw = Primitives.CSharpType(field.Primitive);
-                string read = $"({type}){Read(field.Primitive, "_buffer", offset)}";
+                string read = $"({type}){Read(field.Primitive, buffer, offset)}";
                 Line();
                 Doc(doc);
                 if (scope.Encoder)
@@ -780,7 +812,7 @@ internal sealed class Emitter
                     Line($"public readonly {type} {property}");
                     Open();
                     Line($"get => {read};");
-                    Line($"set => {Write(field.Primitive, "_buffer", offset, $"({raw})value")}");
+                    Line($"set => {Write(field.Primitive, buffer, offset, $"({raw})value")}");
                     Close();
                 }
                 else
@@ -819,7 +851,7 @@ internal sealed class Emitter
         }
     }
 
-    private void EmitPrimitiveField(FieldModel field, Scope scope, string property, string bare, string offset, bool versioned, string notInVersion, string doc)
+    private void EmitPrimitiveField(FieldModel field, Scope scope, string property, string bare, string buffer, string offset, bool versioned, string notInVersion, string doc)
     {
         string type = Primitives.CSharpType(field.Primitive);
         int size = Primitives.Size(field.Primitive);
@@ -855,7 +887,7 @@ internal sealed class Emitter
 
         if (field.Length == 1)
         {
-            string read = Read(field.Primitive, "_buffer", offset);
+            string read = Read(field.Primitive, buffer, offset);
             Line();
             Doc(doc);
             if (scope.Encoder)
@@ -863,7 +895,7 @@ internal sealed class Emitter
                 Line($"public readonly {type} {property}");
                 Open();
                 Line($"get => {read};");
-                Line($"set => {Write(field.Primitive, "_buffer", offset, "value")}");
+                Line($"set => {Write(field.Primitive, buffer, offset, "value")}");
                 Close();
             }
             else
@@ -894,7 +926,7 @@ internal sealed class Emitter
             Line();
         }
 
-        Line($"return {Read(field.Primitive, "_buffer", element)};");
+        Line($"return {Read(field.Primitive, buffer, element)};");
         Close();
         if (scope.Encoder)
         {
@@ -907,7 +939,7 @@ internal sealed class Emitter
             Line("throw new global::System.ArgumentOutOfRangeException(nameof(index));");
             Close();
             Line();
-            Line(Write(field.Primitive, "_buffer", element, "value"));
+            Line(Write(field.Primitive, buffer, element, "value"));
             Close();
         }
 
@@ -916,7 +948,7 @@ internal sealed class Emitter
             return;
         }
 
-        string bytes = $"_buffer.Slice({offset}, {field.Length})";
+        string bytes = $"{buffer}.Slice({offset}, {field.Length})";
         Line();
         Doc($"The {field.Length} bytes of <c>{Escape(field.Name)}</c>, in place.");
         if (scope.Encoder)
@@ -1106,15 +1138,17 @@ internal sealed class Emitter
     {
         PrimitiveKind.Char or PrimitiveKind.UInt8 => $"{buffer}[{offset}]",
         PrimitiveKind.Int8 => $"unchecked((sbyte){buffer}[{offset}])",
-        _ => $"{Bp}.Read{Primitives.BinaryName(kind)}{_endian}({buffer}.Slice({offset}))",
+        _ => $"{Bp}.Read{Primitives.BinaryName(kind)}{_endian}({At(buffer, offset)})",
     };
 
     private string Write(PrimitiveKind kind, string buffer, string offset, string value) => kind switch
     {
         PrimitiveKind.Char or PrimitiveKind.UInt8 => $"{buffer}[{offset}] = {value};",
         PrimitiveKind.Int8 => $"{buffer}[{offset}] = unchecked((byte){value});",
-        _ => $"{Bp}.Write{Primitives.BinaryName(kind)}{_endian}({buffer}.Slice({offset}), {value});",
+        _ => $"{Bp}.Write{Primitives.BinaryName(kind)}{_endian}({At(buffer, offset)}, {value});",
     };
+
+    private static string At(string buffer, string offset) => offset == "0" ? buffer : $"{buffer}.Slice({offset})";
 
     private static string ToInt(PrimitiveKind kind, string read) => kind switch
     {

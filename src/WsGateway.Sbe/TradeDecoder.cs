@@ -30,7 +30,7 @@ public ref partial struct TradeDecoder
 
     /// <summary>Copies the four fields into a <see cref="Trade"/> value.</summary>
     /// <returns>The trade.</returns>
-    public readonly Trade ToTrade() => TradeCodec.ReadBlock(_buffer.Slice(_offset, SbeBlockLength));
+    public readonly Trade ToTrade() => TradeCodec.ReadBlock(_block);
 
     // Checked wraps: offset in range, block length at least this version's, the whole block present.
     static partial void OnWrapForDecode(ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
@@ -51,7 +51,7 @@ public ref partial struct TradeDecoder
         }
     }
 
-    // The header must be there and be a Trade's (schema and template id, block length), and the block must follow it.
+    // The header must be there before WrapAndApplyHeader reads it.
     static partial void OnWrapAndApplyHeader(ReadOnlySpan<byte> buffer, int offset)
     {
         if ((uint)offset > (uint)buffer.Length)
@@ -59,21 +59,35 @@ public ref partial struct TradeDecoder
             ThrowHelper.ThrowOffsetOutOfRange(offset, buffer.Length, nameof(offset));
         }
 
-        if (!MessageHeader.TryRead(buffer[offset..], out MessageHeader header))
+        if (buffer.Length - offset < MessageHeader.EncodedLength)
         {
             ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.InsufficientData, Trade.EncodedSize, buffer.Length - offset));
         }
+    }
 
-        SbeDecodeError error = TradeCodec.ValidateHeader(header);
-        if (error.IsError)
+    // The header must be a Trade's (as TradeCodec.ValidateHeader: schema id, template id, block length), and the block
+    // must follow it. Compared here one by one, so the JIT can drop the generated template id check and the wrap's own.
+    static partial void OnApplyHeader(ReadOnlySpan<byte> buffer, int offset, int blockLength, int templateId, int schemaId, int version)
+    {
+        if (schemaId != Trade.SchemaId)
         {
-            ThrowHelper.ThrowSbeDecodeException(error);
+            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, schemaId));
         }
 
-        if (buffer.Length - offset - MessageHeader.EncodedLength < header.BlockLength)
+        if (templateId != Trade.TemplateId)
+        {
+            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, templateId));
+        }
+
+        if (blockLength < Trade.BlockLength)
+        {
+            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, blockLength));
+        }
+
+        if (buffer.Length - offset - MessageHeader.EncodedLength < blockLength)
         {
             ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(
-                SbeDecodeStatus.InsufficientData, MessageHeader.EncodedLength + header.BlockLength, buffer.Length - offset));
+                SbeDecodeStatus.InsufficientData, MessageHeader.EncodedLength + blockLength, buffer.Length - offset));
         }
     }
 }

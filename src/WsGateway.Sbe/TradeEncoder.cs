@@ -20,7 +20,7 @@ public ref partial struct TradeEncoder
     /// <returns>This encoder.</returns>
     public readonly TradeEncoder Set(in Trade trade)
     {
-        TradeCodec.WriteBlock(trade, _buffer.Slice(_offset, SbeBlockLength));
+        TradeCodec.WriteBlock(trade, _block);
         return this;
     }
 

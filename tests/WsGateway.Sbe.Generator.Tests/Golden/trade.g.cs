@@ -218,16 +218,18 @@ namespace WsGateway.Sbe
         public const int SinceVersion = 0;
 
         private global::System.ReadOnlySpan<byte> _buffer;
+        private global::System.ReadOnlySpan<byte> _block;
         private int _offset;
         private int _limit;
         private int _actingBlockLength;
         private int _actingVersion;
 
-        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header), with the block length and version from the header.</summary>
+        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header), with the block length and version from the header. Throws <see cref="global::System.ArgumentOutOfRangeException"/> when the buffer does not hold, from <paramref name="offset"/>, the fields every version of the message has.</summary>
         public TradeDecoder WrapForDecode(global::System.ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
         {
             OnWrapForDecode(buffer, offset, actingBlockLength, actingVersion);
             _buffer = buffer;
+            _block = buffer.Slice(offset, 21);
             _offset = offset;
             _actingBlockLength = actingBlockLength;
             _actingVersion = actingVersion;
@@ -240,9 +242,11 @@ namespace WsGateway.Sbe
         {
             OnWrapAndApplyHeader(buffer, offset);
             ulong header = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(offset, 8));
-            if ((ushort)(header >> 16) != SbeTemplateId)
+            int templateId = (ushort)(header >> 16);
+            OnApplyHeader(buffer, offset, (ushort)header, templateId, (ushort)(header >> 32), (ushort)(header >> 48));
+            if (templateId != SbeTemplateId)
             {
-                ThrowInvalidTemplateId((ushort)(header >> 16));
+                ThrowInvalidTemplateId(templateId);
             }
 
             return WrapForDecode(buffer, offset + global::WsGateway.Sbe.MessageHeaderDecoder.EncodedLength, (ushort)header, (ushort)(header >> 48));
@@ -260,6 +264,9 @@ namespace WsGateway.Sbe
 
         /// <summary>Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.</summary>
         static partial void OnWrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset);
+
+        /// <summary>Called by <c>WrapAndApplyHeader</c> with the header's values, before it checks the template id; implement it in another part of this type to validate them.</summary>
+        static partial void OnApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset, int blockLength, int templateId, int schemaId, int version);
 
         public readonly global::System.ReadOnlySpan<byte> Buffer => _buffer;
 
@@ -297,7 +304,7 @@ namespace WsGateway.Sbe
         public const ulong TradeIdMaxValue = 18446744073709551614UL;
 
         /// <summary>Trade identifier. Field <c>tradeId</c> (id 1).</summary>
-        public readonly ulong TradeId => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.Slice(_offset + 0));
+        public readonly ulong TradeId => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block);
 
         public const int SymbolId = 2;
 
@@ -316,7 +323,7 @@ namespace WsGateway.Sbe
         public const byte SymbolMaxValue = (byte)126;
 
         /// <summary>Instrument symbol, one ASCII character. Field <c>symbol</c> (id 2).</summary>
-        public readonly byte Symbol => _buffer[_offset + 8];
+        public readonly byte Symbol => _block[8];
 
         public const int PriceId = 3;
 
@@ -335,7 +342,7 @@ namespace WsGateway.Sbe
         public const double PriceMaxValue = double.MaxValue;
 
         /// <summary>Price, IEEE 754 binary64. Field <c>price</c> (id 3).</summary>
-        public readonly double Price => global::System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(_buffer.Slice(_offset + 9));
+        public readonly double Price => global::System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(_block.Slice(9));
 
         public const int QuantityId = 4;
 
@@ -354,7 +361,7 @@ namespace WsGateway.Sbe
         public const uint QuantityMaxValue = 4294967294U;
 
         /// <summary>Quantity. Field <c>quantity</c> (id 4).</summary>
-        public readonly uint Quantity => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_buffer.Slice(_offset + 17));
+        public readonly uint Quantity => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_block.Slice(17));
     }
 
     /// <summary>One executed trade. Flyweight encoder of message <c>Trade</c> (template id 1, block length 21).</summary>
@@ -377,14 +384,16 @@ namespace WsGateway.Sbe
         public const int SinceVersion = 0;
 
         private global::System.Span<byte> _buffer;
+        private global::System.Span<byte> _block;
         private int _offset;
         private int _limit;
 
-        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header) for encoding; <see cref="Limit"/> is set past the block.</summary>
+        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header) for encoding; <see cref="Limit"/> is set past the block. Throws <see cref="global::System.ArgumentOutOfRangeException"/> when the buffer cannot hold the block.</summary>
         public TradeEncoder WrapForEncode(global::System.Span<byte> buffer, int offset)
         {
             OnWrapForEncode(buffer, offset);
             _buffer = buffer;
+            _block = buffer.Slice(offset, SbeBlockLength);
             _offset = offset;
             _limit = offset + SbeBlockLength;
             return this;
@@ -436,8 +445,8 @@ namespace WsGateway.Sbe
         /// <summary>Trade identifier. Field <c>tradeId</c> (id 1).</summary>
         public readonly ulong TradeId
         {
-            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_buffer.Slice(_offset + 0));
-            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_buffer.Slice(_offset + 0), value);
+            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block);
+            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_block, value);
         }
 
         public const int SymbolId = 2;
@@ -457,8 +466,8 @@ namespace WsGateway.Sbe
         /// <summary>Instrument symbol, one ASCII character. Field <c>symbol</c> (id 2).</summary>
         public readonly byte Symbol
         {
-            get => _buffer[_offset + 8];
-            set => _buffer[_offset + 8] = value;
+            get => _block[8];
+            set => _block[8] = value;
         }
 
         public const int PriceId = 3;
@@ -478,8 +487,8 @@ namespace WsGateway.Sbe
         /// <summary>Price, IEEE 754 binary64. Field <c>price</c> (id 3).</summary>
         public readonly double Price
         {
-            get => global::System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(_buffer.Slice(_offset + 9));
-            set => global::System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(_buffer.Slice(_offset + 9), value);
+            get => global::System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(_block.Slice(9));
+            set => global::System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(_block.Slice(9), value);
         }
 
         public const int QuantityId = 4;
@@ -499,8 +508,8 @@ namespace WsGateway.Sbe
         /// <summary>Quantity. Field <c>quantity</c> (id 4).</summary>
         public readonly uint Quantity
         {
-            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_buffer.Slice(_offset + 17));
-            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(_buffer.Slice(_offset + 17), value);
+            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(_block.Slice(17));
+            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(_block.Slice(17), value);
         }
     }
 }
