@@ -49,7 +49,7 @@ internal sealed class DispatchEmitter
 
     public static EmitResult Emit(ParseResult result, bool gateway, CancellationToken cancellationToken)
     {
-        if (result.Schema is not { } schema)
+        if (result.Schema is not { Dispatch: true } schema)
         {
             return new EmitResult(result.FilePath, null, null, default);
         }

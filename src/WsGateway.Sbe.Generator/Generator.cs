@@ -31,12 +31,14 @@ public sealed class SbeGenerator : IIncrementalGenerator
                 var options = pair.Right.GetOptions(pair.Left);
                 options.TryGetValue("build_metadata.AdditionalFiles.SbeNamespace", out string? ns);
                 options.TryGetValue("build_metadata.AdditionalFiles.SbeHandlerName", out string? handlerName);
+                options.TryGetValue("build_metadata.AdditionalFiles.SbeDispatch", out string? dispatch);
                 string text = pair.Left.GetText(cancellationToken)?.ToString() ?? string.Empty;
                 return new SchemaFile(
                     Paths.Normalize(pair.Left.Path),
                     text,
                     string.IsNullOrWhiteSpace(ns) ? null : ns!.Trim(),
-                    string.IsNullOrWhiteSpace(handlerName) ? null : handlerName!.Trim());
+                    string.IsNullOrWhiteSpace(handlerName) ? null : handlerName!.Trim(),
+                    !string.Equals(dispatch?.Trim(), "false", StringComparison.OrdinalIgnoreCase));
             })
             .WithTrackingName(TrackingNames.Files);
 
@@ -48,8 +50,8 @@ public sealed class SbeGenerator : IIncrementalGenerator
             .Select(static (pair, cancellationToken) =>
             {
                 ParseResult result = Parser.Parse(pair.Left, pair.Right, cancellationToken);
-                return result.Schema is { } schema && pair.Left.HandlerName is { } handlerName
-                    ? result with { Schema = schema with { HandlerName = handlerName } }
+                return result.Schema is { } schema
+                    ? result with { Schema = schema with { HandlerName = pair.Left.HandlerName, Dispatch = pair.Left.Dispatch } }
                     : result;
             })
             .WithTrackingName(TrackingNames.Parse);

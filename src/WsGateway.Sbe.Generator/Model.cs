@@ -6,8 +6,9 @@ namespace WsGateway.Sbe.Generator;
 // The equatable model between Parser and Emitter. Everything here compares by value (records and
 // EquatableArray), so an unchanged schema yields an equal model and the emit step is cached.
 
-/// <summary>An XML additional file: normalised path, text, optional namespace override and optional handler name (<c>SbeHandlerName</c>).</summary>
-internal sealed record SchemaFile(string Path, string Text, string? NamespaceOverride, string? HandlerName = null);
+/// <summary>An XML additional file: normalised path, text, optional namespace override, optional handler name
+/// (<c>SbeHandlerName</c>) and whether to emit the typed dispatch (<c>SbeDispatch</c>, on unless "false").</summary>
+internal sealed record SchemaFile(string Path, string Text, string? NamespaceOverride, string? HandlerName = null, bool Dispatch = true);
 
 /// <summary>A diagnostic as plain data (no Location objects), rebuilt when reported.</summary>
 internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, string Path, TextSpan Span, LinePositionSpan LineSpan, EquatableArray<string> Arguments)
@@ -148,7 +149,8 @@ internal sealed record SchemaModel(
     HeaderModel Header,
     EquatableArray<NamedTypeModel> Types,
     EquatableArray<MessageModel> Messages,
-    string? HandlerName = null);
+    string? HandlerName = null,
+    bool Dispatch = true);
 
 /// <summary>What the parse step produces for one schema file: a model (null when there were errors) and diagnostics.</summary>
 internal sealed record ParseResult(string FilePath, SchemaModel? Schema, EquatableArray<DiagnosticInfo> Diagnostics);

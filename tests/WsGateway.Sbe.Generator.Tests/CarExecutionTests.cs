@@ -137,6 +137,26 @@ public sealed class CarExecutionTests
     }
 
     [Fact]
+    public void Version_1_decoder_needs_only_the_version_0_root_block_in_the_buffer()
+    {
+        byte[] vector = Vector("car_extension_le_207.sbe");
+        byte[] rootOnly = vector[..(8 + 45)]; // header + the version 0 block: nothing of version 1 is there
+
+        var car = new Extension.CarDecoder().WrapAndApplyHeader(rootOnly, 0);
+
+        Assert.Equal(1234UL, car.SerialNumber);
+        Assert.Equal(2013, car.ModelYear);
+        Assert.Equal("abcdef", car.GetVehicleCode());
+        Assert.Equal(Extension.CarDecoder.CupHolderCountNullValue, car.CupHolderCount);
+        Assert.Equal(Extension.CarDecoder.UuidNullValue, car.GetUuid(1));
+
+        // One byte short of the fields every version has: refused when wrapping, not at some later read.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Extension.CarDecoder().WrapForDecode(vector[..(8 + 44)], 8, 45, 0));
+        // An encoder needs room for this version's whole block.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Extension.CarEncoder().WrapForEncode(new byte[8 + Extension.CarEncoder.SbeBlockLength - 1], 8));
+    }
+
+    [Fact]
     public void Version_0_decoder_skips_fields_appended_by_version_1()
     {
         var buffer = new byte[512];

@@ -66,6 +66,25 @@ public sealed class GoldenAndIncrementalTests
         Assert.DoesNotContain("ITradingMessageHandler", source, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("false", false)]
+    [InlineData(" FALSE ", false)]
+    [InlineData("true", true)]
+    [InlineData(null, true)]
+    public void SbeDispatch_false_leaves_out_the_dispatch_file_and_keeps_the_codecs(string? dispatch, bool expected)
+    {
+        GeneratorOutcome outcome = GeneratorRunner.Run(
+            [new InputFile("/schemas/trading.xml", File.ReadAllText(s_tradingSchema), Dispatch: dispatch)],
+            GatewayStub.Source);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.CompilationProblems);
+        string[] files = outcome.RunResult.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).ToArray();
+        Assert.Contains("WsGateway.Trading.trading.g.cs", files);
+        Assert.Equal(expected, files.Contains("WsGateway.Trading.trading.Dispatch.g.cs"));
+        Assert.Equal(expected, outcome.GeneratedSource.Contains("ITradingMessageHandler", StringComparison.Ordinal));
+        Assert.Contains("public ref partial struct OrderDecoder", outcome.GeneratedSource, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Referencing_the_gateway_re_emits_only_the_dispatch_file_with_the_adapter()
     {

@@ -7,8 +7,9 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace WsGateway.Sbe.Generator.Tests.Infrastructure;
 
-/// <summary>An XML file handed to the generator as an AdditionalFile, optionally with an SbeNamespace and an SbeHandlerName.</summary>
-internal sealed record InputFile(string Path, string Text, string? Namespace = null, string? HandlerName = null)
+/// <summary>An XML file handed to the generator as an AdditionalFile, optionally with the SbeNamespace, SbeHandlerName and
+/// SbeDispatch metadata.</summary>
+internal sealed record InputFile(string Path, string Text, string? Namespace = null, string? HandlerName = null, string? Dispatch = null)
 {
     public static InputFile FromDisk(string path, string? ns = null) => new(path, File.ReadAllText(path), ns);
 }
@@ -40,7 +41,7 @@ internal static class GeneratorRunner
             [new SbeGenerator().AsSourceGenerator()],
             texts,
             ParseOptions,
-            new OptionsProvider(files.ToDictionary(f => f.Path, f => (f.Namespace, f.HandlerName))),
+            new OptionsProvider(files.ToDictionary(f => f.Path)),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator over <paramref name="files"/> and compiles its output together with <paramref name="extraSources"/>.</summary>
@@ -63,34 +64,28 @@ internal static class GeneratorRunner
         return Assembly.Load(stream.ToArray());
     }
 
-    private sealed class OptionsProvider(Dictionary<string, (string? Namespace, string? HandlerName)> metadata) : AnalyzerConfigOptionsProvider
+    private sealed class OptionsProvider(Dictionary<string, InputFile> files) : AnalyzerConfigOptionsProvider
     {
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(null, null);
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(null);
 
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null, null);
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(null);
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile)
-            => metadata.TryGetValue(textFile.Path, out var m) ? new Options(m.Namespace, m.HandlerName) : new Options(null, null);
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(files.GetValueOrDefault(textFile.Path));
     }
 
-    private sealed class Options(string? ns, string? handlerName) : AnalyzerConfigOptions
+    private sealed class Options(InputFile? file) : AnalyzerConfigOptions
     {
         public override bool TryGetValue(string key, out string value)
         {
-            if (key == "build_metadata.AdditionalFiles.SbeNamespace" && ns is not null)
+            string? found = key switch
             {
-                value = ns;
-                return true;
-            }
-
-            if (key == "build_metadata.AdditionalFiles.SbeHandlerName" && handlerName is not null)
-            {
-                value = handlerName;
-                return true;
-            }
-
-            value = string.Empty;
-            return false;
+                "build_metadata.AdditionalFiles.SbeNamespace" => file?.Namespace,
+                "build_metadata.AdditionalFiles.SbeHandlerName" => file?.HandlerName,
+                "build_metadata.AdditionalFiles.SbeDispatch" => file?.Dispatch,
+                _ => null,
+            };
+            value = found ?? string.Empty;
+            return found is not null;
         }
     }
 }
