@@ -399,10 +399,11 @@ internal sealed class Emitter
             else
             {
                 Line($"var header = new {header_}().Wrap(buffer, offset);");
-                Line("OnApplyHeader(buffer, offset, (int)header.BlockLength, (int)header.TemplateId, (int)header.SchemaId, (int)header.Version);");
-                Line("if (header.TemplateId != SbeTemplateId)");
+                Line("int templateId = (int)header.TemplateId;");
+                Line("OnApplyHeader(buffer, offset, (int)header.BlockLength, templateId, (int)header.SchemaId, (int)header.Version);");
+                Line("if (templateId != SbeTemplateId)");
                 Open();
-                Line("ThrowInvalidTemplateId(header.TemplateId);");
+                Line("ThrowInvalidTemplateId(templateId);");
                 Close();
                 Line();
                 Line($"return WrapForDecode(buffer, offset + {header_}.EncodedLength, header.BlockLength, header.Version);");
