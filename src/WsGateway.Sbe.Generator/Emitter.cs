@@ -153,9 +153,9 @@ internal sealed class Emitter
         foreach (EnumValueModel value in model.Values)
         {
             Doc(Desc(value.Description));
-            string number = Literals.Plain(value.Value);
-            string comment = model.Encoding == PrimitiveKind.Char ? $" // '{(char)int.Parse(number, CultureInfo.InvariantCulture)}'" : string.Empty;
-            Line($"{Names.Identifier(value.Name)} = {number},{comment}");
+            SchemaValues.TryGetInteger(value.Value, out decimal number);
+            string comment = model.Encoding == PrimitiveKind.Char ? $" // '{(char)number}'" : string.Empty;
+            Line($"{Names.Identifier(value.Name)} = {Literals.Plain(value.Value)},{comment}");
         }
 
         if (!model.Values.Any(v => v.Name == "NULL_VALUE"))
