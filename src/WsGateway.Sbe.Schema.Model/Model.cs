@@ -2,9 +2,11 @@ namespace WsGateway.Sbe.Schema.Model;
 
 // The equatable model of an SBE schema: what the Parser produces, what the source generator's emitters and the
 // run-time decoder (WsGateway.Sbe.Schema) read. Everything here compares by value (records and EquatableArray), so an
-// unchanged schema yields an equal model and the generator's emit step is cached. Nothing here is C# text or a Roslyn
-// type: values are typed (SbeValue), diagnostics are plain data; the generator alone turns them into C# and Roslyn
-// diagnostics.
+// unchanged schema yields an equal model and the generator's emit step is cached. No Roslyn type and no C# expression
+// is held here: values are typed (SbeValue), diagnostics are plain data; the generator alone turns them into C# and
+// Roslyn diagnostics. Names are the one C#-shaped part: type names are those of the generated types (Names.Type, so
+// that the parser can find two schema names that would clash) and Namespace is the C# namespace; the run-time decoder
+// uses them only as keys.
 
 /// <summary>An XML additional file: normalised path, text, optional namespace override, optional handler name
 /// (<c>SbeHandlerName</c>) and whether to emit the typed dispatch (<c>SbeDispatch</c>, on unless "false").</summary>
