@@ -1,7 +1,6 @@
 using System.Collections;
-using System.Collections.Immutable;
 
-namespace WsGateway.Sbe.Generator;
+namespace WsGateway.Sbe.Schema.Model;
 
 /// <summary>
 /// An immutable array with value equality, so that models holding collections compare by content and
@@ -54,8 +53,6 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
 
         return hash;
     }
-
-    public ImmutableArray<T> AsImmutableArray() => _items is null ? ImmutableArray<T>.Empty : ImmutableArray.Create(_items);
 
     public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(_items ?? [])).GetEnumerator();
 

@@ -2,16 +2,18 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Text;
 
-namespace WsGateway.Sbe.Generator;
+namespace WsGateway.Sbe.Schema.Model;
 
 /// <summary>
 /// Reads one SBE XML schema (with its xi:included files) into the equatable <see cref="SchemaModel"/>:
 /// resolves type references, computes offsets and block lengths, and reports every problem as a
 /// diagnostic that names the file and line. Never throws (except on cancellation).
 /// </summary>
+/// <remarks>
+/// Shared by the source generator (netstandard2.0, in the compiler) and the run-time decoder (WsGateway.Sbe.Schema), so
+/// it uses neither Roslyn nor the file system: included files come in <c>allFiles</c>.
+/// </remarks>
 internal sealed class Parser
 {
     private const string XIncludeNamespace = "http://www.w3.org/2001/XInclude";
@@ -20,7 +22,7 @@ internal sealed class Parser
     private readonly ImmutableArray<SchemaFile> _allFiles;
     private readonly CancellationToken _cancellationToken;
     private readonly List<DiagnosticInfo> _diagnostics = [];
-    private readonly Dictionary<XDocument, (string Path, SourceText Text)> _documents = [];
+    private readonly Dictionary<XDocument, (string Path, LineMap Lines)> _documents = [];
     private readonly Dictionary<string, XElement> _typeElements = new(StringComparer.Ordinal);
     private readonly Dictionary<XElement, ResolvedType?> _resolved = [];
     private readonly HashSet<XElement> _resolving = [];
@@ -54,7 +56,7 @@ internal sealed class Parser
         }
         catch (Exception e)
         {
-            parser.ReportAt(DiagnosticDescriptors.InternalError, file.Path, null, 0, 0, 0, e.GetType().Name + ": " + e.Message);
+            parser.ReportAt(SchemaDiagnostics.InternalError, file.Path, null, 0, 0, 0, e.GetType().Name + ": " + e.Message);
             schema = null;
         }
 
@@ -77,7 +79,7 @@ internal sealed class Parser
         string package = Attribute(root, "package") ?? string.Empty;
         if (package.Length == 0)
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, root, "messageSchema has no 'package' attribute");
+            Report(SchemaDiagnostics.InvalidAttribute, root, "messageSchema has no 'package' attribute");
         }
 
         int id = RequiredInt(root, "id", "messageSchema");
@@ -86,7 +88,7 @@ internal sealed class Parser
         bool bigEndian = byteOrder == "bigEndian";
         if (!bigEndian && byteOrder != "littleEndian")
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, root, $"byteOrder '{byteOrder}' is neither littleEndian nor bigEndian");
+            Report(SchemaDiagnostics.InvalidAttribute, root, $"byteOrder '{byteOrder}' is neither littleEndian nor bigEndian");
         }
 
         string headerTypeName = Attribute(root, "headerType") ?? "messageHeader";
@@ -97,13 +99,13 @@ internal sealed class Parser
             string? name = Attribute(definition, "name");
             if (name is null)
             {
-                Report(DiagnosticDescriptors.InvalidAttribute, definition, $"<{definition.Name.LocalName}> has no 'name' attribute");
+                Report(SchemaDiagnostics.InvalidAttribute, definition, $"<{definition.Name.LocalName}> has no 'name' attribute");
                 continue;
             }
 
             if (_typeElements.ContainsKey(name))
             {
-                Report(DiagnosticDescriptors.Duplicate, definition, "type", name, "types");
+                Report(SchemaDiagnostics.Duplicate, definition, "type", name, "types");
                 continue;
             }
 
@@ -134,12 +136,12 @@ internal sealed class Parser
 
             if (!messageIds.Add(message.Id))
             {
-                Report(DiagnosticDescriptors.Duplicate, element, "message id", message.Id.ToString(CultureInfo.InvariantCulture), "messageSchema");
+                Report(SchemaDiagnostics.Duplicate, element, "message id", message.Id.ToString(CultureInfo.InvariantCulture), "messageSchema");
             }
 
             if (!messageNames.Add(Names.Type(message.Name)))
             {
-                Report(DiagnosticDescriptors.Duplicate, element, "message name", message.Name, "messageSchema");
+                Report(SchemaDiagnostics.Duplicate, element, "message name", message.Name, "messageSchema");
             }
 
             messages.Add(message);
@@ -171,12 +173,12 @@ internal sealed class Parser
         try
         {
             XDocument document = XDocument.Parse(text, LoadOptions.SetLineInfo);
-            _documents[document] = (path, SourceText.From(text));
+            _documents[document] = (path, new LineMap(text));
             return document;
         }
         catch (XmlException e)
         {
-            ReportAt(DiagnosticDescriptors.InvalidXml, path, SourceText.From(text), e.LineNumber, e.LinePosition, 1, e.Message);
+            ReportAt(SchemaDiagnostics.InvalidXml, path, new LineMap(text), e.LineNumber, e.LinePosition, 1, e.Message);
             return null;
         }
     }
@@ -229,7 +231,7 @@ internal sealed class Parser
         string? href = Attribute(include, "href");
         if (href is null)
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, include, "xi:include has no 'href' attribute");
+            Report(SchemaDiagnostics.InvalidAttribute, include, "xi:include has no 'href' attribute");
             return [];
         }
 
@@ -239,7 +241,7 @@ internal sealed class Parser
             ?? _allFiles.FirstOrDefault(f => string.Equals(f.Path, path, StringComparison.OrdinalIgnoreCase));
         if (file is null)
         {
-            Report(DiagnosticDescriptors.IncludeNotFound, include, href, path);
+            Report(SchemaDiagnostics.IncludeNotFound, include, href, path);
             return [];
         }
 
@@ -297,7 +299,7 @@ internal sealed class Parser
 
         if (!_typeElements.TryGetValue(name, out XElement? element))
         {
-            Report(DiagnosticDescriptors.UnknownType, at, name, referencedBy);
+            Report(SchemaDiagnostics.UnknownType, at, name, referencedBy);
             return null;
         }
 
@@ -313,7 +315,7 @@ internal sealed class Parser
 
         if (!_resolving.Add(element))
         {
-            Report(DiagnosticDescriptors.CyclicType, element, Attribute(element, "name") ?? element.Name.LocalName);
+            Report(SchemaDiagnostics.CyclicType, element, Attribute(element, "name") ?? element.Name.LocalName);
             _resolved[element] = null;
             return null;
         }
@@ -333,7 +335,7 @@ internal sealed class Parser
 
     private ResolvedType? Unsupported(XElement element)
     {
-        Report(DiagnosticDescriptors.InvalidComposite, element, $"<{element.Name.LocalName}> is not allowed here (types hold type, composite, enum and set)");
+        Report(SchemaDiagnostics.InvalidComposite, element, $"<{element.Name.LocalName}> is not allowed here (types hold type, composite, enum and set)");
         return null;
     }
 
@@ -348,20 +350,20 @@ internal sealed class Parser
         string? primitiveName = Attribute(element, "primitiveType");
         if (primitiveName is null || !Primitives.TryParse(primitiveName, out PrimitiveKind primitive))
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, $"type '{name}' has a missing or unknown primitiveType '{primitiveName}'");
+            Report(SchemaDiagnostics.InvalidAttribute, element, $"type '{name}' has a missing or unknown primitiveType '{primitiveName}'");
             return null;
         }
 
         int length = OptionalInt(element, "length", 1);
         if (length < 0)
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, $"type '{name}' has a negative length");
+            Report(SchemaDiagnostics.InvalidAttribute, element, $"type '{name}' has a negative length");
             return null;
         }
 
         if (Attribute(element, "variableLength") == "true")
         {
-            Report(DiagnosticDescriptors.InvalidComposite, element, $"type '{name}': variableLength types are not SBE 1.0; use a var data composite (length + varData)");
+            Report(SchemaDiagnostics.InvalidComposite, element, $"type '{name}': variableLength types are not SBE 1.0; use a var data composite (length + varData)");
             return null;
         }
 
@@ -390,7 +392,7 @@ internal sealed class Parser
             type.ConstantRaw = element.Value.Trim();
             if (type.ConstantRaw.Length == 0 && type.ValueRef is null)
             {
-                Report(DiagnosticDescriptors.InvalidValue, element, $"constant type '{name}' has no value");
+                Report(SchemaDiagnostics.InvalidValue, element, $"constant type '{name}' has no value");
                 return null;
             }
 
@@ -406,9 +408,9 @@ internal sealed class Parser
         // Check the literals now, so a bad value is reported once, at the type.
         foreach (string attribute in new[] { "nullValue", "minValue", "maxValue" })
         {
-            if (Attribute(element, attribute) is { } raw && !Literals.TryFormat(primitive, raw, out _))
+            if (Attribute(element, attribute) is { } raw && SchemaValues.Parse(primitive, raw) is null)
             {
-                Report(DiagnosticDescriptors.InvalidValue, element, $"{attribute} '{raw}' of type '{name}' is not a valid {Primitives.SbeName(primitive)}");
+                Report(SchemaDiagnostics.InvalidValue, element, $"{attribute} '{raw}' of type '{name}' is not a valid {Primitives.SbeName(primitive)}");
                 return null;
             }
         }
@@ -421,7 +423,7 @@ internal sealed class Parser
         string? encodingType = Attribute(element, "encodingType");
         if (encodingType is null)
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, $"'{name}' has no encodingType");
+            Report(SchemaDiagnostics.InvalidAttribute, element, $"'{name}' has no encodingType");
             return null;
         }
 
@@ -437,7 +439,7 @@ internal sealed class Parser
 
             if (encoding.Kind != FieldKind.Primitive || encoding.Length != 1)
             {
-                Report(DiagnosticDescriptors.InvalidAttribute, element, $"encodingType '{encodingType}' of '{name}' is not a single primitive type");
+                Report(SchemaDiagnostics.InvalidAttribute, element, $"encodingType '{encodingType}' of '{name}' is not a single primitive type");
                 return null;
             }
 
@@ -446,7 +448,7 @@ internal sealed class Parser
 
         if (primitive is PrimitiveKind.Float or PrimitiveKind.Double || (primitive == PrimitiveKind.Char && !allowChar))
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, $"encodingType '{encodingType}' of '{name}' is not allowed");
+            Report(SchemaDiagnostics.InvalidAttribute, element, $"encodingType '{encodingType}' of '{name}' is not allowed");
             return null;
         }
 
@@ -463,21 +465,17 @@ internal sealed class Parser
 
         PrimitiveKind primitive = encoding.Primitive;
         string? nullRaw = Attribute(element, "nullValue") ?? encoding.Encoding?.NullRaw;
-        string nullLiteral = Literals.Plain(primitive, nullRaw) ?? string.Empty;
-        if (nullRaw is not null && nullLiteral.Length == 0)
+        decimal? nullNumber = nullRaw is null ? null : SchemaValues.Numeric(primitive, nullRaw);
+        if (nullRaw is not null && nullNumber is null)
         {
-            Report(DiagnosticDescriptors.InvalidValue, element, $"nullValue '{nullRaw}' of enum '{name}' is not a valid {Primitives.SbeName(primitive)}");
+            Report(SchemaDiagnostics.InvalidValue, element, $"nullValue '{nullRaw}' of enum '{name}' is not a valid {Primitives.SbeName(primitive)}");
             return null;
         }
 
-        if (nullLiteral.Length == 0)
-        {
-            nullLiteral = Literals.Plain(primitive, null)!;
-        }
-
-        decimal? min = encoding.Encoding?.MinRaw is { } minRaw ? Literals.Numeric(primitive, minRaw) : null;
-        decimal? max = encoding.Encoding?.MaxRaw is { } maxRaw ? Literals.Numeric(primitive, maxRaw) : null;
-        decimal nullNumber = decimal.Parse(nullLiteral, CultureInfo.InvariantCulture);
+        SbeValue nullValue = nullNumber is { } given ? SchemaValues.Integer(primitive, given) : SchemaValues.Default(primitive, SchemaValues.Bound.Null);
+        SchemaValues.TryGetInteger(nullValue, out decimal nullInteger);
+        decimal? min = encoding.Encoding?.MinRaw is { } minRaw ? SchemaValues.Numeric(primitive, minRaw) : null;
+        decimal? max = encoding.Encoding?.MaxRaw is { } maxRaw ? SchemaValues.Numeric(primitive, maxRaw) : null;
 
         var values = new List<EnumValueModel>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -493,36 +491,34 @@ internal sealed class Parser
 
             if (!names.Add(valueName))
             {
-                Report(DiagnosticDescriptors.Duplicate, valid, "validValue", valueName, name);
+                Report(SchemaDiagnostics.Duplicate, valid, "validValue", valueName, name);
                 ok = false;
                 continue;
             }
 
             string raw = valid.Value.Trim();
-            string? literal = Literals.Plain(primitive, raw);
-            if (literal is null)
+            if (SchemaValues.Numeric(primitive, raw) is not { } number)
             {
-                Report(DiagnosticDescriptors.InvalidValue, valid, $"value '{raw}' of '{name}.{valueName}' is not a valid {Primitives.SbeName(primitive)}");
+                Report(SchemaDiagnostics.InvalidValue, valid, $"value '{raw}' of '{name}.{valueName}' is not a valid {Primitives.SbeName(primitive)}");
                 ok = false;
                 continue;
             }
 
-            decimal number = decimal.Parse(literal, CultureInfo.InvariantCulture);
             if ((min is { } lo && number < lo) || (max is { } hi && number > hi))
             {
-                Report(DiagnosticDescriptors.InvalidValue, valid, $"value {raw} of '{name}.{valueName}' is outside the encoding type's range [{min?.ToString(CultureInfo.InvariantCulture) ?? "-"}, {max?.ToString(CultureInfo.InvariantCulture) ?? "-"}]");
+                Report(SchemaDiagnostics.InvalidValue, valid, $"value {raw} of '{name}.{valueName}' is outside the encoding type's range [{min?.ToString(CultureInfo.InvariantCulture) ?? "-"}, {max?.ToString(CultureInfo.InvariantCulture) ?? "-"}]");
                 ok = false;
                 continue;
             }
 
-            if (number == nullNumber)
+            if (number == nullInteger)
             {
-                Report(DiagnosticDescriptors.InvalidValue, valid, $"value {raw} of '{name}.{valueName}' is the enum's null value");
+                Report(SchemaDiagnostics.InvalidValue, valid, $"value {raw} of '{name}.{valueName}' is the enum's null value");
                 ok = false;
                 continue;
             }
 
-            values.Add(new EnumValueModel(valueName, literal, Attribute(valid, "description"), SinceVersion(valid, name + "." + valueName)));
+            values.Add(new EnumValueModel(valueName, SchemaValues.Integer(primitive, number), Attribute(valid, "description"), SinceVersion(valid, name + "." + valueName)));
         }
 
         if (!ok)
@@ -530,7 +526,7 @@ internal sealed class Parser
             return null;
         }
 
-        EnumModel model = new EnumModel(Names.Type(name), Attribute(element, "description"), primitive, nullLiteral, new EquatableArray<EnumValueModel>(values));
+        EnumModel model = new EnumModel(Names.Type(name), Attribute(element, "description"), primitive, nullValue, new EquatableArray<EnumValueModel>(values));
         model = AddNamedType(model, element);
         Presence presence = ParsePresence(element);
         return new ResolvedType
@@ -577,21 +573,21 @@ internal sealed class Parser
 
             if (!names.Add(Names.Member(choiceName)))
             {
-                Report(DiagnosticDescriptors.Duplicate, choice, "choice", choiceName, name);
+                Report(SchemaDiagnostics.Duplicate, choice, "choice", choiceName, name);
                 ok = false;
                 continue;
             }
 
             if (!int.TryParse(choice.Value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int bit) || bit < 0 || bit >= bits)
             {
-                Report(DiagnosticDescriptors.InvalidValue, choice, $"bit '{choice.Value.Trim()}' of '{name}.{choiceName}' is not between 0 and {bits - 1}");
+                Report(SchemaDiagnostics.InvalidValue, choice, $"bit '{choice.Value.Trim()}' of '{name}.{choiceName}' is not between 0 and {bits - 1}");
                 ok = false;
                 continue;
             }
 
             if (!positions.Add(bit))
             {
-                Report(DiagnosticDescriptors.Duplicate, choice, "choice bit", bit.ToString(CultureInfo.InvariantCulture), name);
+                Report(SchemaDiagnostics.Duplicate, choice, "choice bit", bit.ToString(CultureInfo.InvariantCulture), name);
                 ok = false;
                 continue;
             }
@@ -650,7 +646,7 @@ internal sealed class Parser
                     string? typeName = Attribute(child, "type");
                     if (typeName is null)
                     {
-                        Report(DiagnosticDescriptors.InvalidAttribute, child, $"ref '{memberName}' has no 'type' attribute");
+                        Report(SchemaDiagnostics.InvalidAttribute, child, $"ref '{memberName}' has no 'type' attribute");
                         type = null;
                     }
                     else
@@ -660,7 +656,7 @@ internal sealed class Parser
 
                     break;
                 default:
-                    Report(DiagnosticDescriptors.InvalidComposite, child, $"composite '{name}' cannot hold <{local}>");
+                    Report(SchemaDiagnostics.InvalidComposite, child, $"composite '{name}' cannot hold <{local}>");
                     ok = false;
                     continue;
             }
@@ -673,7 +669,7 @@ internal sealed class Parser
 
             if (!names.Add(Names.Member(memberName)))
             {
-                Report(DiagnosticDescriptors.Duplicate, child, "member", memberName, name);
+                Report(SchemaDiagnostics.Duplicate, child, "member", memberName, name);
                 ok = false;
                 continue;
             }
@@ -691,7 +687,7 @@ internal sealed class Parser
             {
                 if (explicitValue < running)
                 {
-                    Report(DiagnosticDescriptors.InvalidOffset, child, $"offset {explicitValue} of '{name}.{memberName}' overlaps the previous member, which ends at {running}");
+                    Report(SchemaDiagnostics.InvalidOffset, child, $"offset {explicitValue} of '{name}.{memberName}' overlaps the previous member, which ends at {running}");
                     ok = false;
                     continue;
                 }
@@ -751,7 +747,7 @@ internal sealed class Parser
         {
             if (!existing.Equals(model))
             {
-                Report(DiagnosticDescriptors.Duplicate, at, "type", model.Name, "types (generated C# type names must be unique)");
+                Report(SchemaDiagnostics.Duplicate, at, "type", model.Name, "types (generated C# type names must be unique)");
             }
 
             return model;
@@ -767,18 +763,18 @@ internal sealed class Parser
         XElement at, string name, int id, ResolvedType type, int offset, Presence presence, string? valueRef, int sinceVersion, int? deprecated, string? description, string? semanticType)
     {
         PrimitiveKind primitive = type.Primitive;
-        string? constant = null;
-        string nullValue = string.Empty;
-        string minValue = string.Empty;
-        string maxValue = string.Empty;
+        SbeValue? constant = null;
+        SbeValue? nullValue = null;
+        SbeValue? minValue = null;
+        SbeValue? maxValue = null;
         valueRef ??= type.ValueRef;
 
         switch (type.Kind)
         {
             case FieldKind.Primitive:
-                nullValue = Literals.Format(primitive, type.NullRaw);
-                minValue = Literals.Format(primitive, type.MinRaw, Literals.Bound.Min);
-                maxValue = Literals.Format(primitive, type.MaxRaw, Literals.Bound.Max);
+                nullValue = SchemaValues.ParseOrDefault(primitive, type.NullRaw);
+                minValue = SchemaValues.ParseOrDefault(primitive, type.MinRaw, SchemaValues.Bound.Min);
+                maxValue = SchemaValues.ParseOrDefault(primitive, type.MaxRaw, SchemaValues.Bound.Max);
                 if (presence == Presence.Constant)
                 {
                     if (valueRef is not null)
@@ -788,34 +784,34 @@ internal sealed class Parser
                             return null;
                         }
 
-                        constant = $"({Primitives.CSharpType(primitive)}){enumValue}";
+                        constant = enumValue;
                     }
                     else if (type.ConstantRaw is { } raw)
                     {
                         if (primitive == PrimitiveKind.Char && type.Length > 1)
                         {
-                            constant = Literals.String(raw);
+                            constant = new TextValue(raw);
                         }
-                        else if (Literals.TryFormat(primitive, raw, out string formatted))
+                        else if (SchemaValues.Parse(primitive, raw) is { } parsed)
                         {
-                            constant = formatted;
+                            constant = parsed;
                         }
                         else
                         {
-                            Report(DiagnosticDescriptors.InvalidValue, at, $"constant '{raw}' of '{name}' is not a valid {Primitives.SbeName(primitive)}");
+                            Report(SchemaDiagnostics.InvalidValue, at, $"constant '{raw}' of '{name}' is not a valid {Primitives.SbeName(primitive)}");
                             return null;
                         }
                     }
                     else
                     {
-                        Report(DiagnosticDescriptors.InvalidValue, at, $"constant '{name}' has no value");
+                        Report(SchemaDiagnostics.InvalidValue, at, $"constant '{name}' has no value");
                         return null;
                     }
                 }
 
                 break;
             case FieldKind.Enum:
-                nullValue = $"global::{{NS}}.{type.TypeName}.NULL_VALUE";
+                nullValue = type.Enum!.NullValue;
                 if (presence == Presence.Constant)
                 {
                     if (valueRef is not null)
@@ -829,11 +825,11 @@ internal sealed class Parser
                     }
                     else if (type.ConstantRaw is { Length: > 0 } raw && type.Enum!.Values.FirstOrDefault(v => v.Name == raw) is { } member)
                     {
-                        constant = $"global::{{NS}}.{type.TypeName}.{Names.Identifier(member.Name)}";
+                        constant = new EnumValueReference(type.Enum.Name, member.Name, member.Value);
                     }
                     else
                     {
-                        Report(DiagnosticDescriptors.InvalidValue, at, $"constant enum field '{name}' needs a valueRef");
+                        Report(SchemaDiagnostics.InvalidValue, at, $"constant enum field '{name}' needs a valueRef");
                         return null;
                     }
                 }
@@ -843,7 +839,7 @@ internal sealed class Parser
             case FieldKind.Composite:
                 if (presence == Presence.Constant)
                 {
-                    Report(DiagnosticDescriptors.InvalidAttribute, at, $"'{name}': a {type.Kind.ToString().ToLowerInvariant()} cannot be constant");
+                    Report(SchemaDiagnostics.InvalidAttribute, at, $"'{name}': a {type.Kind.ToString().ToLowerInvariant()} cannot be constant");
                     return null;
                 }
 
@@ -871,13 +867,13 @@ internal sealed class Parser
             semanticType);
     }
 
-    /// <summary>Resolves <c>Enum.Value</c> to a C# expression (with a {NS} placeholder for the namespace).</summary>
-    private string? ResolveValueRef(string valueRef, XElement at, string referencedBy)
+    /// <summary>Resolves <c>Enum.Value</c> to that enum value.</summary>
+    private EnumValueReference? ResolveValueRef(string valueRef, XElement at, string referencedBy)
     {
         int dot = valueRef.IndexOf('.');
         if (dot <= 0)
         {
-            Report(DiagnosticDescriptors.InvalidValue, at, $"valueRef '{valueRef}' of '{referencedBy}' is not of the form Enum.Value");
+            Report(SchemaDiagnostics.InvalidValue, at, $"valueRef '{valueRef}' of '{referencedBy}' is not of the form Enum.Value");
             return null;
         }
 
@@ -889,13 +885,13 @@ internal sealed class Parser
             return null;
         }
 
-        if (type.Enum is not { } model || !model.Values.Any(v => v.Name == valueName))
+        if (type.Enum is not { } model || model.Values.FirstOrDefault(v => v.Name == valueName) is not { } value)
         {
-            Report(DiagnosticDescriptors.InvalidValue, at, $"valueRef '{valueRef}' of '{referencedBy}' does not name a value of an enum");
+            Report(SchemaDiagnostics.InvalidValue, at, $"valueRef '{valueRef}' of '{referencedBy}' does not name a value of an enum");
             return null;
         }
 
-        return $"global::{{NS}}.{model.Name}.{Names.Identifier(valueName)}";
+        return new EnumValueReference(model.Name, valueName, value.Value);
     }
 
     // ---------------------------------------------------------------- header, messages, groups, data
@@ -904,7 +900,7 @@ internal sealed class Parser
     {
         if (!_typeElements.TryGetValue(headerTypeName, out XElement? element))
         {
-            Report(DiagnosticDescriptors.UnknownType, root, headerTypeName, "messageSchema headerType");
+            Report(SchemaDiagnostics.UnknownType, root, headerTypeName, "messageSchema headerType");
             return null;
         }
 
@@ -912,7 +908,7 @@ internal sealed class Parser
         {
             if (_resolved.TryGetValue(element, out ResolvedType? r) && r is not null)
             {
-                Report(DiagnosticDescriptors.InvalidComposite, element, $"header type '{headerTypeName}' is not a composite");
+                Report(SchemaDiagnostics.InvalidComposite, element, $"header type '{headerTypeName}' is not a composite");
             }
 
             return null;
@@ -932,7 +928,7 @@ internal sealed class Parser
         PrimitiveKind? version = Member("version");
         if (blockLength is null || templateId is null || schemaId is null || version is null)
         {
-            Report(DiagnosticDescriptors.InvalidComposite, element, $"header type '{headerTypeName}' needs integer members blockLength, templateId, schemaId and version");
+            Report(SchemaDiagnostics.InvalidComposite, element, $"header type '{headerTypeName}' needs integer members blockLength, templateId, schemaId and version");
             return null;
         }
 
@@ -979,7 +975,7 @@ internal sealed class Parser
         int? declared = OptionalNullableInt(element, "blockLength");
         if (declared is { } value && value < computed)
         {
-            Report(DiagnosticDescriptors.InvalidOffset, element, $"blockLength {value} of '{name}' is less than its fields' size {computed}");
+            Report(SchemaDiagnostics.InvalidOffset, element, $"blockLength {value} of '{name}' is less than its fields' size {computed}");
         }
 
         return Math.Max(declared ?? computed, computed);
@@ -989,7 +985,7 @@ internal sealed class Parser
     {
         if (value > Primitives.MaxUnsigned(primitive))
         {
-            Report(DiagnosticDescriptors.InvalidValue, at, $"{what} ({value}) does not fit the header's {Primitives.SbeName(primitive)}");
+            Report(SchemaDiagnostics.InvalidValue, at, $"{what} ({value}) does not fit the header's {Primitives.SbeName(primitive)}");
         }
     }
 
@@ -1014,7 +1010,7 @@ internal sealed class Parser
             string name = Attribute(child, "name") ?? string.Empty;
             if (local is not ("field" or "group" or "data"))
             {
-                Report(DiagnosticDescriptors.InvalidComposite, child, $"'{owner}' cannot hold <{local}>");
+                Report(SchemaDiagnostics.InvalidComposite, child, $"'{owner}' cannot hold <{local}>");
                 ok = false;
                 continue;
             }
@@ -1027,7 +1023,7 @@ internal sealed class Parser
 
             if (!names.Add(Names.Member(name)))
             {
-                Report(DiagnosticDescriptors.Duplicate, child, local, name, owner);
+                Report(SchemaDiagnostics.Duplicate, child, local, name, owner);
                 ok = false;
                 continue;
             }
@@ -1035,7 +1031,7 @@ internal sealed class Parser
             int stageOfChild = local == "field" ? 0 : local == "group" ? 1 : 2;
             if (stageOfChild < stage)
             {
-                Report(DiagnosticDescriptors.InvalidOrder, child, name, owner);
+                Report(SchemaDiagnostics.InvalidOrder, child, name, owner);
                 ok = false;
                 continue;
             }
@@ -1048,7 +1044,7 @@ internal sealed class Parser
                     string? typeName = Attribute(child, "type");
                     if (typeName is null)
                     {
-                        Report(DiagnosticDescriptors.InvalidAttribute, child, $"field '{name}' has no 'type' attribute");
+                        Report(SchemaDiagnostics.InvalidAttribute, child, $"field '{name}' has no 'type' attribute");
                         ok = false;
                         continue;
                     }
@@ -1067,7 +1063,7 @@ internal sealed class Parser
                     {
                         if (explicitOffset < running)
                         {
-                            Report(DiagnosticDescriptors.InvalidOffset, child, $"offset {explicitOffset} of '{owner}.{name}' overlaps the previous field, which ends at {running}");
+                            Report(SchemaDiagnostics.InvalidOffset, child, $"offset {explicitOffset} of '{owner}.{name}' overlaps the previous field, which ends at {running}");
                             ok = false;
                             continue;
                         }
@@ -1131,7 +1127,7 @@ internal sealed class Parser
         FieldModel? countMember = dimensionType.Composite?.Members.FirstOrDefault(m => m.Name == "numInGroup");
         if (dimensionType.Composite is null || !IsUnsignedScalar(blockLengthMember) || !IsUnsignedScalar(countMember))
         {
-            Report(DiagnosticDescriptors.InvalidComposite, element, $"dimensionType '{dimensionName}' of group '{name}' must be a composite with unsigned integer members blockLength and numInGroup");
+            Report(SchemaDiagnostics.InvalidComposite, element, $"dimensionType '{dimensionName}' of group '{name}' must be a composite with unsigned integer members blockLength and numInGroup");
             return null;
         }
 
@@ -1149,10 +1145,13 @@ internal sealed class Parser
             blockLengthMember.Primitive,
             countMember!.Offset,
             countMember.Primitive,
-            Literals.Parse(countMember.MaxValue) ?? 0);
+            MaxOf(countMember));
         CheckFits(element, blockLengthMember.Primitive, blockLength, $"block length of group '{name}'");
         return new GroupModel(name, id, blockLength, dimension, since, OptionalNullableInt(element, "deprecated"), Attribute(element, "description"), fields, groups, data);
     }
+
+    /// <summary>The maxValue of an unsigned integer member (see <see cref="IsUnsignedScalar"/>).</summary>
+    private static ulong MaxOf(FieldModel member) => member.MaxValue is UnsignedValue max ? max.Value : 0;
 
     private static bool IsUnsignedScalar(FieldModel? member)
         => member is { Kind: FieldKind.Primitive, Length: 1, Presence: not Presence.Constant }
@@ -1163,7 +1162,7 @@ internal sealed class Parser
         string? typeName = Attribute(element, "type");
         if (typeName is null)
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, $"data '{name}' has no 'type' attribute");
+            Report(SchemaDiagnostics.InvalidAttribute, element, $"data '{name}' has no 'type' attribute");
             return null;
         }
 
@@ -1177,13 +1176,13 @@ internal sealed class Parser
         FieldModel? varData = type.Composite?.Members.FirstOrDefault(m => m.Name == "varData");
         if (type.Composite is null || !IsUnsignedScalar(length) || varData is not { Kind: FieldKind.Primitive } || varData.Primitive is not (PrimitiveKind.UInt8 or PrimitiveKind.Char))
         {
-            Report(DiagnosticDescriptors.InvalidComposite, element, $"type '{typeName}' of data '{name}' must be a composite with an unsigned integer 'length' and a uint8 or char 'varData'");
+            Report(SchemaDiagnostics.InvalidComposite, element, $"type '{typeName}' of data '{name}' must be a composite with an unsigned integer 'length' and a uint8 or char 'varData'");
             return null;
         }
 
         if (length!.Primitive == PrimitiveKind.UInt64)
         {
-            Report(DiagnosticDescriptors.InvalidComposite, element, $"type '{typeName}' of data '{name}': a uint64 length is not supported");
+            Report(SchemaDiagnostics.InvalidComposite, element, $"type '{typeName}' of data '{name}': a uint64 length is not supported");
             return null;
         }
 
@@ -1194,7 +1193,7 @@ internal sealed class Parser
             length.Offset,
             length.Primitive,
             varData.Offset,
-            Literals.Parse(length.MaxValue) ?? 0,
+            MaxOf(length),
             varData.CharacterEncoding,
             Math.Max(SinceVersion(element, name), type.SinceVersion),
             OptionalNullableInt(element, "deprecated"),
@@ -1226,7 +1225,7 @@ internal sealed class Parser
         string? raw = Attribute(element, attribute);
         if (raw is null || !int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
         {
-            Report(DiagnosticDescriptors.InvalidAttribute, element, raw is null ? $"'{owner}' has no '{attribute}' attribute" : $"'{attribute}' of '{owner}' is not an integer: '{raw}'");
+            Report(SchemaDiagnostics.InvalidAttribute, element, raw is null ? $"'{owner}' has no '{attribute}' attribute" : $"'{attribute}' of '{owner}' is not an integer: '{raw}'");
             return 0;
         }
 
@@ -1245,7 +1244,7 @@ internal sealed class Parser
 
         if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < 0)
         {
-            Report(attribute is "offset" or "blockLength" ? DiagnosticDescriptors.InvalidOffset : DiagnosticDescriptors.InvalidAttribute, element, $"'{attribute}' is not a non-negative integer: '{raw}'");
+            Report(attribute is "offset" or "blockLength" ? SchemaDiagnostics.InvalidOffset : SchemaDiagnostics.InvalidAttribute, element, $"'{attribute}' is not a non-negative integer: '{raw}'");
             return null;
         }
 
@@ -1257,7 +1256,7 @@ internal sealed class Parser
         int since = OptionalInt(element, "sinceVersion", 0);
         if (since > _schemaVersion)
         {
-            Report(DiagnosticDescriptors.InvalidSinceVersion, element, owner, since.ToString(CultureInfo.InvariantCulture), _schemaVersion.ToString(CultureInfo.InvariantCulture));
+            Report(SchemaDiagnostics.InvalidSinceVersion, element, owner, since.ToString(CultureInfo.InvariantCulture), _schemaVersion.ToString(CultureInfo.InvariantCulture));
         }
 
         return since;
@@ -1276,7 +1275,7 @@ internal sealed class Parser
             case "constant":
                 return Presence.Constant;
             case var other:
-                Report(DiagnosticDescriptors.InvalidAttribute, element, $"presence '{other}' is not required, optional or constant");
+                Report(SchemaDiagnostics.InvalidAttribute, element, $"presence '{other}' is not required, optional or constant");
                 return defaultPresence;
         }
     }
@@ -1288,20 +1287,20 @@ internal sealed class Parser
             return true;
         }
 
-        Report(DiagnosticDescriptors.InvalidName, element, name);
+        Report(SchemaDiagnostics.InvalidName, element, name);
         return false;
     }
 
     // ---------------------------------------------------------------- diagnostics
 
-    private void Report(DiagnosticDescriptor descriptor, XObject at, params string[] arguments)
+    private void Report(SchemaDiagnostic kind, XObject at, params string[] arguments)
     {
         string path = _file.Path;
-        SourceText? text = null;
+        LineMap? text = null;
         if (at.Document is { } document && _documents.TryGetValue(document, out var source))
         {
             path = source.Path;
-            text = source.Text;
+            text = source.Lines;
         }
 
         int line = 0;
@@ -1319,27 +1318,62 @@ internal sealed class Parser
             };
         }
 
-        ReportAt(descriptor, path, text, line, column, length, arguments);
+        ReportAt(kind, path, text, line, column, length, arguments);
     }
 
-    private void ReportAt(DiagnosticDescriptor descriptor, string path, SourceText? text, int line, int column, int length, params string[] arguments)
+    private void ReportAt(SchemaDiagnostic kind, string path, LineMap? text, int line, int column, int length, params string[] arguments)
     {
         // XML line info is 1-based; Roslyn positions are 0-based.
         int zeroLine = Math.Max(0, line - 1);
         int zeroColumn = Math.Max(0, column - 1);
         int start = 0;
-        if (text is not null && zeroLine < text.Lines.Count)
+        if (text is not null && zeroLine < text.Count)
         {
-            TextLine textLine = text.Lines[zeroLine];
-            start = Math.Min(textLine.Start + zeroColumn, textLine.End);
-            length = Math.Min(length, textLine.End - start);
+            (int lineStart, int lineEnd) = text.Line(zeroLine);
+            start = Math.Min(lineStart + zeroColumn, lineEnd);
+            length = Math.Min(length, lineEnd - start);
         }
         else
         {
             length = 0;
         }
 
-        var lineSpan = new LinePositionSpan(new LinePosition(zeroLine, zeroColumn), new LinePosition(zeroLine, zeroColumn + length));
-        _diagnostics.Add(new DiagnosticInfo(descriptor, path, new TextSpan(start, length), lineSpan, new EquatableArray<string>(arguments)));
+        _diagnostics.Add(new DiagnosticInfo(kind.Id, kind.Severity, path, start, length, zeroLine, zeroColumn, zeroColumn + length, new EquatableArray<string>(arguments)));
+    }
+
+    /// <summary>
+    /// Where each line of a text starts and ends (its line break excluded), with the line breaks Roslyn's
+    /// <c>SourceText</c> knows (CR LF, CR, LF, NEL, LS, PS), so diagnostic positions are those the compiler shows.
+    /// </summary>
+    private sealed class LineMap
+    {
+        private readonly List<int> _starts = [0];
+        private readonly List<int> _ends = [];
+
+        public LineMap(string text)
+        {
+            for (int i = 0; i < text.Length; i++)
+            {
+                char c = text[i];
+                if (c is not ('\r' or '\n' or '\u0085' or '\u2028' or '\u2029'))
+                {
+                    continue;
+                }
+
+                _ends.Add(i);
+                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+                {
+                    i++;
+                }
+
+                _starts.Add(i + 1);
+            }
+
+            _ends.Add(text.Length);
+        }
+
+        public int Count => _starts.Count;
+
+        public (int Start, int End) Line(int index) => (_starts[index], _ends[index]);
     }
 }

@@ -1,10 +1,27 @@
-using Microsoft.CodeAnalysis.CSharp;
+namespace WsGateway.Sbe.Schema.Model;
 
-namespace WsGateway.Sbe.Generator;
-
-/// <summary>SBE names to C# identifiers, the way sbe-tool's C# generator spells them.</summary>
+/// <summary>
+/// SBE names to C# identifiers, the way sbe-tool's C# generator spells them. The parser names the model's types with
+/// them (so that two schema names that would become one C# type are found), the emitters name members with them.
+/// </summary>
 internal static class Names
 {
+    /// <summary>
+    /// C#'s reserved keywords (Roslyn's <c>SyntaxFacts.GetReservedKeywordKinds</c>, which a test compares with this):
+    /// an identifier spelled as one is escaped with <c>@</c>. Contextual keywords are valid identifiers and are not here.
+    /// </summary>
+    private static readonly HashSet<string> s_keywords = new(StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const",
+        "continue", "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern",
+        "false", "finally", "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface",
+        "internal", "is", "lock", "long", "namespace", "new", "null", "object", "operator", "out", "override",
+        "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof",
+        "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint",
+        "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+        "__arglist", "__makeref", "__reftype", "__refvalue",
+    };
+
     public static bool IsValidSbeName(string name)
     {
         if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_'))
@@ -31,7 +48,7 @@ internal static class Names
 
     /// <summary>An identifier as written, escaped with @ when it is a C# keyword.</summary>
     public static string Identifier(string name)
-        => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+        => s_keywords.Contains(name) ? "@" + name : name;
 
     /// <summary>A camelCase parameter or local name.</summary>
     public static string Camel(string name) => Identifier(name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1));
