@@ -73,16 +73,8 @@ internal static class Primitives
         _ => ulong.MaxValue,
     };
 
-    public static long MaxUnsigned(PrimitiveKind kind) => kind switch
-    {
-        PrimitiveKind.Char or PrimitiveKind.UInt8 => byte.MaxValue,
-        PrimitiveKind.Int8 => sbyte.MaxValue,
-        PrimitiveKind.Int16 => short.MaxValue,
-        PrimitiveKind.UInt16 => ushort.MaxValue,
-        PrimitiveKind.Int32 => int.MaxValue,
-        PrimitiveKind.UInt32 => uint.MaxValue,
-        _ => long.MaxValue,
-    };
+    /// <summary><see cref="MaxInteger"/> capped at <see cref="long.MaxValue"/>.</summary>
+    public static long MaxUnsigned(PrimitiveKind kind) => (long)Math.Min(MaxInteger(kind), long.MaxValue);
 }
 
 /// <summary>Reads schema values (nullValue, minValue, maxValue, constants, enum values) as typed <see cref="SbeValue"/>s.</summary>
