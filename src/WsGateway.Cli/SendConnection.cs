@@ -70,9 +70,9 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
             if (_closeReceived)
             {
                 string reason = string.IsNullOrEmpty(_serverCloseReason) ? string.Empty : $" \"{_serverCloseReason}\"";
-                return _closedByServerFirst ? string.Create(CultureInfo.InvariantCulture, $"{_serverCloseCode} by the server{reason}")
-                    : _serverCloseCode == 1000 ? "1000"
-                    : string.Create(CultureInfo.InvariantCulture, $"{_serverCloseCode} in answer to send's 1000{reason}");
+                return _serverCloseCode != 1000 ? string.Create(CultureInfo.InvariantCulture, $"{_serverCloseCode} from the server{reason}")
+                    : _closedByServerFirst ? $"1000 from the server before send finished{reason}"
+                    : "1000";
             }
 
             // No close frame from the server: the client failed the connection (1002, 1007, 1009) or it was lost (1006).

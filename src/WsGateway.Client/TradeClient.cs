@@ -295,6 +295,34 @@ public sealed partial class TradeClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends the sending direction after the closing handshake: TLS close_notify for <c>wss://</c>, then a
+    /// TCP FIN. Best effort: the connection may already be gone.</summary>
+    private async Task ShutdownSendAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            if (_stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <summary>Closes the socket; a pending read or write then fails. Records 1006 unless a status is known.</summary>
     private void Abort()
     {
@@ -357,6 +385,11 @@ public sealed partial class TradeClient : IAsyncDisposable
                 }
             }
         }
+
+        // Both close frames are out: nothing more will be sent, so say so with TCP too. A server that failed the
+        // connection (1002, 1007, 1009) may be reading until the client's side ends rather than close at once, so
+        // that a reset cannot destroy its close frame; without this both sides would wait for the other.
+        await ShutdownSendAsync(cancellationToken).ConfigureAwait(false);
 
         await _receiveLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -293,6 +293,33 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task After_the_closing_handshake_the_client_ends_its_side_so_a_server_waiting_for_that_can_close()
+    {
+        // A server that failed the connection (here 1009) reads on until the client's side ends, so that a reset cannot
+        // destroy its close frame; the client waits for the server's TCP close. One of them has to go first.
+        using var server = new FakeServer();
+        Task<TradeClient> connecting = TradeClient.ConnectAsync(server.Url, new TradeClientOptions { CloseTimeout = TimeSpan.FromSeconds(30) });
+        using FakeConnection connection = await server.AcceptAsync();
+        await connection.Send101Async();
+        await using TradeClient client = await connecting;
+
+        await connection.SendAsync([0x88, 0x05, 0x03, 0xF1, (byte)'b', (byte)'i', (byte)'g']);
+        ClientMessage close = await client.ReceiveAsync();
+        Assert.Equal(1009, close.CloseStatus);
+        Task closing = client.CloseAsync();
+
+        (byte first, _, byte[] payload) = await connection.ReadFrameAsync(); // the client's answer, 1009 as well
+        Assert.Equal(0x88, first);
+        Assert.Equal([0x03, 0xF1], payload);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await connection.ClientClosedAsync()); // the client's FIN, long before its 30 s close timeout
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"FIN after {clock.Elapsed}");
+        connection.Dispose();
+        await closing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((ushort)1009, client.CloseStatus);
+    }
+
+    [Fact]
     public async Task Frames_sent_right_after_the_101_are_not_lost()
     {
         using var server = new FakeServer();
