@@ -18,7 +18,7 @@ public sealed partial class SendProcessTests
     [InlineData(1, 4)]
     public async Task A_million_trades_to_an_echo_server_all_come_back_and_send_finishes(int batch, int connections)
     {
-        await using ServeProcess serve = await ServeProcess.StartAsync("--handler", "echo");
+        await using ServeProcess serve = await ServeProcess.StartAsync(["--handler", "echo"]);
 
         Result send = await Wsgw.RunAsync(TimeSpan.FromMinutes(3), "send", "--url", serve.Url, "-n", "1000000", "--batch", $"{batch}", "-c", $"{connections}", "--verify");
 
@@ -38,7 +38,7 @@ public sealed partial class SendProcessTests
     public async Task A_close_with_1009_is_a_nonzero_exit_with_the_code_and_reason_in_the_summary()
     {
         // 64 trades per frame are 1,856 bytes, over the server's 100-byte limit: it fails the connection with 1009.
-        await using ServeProcess serve = await ServeProcess.StartAsync("--handler", "echo", "--max-message-size", "100");
+        await using ServeProcess serve = await ServeProcess.StartAsync(["--handler", "echo", "--max-message-size", "100"]);
 
         Result send = await Wsgw.RunAsync(TimeSpan.FromMinutes(1), "send", "--url", serve.Url, "-n", "100000", "--batch", "64");
 
@@ -52,7 +52,7 @@ public sealed partial class SendProcessTests
     [Fact]
     public async Task The_counts_are_exactly_what_the_server_counted()
     {
-        await using ServeProcess serve = await ServeProcess.StartAsync("--handler", "stats");
+        await using ServeProcess serve = await ServeProcess.StartAsync(["--handler", "stats"]);
 
         Result send = await Wsgw.RunAsync(TimeSpan.FromMinutes(1), "send", "--url", serve.Url, "-n", "100003", "-c", "3", "--batch", "7");
         string served = await serve.StopAsync();
@@ -67,11 +67,12 @@ public sealed partial class SendProcessTests
     {
         // The issue's case: 1001 in the middle of a run. The server delivers what arrives until send answers its close,
         // so the trades send counts as sent (flushed to the socket) are exactly those the server counted.
-        await using ServeProcess serve = await ServeProcess.StartAsync("--handler", "stats");
-        Process send = Wsgw.Start("send", "--url", serve.Url, "-n", "10000000", "--rate", "20000");
+        await using ServeProcess serve = await ServeProcess.StartAsync(["--handler", "stats"], statsInterval: "0.2");
+        using Process send = Wsgw.Start("send", "--url", serve.Url, "-n", "10000000", "--rate", "20000"); // 500 s if not stopped
         Task<string> output = send.StandardOutput.ReadToEndAsync();
         Task<string> error = send.StandardError.ReadToEndAsync();
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await serve.WaitForLineAsync(ServeProcess.OneConnection(), TimeSpan.FromSeconds(60)); // send is connected
+        await Task.Delay(TimeSpan.FromSeconds(1));
 
         string served = await serve.StopAsync();
         await send.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -232,20 +233,42 @@ public sealed partial class SendProcessTests
 
         public string Url { get; private set; } = "";
 
-        public static async Task<ServeProcess> StartAsync(params string[] args)
+        public static async Task<ServeProcess> StartAsync(string[] args, string statsInterval = "0")
         {
-            var serve = new ServeProcess(Wsgw.Start(["serve", "--listen", "127.0.0.1:0", "--admin", "none", "--stats-interval", "0", .. args]));
+            var serve = new ServeProcess(Wsgw.Start(["serve", "--listen", "127.0.0.1:0", "--admin", "none", "--stats-interval", statsInterval, .. args]));
             try
             {
-                serve.Url = await serve._url.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                serve.Url = await serve._url.Task.WaitAsync(TimeSpan.FromSeconds(60));
             }
-            catch
+            catch (TimeoutException)
             {
                 await serve.DisposeAsync();
-                throw;
+                lock (serve._text)
+                {
+                    Assert.Fail($"wsgw serve {string.Join(' ', args)} did not say where it listens within 60 s; it wrote:\n{serve._text}");
+                }
             }
 
             return serve;
+        }
+
+        /// <summary>Waits until a line it wrote matches <paramref name="pattern"/>.</summary>
+        public async Task WaitForLineAsync(Regex pattern, TimeSpan limit)
+        {
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                lock (_text)
+                {
+                    if (pattern.IsMatch(_text.ToString()))
+                    {
+                        return;
+                    }
+                }
+
+                Assert.True(clock.Elapsed < limit, $"wsgw serve wrote no line matching {pattern} within {limit}");
+                await Task.Delay(50);
+            }
         }
 
         /// <summary>SIGTERM, then everything it wrote (standard output and error together).</summary>
@@ -299,5 +322,9 @@ public sealed partial class SendProcessTests
 
         [GeneratedRegex(@"listening on (ws://\S+)")]
         private static partial Regex ListeningOn();
+
+        /// <summary>The live view's line (one each --stats-interval) once a connection is open.</summary>
+        [GeneratedRegex(@"\bconnections 1\b")]
+        internal static partial Regex OneConnection();
     }
 }
