@@ -115,6 +115,24 @@ public sealed class SendCommandTests
     }
 
     [Fact]
+    public async Task Keep_alive_pings_are_answered_while_send_waits_between_paced_trades()
+    {
+        // The server pings after 1 s of quiet and drops the connection when no pong comes within 1 s; send is quiet
+        // for 4 s between its two trades, so it stays connected only by answering the pings.
+        var ids = new ConcurrentBag<ulong>();
+        var options = new TradeGatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(1), KeepAliveTimeout = TimeSpan.FromSeconds(1) };
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, []), options).Start();
+
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 2, Connections: 1, Batch: 1, Rate: 0.25);
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("1x 1000", summary.Closes);
+        Assert.Equal(2, summary.TradesSent);
+        Assert.Equal(0, summary.ExitCode);
+        await WaitForAsync(() => ids.Count == 2);
+    }
+
+    [Fact]
     public void Generated_trades_are_valid_and_unique_per_connection()
     {
         Trade a = SendCommand.Generate(1, 5);
