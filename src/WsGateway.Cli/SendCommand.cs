@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using WsGateway.Client;
 using WsGateway.Sbe;
 
@@ -18,6 +19,7 @@ internal static class SendCommand
              the summary names the close codes and reasons and how many trades were unsent
           2  bad arguments or an unreadable --file
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
+          130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
         """;
 
     public static Command Create()
@@ -41,8 +43,20 @@ internal static class SendCommand
         {
             url, count, connections, batch, rate, file, verify,
         };
-        command.SetAction(async (result, cancellationToken) =>
+        command.SetAction(async (result, invocationToken) =>
         {
+            // Ctrl+C and SIGTERM stop the run: connections are dropped and the summary still printed (exit 130).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            CancellationToken cancellationToken = stop.Token;
+
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
             var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate))
             {
                 Verify = result.GetValue(verify),
@@ -78,7 +92,7 @@ internal static class SendCommand
             }
 
             await Console.Out.WriteAsync(summary.ToString()).ConfigureAwait(false);
-            return summary.ExitCode;
+            return cancellationToken.IsCancellationRequested ? 130 : summary.ExitCode;
         });
         return command;
     }

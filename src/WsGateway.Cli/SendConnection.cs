@@ -37,6 +37,7 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
     private string? _serverCloseReason;
     private bool _closedByServerFirst;
     private string? _receiveFailure;
+    private bool _droppedBySend;
 
     /// <summary>Trades handed to the socket (flushed successfully).</summary>
     public long TradesSent => Volatile.Read(ref _tradesSent);
@@ -78,7 +79,8 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
             // No close frame from the server: the client failed the connection (1002, 1007, 1009) or it was lost (1006).
             ushort code = client.CloseStatus ?? 1006;
             string why = _receiveFailure ?? _sendFailure ?? "the connection ended without a close frame";
-            return string.Create(CultureInfo.InvariantCulture, $"{code} {(code == 1006 ? "connection lost" : "closed by send")} ({why.TrimEnd('.')})");
+            string what = code != 1006 ? "closed by send" : _droppedBySend ? "dropped by send" : "connection lost";
+            return string.Create(CultureInfo.InvariantCulture, $"{code} {what} ({why.TrimEnd('.')})");
         }
     }
 
@@ -100,6 +102,7 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
                 _receiveFailure ??= cancellationToken.IsCancellationRequested
                     ? "interrupted"
                     : string.Create(CultureInfo.InvariantCulture, $"the server did not close the connection within {closeTimeout.TotalSeconds:0.###} s of send's close");
+                _droppedBySend = true;
                 await client.DisposeAsync().ConfigureAwait(false);
                 break;
             }

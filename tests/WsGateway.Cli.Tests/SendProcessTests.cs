@@ -90,6 +90,27 @@ public sealed partial class SendProcessTests
     }
 
     [Fact]
+    public async Task Ctrl_C_stops_send_with_exit_130_and_still_prints_the_summary()
+    {
+        await using ServeProcess serve = await ServeProcess.StartAsync(["--handler", "stats"], statsInterval: "0.2");
+        using Process send = Wsgw.Start("send", "--url", serve.Url, "-n", "10000000", "--rate", "20000");
+        Task<string> output = send.StandardOutput.ReadToEndAsync();
+        Task<string> error = send.StandardError.ReadToEndAsync();
+        await serve.WaitForLineAsync(ServeProcess.OneConnection(), TimeSpan.FromSeconds(60));
+
+        using (Process kill = Process.Start("kill", $"-INT {send.Id}"))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await send.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        string summary = await output;
+        Assert.True(send.ExitCode == 130, $"exit {send.ExitCode}\n{summary}\n{await error}");
+        Assert.Matches(@"^wsgw send: sent \d+ trades in \d+ frames .*; \d+ trades unsent\n", summary);
+        Assert.Contains("wsgw send: closes: 1x 1006 dropped by send (interrupted)", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_catches_an_echo_that_differs_and_exits_3()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new SendCommandTests.CorruptingEcho(corruptFrame: 3, trade: 0)).Start();
@@ -143,6 +164,7 @@ public sealed partial class SendProcessTests
         Assert.Matches(@"\n\s+0  every trade was sent", help.Output);
         Assert.Matches(@"\n\s+1  a connection could not be opened", help.Output);
         Assert.Matches(@"\n\s+3  --verify", help.Output);
+        Assert.Matches(@"\n\s+130  interrupted", help.Output);
         Assert.Contains("--verify", help.Output, StringComparison.Ordinal);
     }
 
