@@ -112,14 +112,24 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
         }
 
         await receiving.ConfigureAwait(false);
-        try
+        if (cancellationToken.IsCancellationRequested || (!_closeReceived && Volatile.Read(ref _closeRequested) == 0))
         {
-            // The closing handshake is done (or the connection is gone): wait for the server's TCP close, release.
-            await client.CloseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            // Interrupted, or the connection failed before send asked to close: drop it. A CloseAsync here would
+            // flush what is still buffered, trades the counts already call unsent.
+            _droppedBySend |= cancellationToken.IsCancellationRequested;
+            await client.DisposeAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException)
+        else
         {
-            _receiveFailure ??= ex.Message;
+            try
+            {
+                // The closing handshake is done: wait for the server's TCP close, release.
+                await client.CloseAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is WebSocketException or IOException)
+            {
+                _receiveFailure ??= ex.Message;
+            }
         }
 
         _stop.Dispose();

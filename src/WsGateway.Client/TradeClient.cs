@@ -167,8 +167,9 @@ public sealed partial class TradeClient : IAsyncDisposable
     /// <summary>
     /// Closes the connection with the closing handshake (RFC 6455 §7.1.2): sends what is still buffered, then a close
     /// frame, waits for the server's close frame (delivering nothing more: data messages that arrive meanwhile are
-    /// discarded unless a <see cref="ReceiveAsync"/> loop on another task takes them), then waits for the server to
-    /// close the TCP connection, and releases the socket. When the server closed first, only the last two steps remain.
+    /// discarded unless a <see cref="ReceiveAsync"/> loop on another task takes them), ends its own sending side (TLS
+    /// close_notify, TCP FIN: nothing more will be sent), waits for the server to close the TCP connection, and
+    /// releases the socket. When the server closed first, only the last three steps remain.
     /// </summary>
     /// <param name="code">The close code: 1000-1003, 1007-1014 or 3000-4999.</param>
     /// <param name="reason">An optional reason; cut to 123 UTF-8 bytes.</param>
