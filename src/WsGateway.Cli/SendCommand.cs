@@ -1,16 +1,27 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Spectre.Console;
+using System.Runtime.InteropServices;
 using WsGateway.Client;
 using WsGateway.Sbe;
 
 namespace WsGateway.Cli;
 
 /// <summary><c>wsgw send</c>: sends N trades (generated, or read from a file) over C connections, one trade per
-/// frame or batched, at full speed or at a rate, and prints a summary.</summary>
+/// frame or batched, at full speed or at a rate, reads what the server sends back while it sends, and prints a
+/// summary on standard output (errors go to standard error). The exit code says whether everything was sent and
+/// closed as asked (<see cref="ExitCodes"/>).</summary>
 internal static class SendCommand
 {
+    /// <summary>The exit codes, as <c>wsgw send --help</c> lists them.</summary>
+    internal const string ExitCodes = """
+        Exit codes:
+          0  every trade was sent, and every connection closed with 1000 after send asked
+          1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
+             the summary names the close codes and reasons and how many trades were unsent
+          2  bad arguments or an unreadable --file
+          3  --verify: an echoed frame differed from what was sent, or frames did not come back
+          130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
+        """;
+
     public static Command Create()
     {
         Option<Uri> url = new("--url", "-u")
@@ -24,10 +35,32 @@ internal static class SendCommand
         Option<int> batch = new("--batch", "-b") { Description = "Trades per frame (1: one trade per frame)", DefaultValueFactory = _ => 1 };
         Option<double> rate = new("--rate", "-r") { Description = "Trades per second over all connections (0: as fast as possible)", DefaultValueFactory = _ => 0 };
         Option<FileInfo?> file = new("--file", "-f") { Description = "A binary file of SBE Trade messages back to back, sent instead of generated trades" };
-        Command command = new("send", "Send trades to a running gateway and print a summary") { url, count, connections, batch, rate, file };
-        command.SetAction(async (result, cancellationToken) =>
+        Option<bool> verify = new("--verify")
         {
-            var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate));
+            Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
+        };
+        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
+        {
+            url, count, connections, batch, rate, file, verify,
+        };
+        command.SetAction(async (result, invocationToken) =>
+        {
+            // Ctrl+C and SIGTERM stop the run: connections are dropped and the summary still printed (exit 130).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            CancellationToken cancellationToken = stop.Token;
+
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+
+            var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate))
+            {
+                Verify = result.GetValue(verify),
+            };
             if (plan.Validate() is { } problem)
             {
                 await Console.Error.WriteLineAsync($"wsgw send: {problem}").ConfigureAwait(false);
@@ -49,16 +82,17 @@ internal static class SendCommand
             SendSummary summary;
             try
             {
-                summary = await RunAsync(plan, trades, Console.Out, cancellationToken).ConfigureAwait(false);
+                summary = await SendRunner.RunAsync(plan, trades, Console.Error, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException
+                or System.Security.Authentication.AuthenticationException)
             {
                 await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
                 return 1;
             }
 
-            Console.WriteLine(summary);
-            return summary.Failed == 0 ? 0 : 1;
+            await Console.Out.WriteAsync(summary.ToString()).ConfigureAwait(false);
+            return cancellationToken.IsCancellationRequested ? 130 : summary.ExitCode;
         });
         return command;
     }
@@ -78,6 +112,9 @@ internal static class SendCommand
     /// <summary>What to send.</summary>
     internal sealed record SendPlan(Uri Url, long Count, int Connections, int Batch, double Rate)
     {
+        /// <summary>Compare every frame that comes back with the frame sent (<c>--verify</c>).</summary>
+        public bool Verify { get; init; }
+
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"
             : Connections < 1 ? $"--connections must be at least 1, got {Connections}"
@@ -85,15 +122,6 @@ internal static class SendCommand
             : Rate < 0 ? $"--rate must be 0 (unlimited) or positive, got {Rate}"
             : Url.Scheme is not ("ws" or "wss") ? $"--url must be a ws:// or wss:// URL, got {Url}"
             : null;
-    }
-
-    /// <summary>What happened.</summary>
-    internal sealed record SendSummary(long Trades, long Frames, long Bytes, TimeSpan Elapsed, int Connections, int Failed, string Closes)
-    {
-        public override string ToString() => string.Create(
-            CultureInfo.InvariantCulture,
-            $"wsgw send: {Trades} trades in {Frames} frames ({Bytes} bytes) over {Connections} connections in {Elapsed.TotalSeconds:0.000} s, "
-            + $"{(Elapsed.TotalSeconds > 0 ? Trades / Elapsed.TotalSeconds : 0):N0} trades/s; closes: {Closes}{(Failed > 0 ? $"; {Failed} connections failed" : string.Empty)}");
     }
 
     /// <summary>Generated trade number <paramref name="i"/> of connection <paramref name="connection"/>: ids are
@@ -127,126 +155,5 @@ internal static class SendCommand
         trades = [.. list];
         error = null;
         return true;
-    }
-
-    internal static async Task<SendSummary> RunAsync(SendPlan plan, Trade[]? fromFile, TextWriter log, CancellationToken cancellationToken)
-    {
-        var clients = new TradeClient[plan.Connections];
-        for (int i = 0; i < clients.Length; i++)
-        {
-            clients[i] = await TradeClient.ConnectAsync(plan.Url, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        long perConnection = plan.Count / plan.Connections;
-        long remainder = plan.Count % plan.Connections;
-        long sent = 0;
-        var stopwatch = Stopwatch.StartNew();
-        Task[] senders = new Task[clients.Length];
-        long start = 0;
-        for (int c = 0; c < clients.Length; c++)
-        {
-            long n = perConnection + (c < remainder ? 1 : 0);
-            long first = start;
-            start += n;
-            double connectionRate = plan.Rate / plan.Connections;
-            int index = c;
-            senders[c] = Task.Run(() => SendAsync(clients[index], index, first, n, plan.Batch, connectionRate, fromFile, count => Interlocked.Add(ref sent, count), cancellationToken), cancellationToken);
-        }
-
-        Task all = Task.WhenAll(senders);
-        if (plan.Count >= 1_000_000 && LiveView.Interactive)
-        {
-            await AnsiConsole.Progress().StartAsync(async context =>
-            {
-                ProgressTask task = context.AddTask("sending", maxValue: plan.Count);
-                while (!all.IsCompleted)
-                {
-                    task.Value = Volatile.Read(ref sent);
-                    await Task.WhenAny(all, Task.Delay(200, cancellationToken)).ConfigureAwait(false);
-                }
-
-                task.Value = plan.Count;
-            }).ConfigureAwait(false);
-        }
-
-        int failed = 0;
-        try
-        {
-            await all.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or InvalidOperationException)
-        {
-            await log.WriteLineAsync($"wsgw send: {ex.Message}").ConfigureAwait(false);
-        }
-
-        var closes = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        long frames = 0;
-        long bytes = 0;
-        foreach (TradeClient client in clients)
-        {
-            try
-            {
-                await client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or System.Net.WebSockets.WebSocketException or TimeoutException or InvalidOperationException)
-            {
-                failed++;
-            }
-
-            frames += client.MessagesSent;
-            bytes += client.BytesSent;
-            string key = client.CloseStatus?.ToString(CultureInfo.InvariantCulture) ?? "none";
-            closes[key] = closes.GetValueOrDefault(key) + 1;
-            await client.DisposeAsync().ConfigureAwait(false);
-        }
-
-        stopwatch.Stop();
-        string closeText = string.Join(", ", closes.Select(p => $"{p.Value}x {p.Key}"));
-        return new SendSummary(Volatile.Read(ref sent), frames, bytes, stopwatch.Elapsed, clients.Length, failed, closeText);
-    }
-
-    private static async Task SendAsync(TradeClient client, int connection, long first, long count, int batch, double rate, Trade[]? fromFile, Action<long> progress, CancellationToken cancellationToken)
-    {
-        Trade[] frame = new Trade[batch];
-        long startTicks = Stopwatch.GetTimestamp();
-        long done = 0;
-        long pending = 0;
-        while (done < count)
-        {
-            int n = (int)Math.Min(batch, count - done);
-            for (int k = 0; k < n; k++)
-            {
-                frame[k] = fromFile is null ? Generate(connection, first + done + k) : fromFile[first + done + k];
-            }
-
-            bool written = batch == 1 ? client.TryWriteTrade(frame[0]) : client.TryWriteTrades(frame.AsSpan(0, n));
-            if (!written)
-            {
-                await client.FlushAsync(cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            done += n;
-            pending += n;
-            if (pending >= 1024)
-            {
-                progress(pending);
-                pending = 0;
-            }
-
-            if (rate > 0)
-            {
-                // Pace against the clock: sleep until trade `done` is due.
-                await client.FlushAsync(cancellationToken).ConfigureAwait(false);
-                TimeSpan due = TimeSpan.FromSeconds(done / rate) - Stopwatch.GetElapsedTime(startTicks);
-                if (due > TimeSpan.FromMilliseconds(1))
-                {
-                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-
-        progress(pending);
-        await client.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -20,6 +20,9 @@ internal static class ClientHandshake
     /// <summary>Most bytes of an error response body kept for <see cref="WebSocketHandshakeException.ResponseBody"/>.</summary>
     public const int MaxBodyLength = 64 * 1024;
 
+    /// <summary>Most bytes of an error response body quoted in the exception's message.</summary>
+    public const int MaxBodyInMessage = 200;
+
     private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private static readonly string[] s_reservedHeaders =
@@ -103,12 +106,7 @@ internal static class ClientHandshake
         if (status != 101)
         {
             string body = await ReadBodyAsync(input, headers, cancellationToken).ConfigureAwait(false);
-            string firstLine = lines[0];
-            string reason = body.TrimEnd('\r', '\n');
-            throw new WebSocketHandshakeException(
-                status,
-                body,
-                reason.Length > 0 ? $"The server refused the WebSocket handshake: {firstLine}: {reason}" : $"The server refused the WebSocket handshake: {firstLine}");
+            throw new WebSocketHandshakeException(status, body, RefusalMessage(status, lines[0], body));
         }
 
         if (!headers.TryGetValue("Upgrade", out string? upgrade) || !upgrade.Equals("websocket", StringComparison.OrdinalIgnoreCase))
@@ -138,6 +136,57 @@ internal static class ClientHandshake
         }
 
         static WebSocketHandshakeException Invalid(string message) => new(101, string.Empty, message);
+    }
+
+    /// <summary>
+    /// The message for a response other than 101: the status line, then at most <see cref="MaxBodyInMessage"/> bytes of
+    /// the body on one line (whitespace runs and control characters become one space), then how much was left out.
+    /// A refusal from a WebSocket server explains itself in a short body ("Connection limit reached: ..."), but a URL
+    /// that points at a plain HTTP server gets a whole HTML page, which belongs in
+    /// <see cref="WebSocketHandshakeException.ResponseBody"/>, not in an error line.
+    /// </summary>
+    internal static string RefusalMessage(int status, string statusLine, string body)
+    {
+        string what = status is >= 200 and < 400
+            ? $"The server answered {statusLine} instead of 101 Switching Protocols: is the URL a WebSocket endpoint?"
+            : $"The server refused the WebSocket handshake: {statusLine}";
+        byte[] bytes = Encoding.UTF8.GetBytes(body.Trim());
+        if (bytes.Length == 0)
+        {
+            return what;
+        }
+
+        int shown = Math.Min(bytes.Length, MaxBodyInMessage);
+        while (shown < bytes.Length && shown > 0 && (bytes[shown] & 0xC0) == 0x80)
+        {
+            shown--; // never cut a UTF-8 sequence in two
+        }
+
+        var line = new StringBuilder(what.Length + shown + 40).Append(what).Append(": ");
+        bool space = false;
+        foreach (char c in Encoding.UTF8.GetString(bytes, 0, shown))
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                space = true;
+                continue;
+            }
+
+            if (space)
+            {
+                line.Append(' ');
+                space = false;
+            }
+
+            line.Append(c);
+        }
+
+        if (shown < bytes.Length)
+        {
+            line.Append(CultureInfo.InvariantCulture, $" ... ({bytes.Length - shown} more bytes of body)");
+        }
+
+        return line.ToString();
     }
 
     private static string HostHeader(Uri url)

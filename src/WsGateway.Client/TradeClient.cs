@@ -21,9 +21,11 @@ namespace WsGateway.Client;
 /// flushing a <c>ws://</c> connection allocate nothing once the connection is open.</para>
 /// <para><b>Receiving.</b> <see cref="ReceiveAsync"/> returns the next whole message or the server's close. Pings are
 /// answered inside it, so a client that expects replies or keep-alive pings should keep a receive pending (typically a
-/// loop on its own task). The payload of a message is valid until the next receive.</para>
-/// <para><b>Threading.</b> One sender at a time: the <c>TryWrite*</c>, <c>Send*Async</c>, <see cref="FlushAsync"/> and
-/// <see cref="CloseAsync"/> calls must not overlap each other (await each before the next); a write while a flush is in
+/// loop on its own task). The payload of a message is valid until the next receive. A client that must see every
+/// reply up to the server's close (echoes in flight, say) ends with <see cref="CloseOutputAsync"/>, lets its receive
+/// loop run to the server's close, then calls <see cref="CloseAsync"/>.</para>
+/// <para><b>Threading.</b> One sender at a time: the <c>TryWrite*</c>, <c>Send*Async</c>, <see cref="FlushAsync"/>,
+/// <see cref="CloseOutputAsync"/> and <see cref="CloseAsync"/> calls must not overlap each other (await each before the next); a write while a flush is in
 /// flight throws <see cref="InvalidOperationException"/>. One receiver at a time: <see cref="ReceiveAsync"/> may run on
 /// another task concurrently with the sender. Control frames the receive path sends (pong, the answer to the server's
 /// close) never interleave with a data frame.</para>
@@ -165,8 +167,9 @@ public sealed partial class TradeClient : IAsyncDisposable
     /// <summary>
     /// Closes the connection with the closing handshake (RFC 6455 §7.1.2): sends what is still buffered, then a close
     /// frame, waits for the server's close frame (delivering nothing more: data messages that arrive meanwhile are
-    /// discarded unless a <see cref="ReceiveAsync"/> loop on another task takes them), then waits for the server to
-    /// close the TCP connection, and releases the socket. When the server closed first, only the last two steps remain.
+    /// discarded unless a <see cref="ReceiveAsync"/> loop on another task takes them), ends its own sending side (TLS
+    /// close_notify, TCP FIN: nothing more will be sent), waits for the server to close the TCP connection, and
+    /// releases the socket. When the server closed first, only the last three steps remain.
     /// </summary>
     /// <param name="code">The close code: 1000-1003, 1007-1014 or 3000-4999.</param>
     /// <param name="reason">An optional reason; cut to 123 UTF-8 bytes.</param>
@@ -219,6 +222,51 @@ public sealed partial class TradeClient : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    /// <summary>
+    /// Starts the closing handshake without waiting for it to finish: sends what is still buffered, then a close frame
+    /// (the equivalent of <c>ClientWebSocket.CloseOutputAsync</c>). Messages the server sent before its close answer
+    /// are still delivered to a <see cref="ReceiveAsync"/> loop, which then returns the server's close; call
+    /// <see cref="CloseAsync"/> after that to wait for the end of the TCP connection and release the socket. Use this
+    /// instead of <see cref="CloseAsync"/> when a receive loop must see every reply, for example echoes in flight.
+    /// </summary>
+    /// <param name="code">The close code: 1000-1003, 1007-1014 or 3000-4999.</param>
+    /// <param name="reason">An optional reason; cut to 123 UTF-8 bytes.</param>
+    /// <param name="cancellationToken">Cancels the send, dropping the connection.</param>
+    /// <returns>A task that completes once the close frame was handed to the socket, or at once when a close frame
+    /// was already sent (for example the answer to the server's close; what is buffered is then not sent).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="code"/> may not be sent in a close frame.</exception>
+    /// <exception cref="WebSocketException">The connection was lost.</exception>
+    /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+    public async Task CloseOutputAsync(ushort code = Framing.CloseStatus.Normal, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        if (!Framing.CloseStatus.IsValidReceivedCode(code))
+        {
+            throw new ArgumentOutOfRangeException(nameof(code), code, "Not a close code that may be sent: use 1000-1003, 1007-1014 or 3000-4999.");
+        }
+
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            ClientThrowHelper.ThrowDisposed();
+        }
+
+        if (_closeSent)
+        {
+            return;
+        }
+
+        try
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException) when (_closeSent)
+        {
+            // The server's close arrived and was answered meanwhile: the close frame is out.
+            return;
+        }
+
+        await SendCloseAsync(code, reason, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Drops the connection at once, without a closing handshake unless one already completed (use
     /// <see cref="CloseAsync"/> for a clean close), and releases the socket and buffers. A pending
     /// <see cref="ReceiveAsync"/> or flush fails. Idempotent.</summary>
@@ -245,6 +293,34 @@ public sealed partial class TradeClient : IAsyncDisposable
             // Later calls see _disposed and throw ObjectDisposedException instead of waiting forever.
             _writeLock.Release();
             _receiveLock.Release();
+        }
+    }
+
+    /// <summary>Ends the sending direction after the closing handshake: TLS close_notify for <c>wss://</c>, then a
+    /// TCP FIN. Best effort: the connection may already be gone.</summary>
+    private async Task ShutdownSendAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            if (_stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
@@ -310,6 +386,11 @@ public sealed partial class TradeClient : IAsyncDisposable
                 }
             }
         }
+
+        // Both close frames are out: nothing more will be sent, so say so with TCP too. A server that failed the
+        // connection (1002, 1007, 1009) may be reading until the client's side ends rather than close at once, so
+        // that a reset cannot destroy its close frame; without this both sides would wait for the other.
+        await ShutdownSendAsync(cancellationToken).ConfigureAwait(false);
 
         await _receiveLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

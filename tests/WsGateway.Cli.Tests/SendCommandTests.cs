@@ -1,9 +1,12 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using WsGateway.Handlers;
 using WsGateway.Sbe;
 
 namespace WsGateway.Cli.Tests;
 
+/// <summary><c>wsgw send</c>'s run in process, against the real gateway on 127.0.0.1 (the process itself:
+/// <see cref="SendProcessTests"/>).</summary>
 public sealed class SendCommandTests
 {
     [Fact]
@@ -14,16 +17,119 @@ public sealed class SendCommandTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, frames)).Start();
 
         var plan = new SendCommand.SendPlan(server.Url!, Count: 1003, Connections: 3, Batch: 10, Rate: 0);
-        SendCommand.SendSummary summary = await SendCommand.RunAsync(plan, null, TextWriter.Null, CancellationToken.None);
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None);
 
-        Assert.Equal(1003, summary.Trades);
-        Assert.Equal(0, summary.Failed);
+        Assert.Equal(1003, summary.TradesSent);
+        Assert.Equal(0, summary.TradesUnsent);
+        Assert.Equal(0, summary.ConnectionsFailed);
         Assert.Equal("3x 1000", summary.Closes);
+        Assert.Equal(0, summary.ExitCode);
         await WaitForAsync(() => ids.Count == 1003);
         Assert.Equal(1003, ids.Distinct().Count());
         Assert.Equal([0UL, 1UL, 2UL], ids.Select(id => id >> 48).Distinct().Order());
         Assert.Equal(3 * 34, frames.Count); // 335/334/334 trades in frames of 10: 34 frames each
-        Assert.Equal(summary.Frames, frames.Count);
+        Assert.Equal(summary.FramesSent, frames.Count);
+        Assert.Equal(0, summary.FramesReceived); // the stats-like handler sends nothing back
+    }
+
+    [Fact]
+    public async Task Echoes_are_read_while_sending_counted_and_verified()
+    {
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
+
+        // 200,000 trades one per frame is ~7 MB of echoes: more than both sides' socket buffers hold, so a send that
+        // did not read while sending would stall here (the run is bounded by the WaitAsync).
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 200_000, Connections: 2, Batch: 1, Rate: 0) { Verify = true };
+        var errors = new StringWriter();
+        SendSummary summary = await SendRunner.RunAsync(plan, null, errors, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(200_000, summary.TradesSent);
+        Assert.Equal(200_000, summary.FramesSent);
+        Assert.Equal(200_000, summary.TradesReceived);
+        Assert.Equal(200_000, summary.FramesReceived);
+        Assert.Equal(0, summary.FramesDiffering);
+        Assert.Equal(0, summary.FramesNotEchoed);
+        Assert.Equal("2x 1000", summary.Closes);
+        Assert.Equal(0, summary.ExitCode);
+        Assert.Empty(errors.ToString());
+        Assert.Contains("wsgw send: received 200000 trades in 200000 frames from the server; --verify: 200000 frames as sent, 0 frames differed, 0 frames did not come back\n", summary.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_corrupted_echo_is_reported_with_its_frame_and_trade_and_exit_code_3()
+    {
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new CorruptingEcho(corruptFrame: 6, trade: 2)).Start();
+
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 1000, Connections: 1, Batch: 10, Rate: 0) { Verify = true };
+        var errors = new StringWriter();
+        SendSummary summary = await SendRunner.RunAsync(plan, null, errors, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Frame 6 holds trades 51-60 (numbered from 1); its third, number 53, is generated from index 52:
+        // id 52, symbol 'A' + 52 % 26, price 100 + 52 * 0.25, quantity 53, which the server turned into 54.
+        Assert.Equal(
+            "wsgw send: --verify: connection 0: frame 6, trade 53: sent Trade { TradeId = 52, Symbol = 'A', Price = 113, Quantity = 53 }, "
+            + "came back Trade { TradeId = 52, Symbol = 'A', Price = 113, Quantity = 54 }" + Environment.NewLine,
+            errors.ToString());
+        Assert.Equal(1, summary.FramesDiffering);
+        Assert.Equal(100, summary.FramesReceived);
+        Assert.Equal("1x 1000", summary.Closes);
+        Assert.Equal(3, summary.ExitCode);
+        Assert.Contains("--verify: 99 frames as sent, 1 frames differed, 0 frames did not come back", summary.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_an_echoing_server_verify_fails_because_nothing_came_back()
+    {
+        var ids = new ConcurrentBag<ulong>();
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, [])).Start();
+
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 100, Connections: 1, Batch: 1, Rate: 0) { Verify = true };
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(100, summary.FramesNotEchoed);
+        Assert.Equal(3, summary.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_close_by_the_server_mid_run_counts_exactly_what_reached_it_and_what_was_unsent()
+    {
+        // The server closes with 4000 after 5,000 trades but, as the gateway does, still delivers what arrives until
+        // the client's answer: the trades send counts as sent are exactly the trades the server got.
+        var counter = new ClosingCounter(closeAfter: 5_000);
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => counter).Start();
+
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 2_000_000, Connections: 1, Batch: 1, Rate: 0);
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        await counter.Disconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(counter.Trades, summary.TradesSent);
+        Assert.Equal(counter.Trades, summary.FramesSent);
+        Assert.InRange(summary.TradesSent, 5_000, 1_999_999);
+        Assert.Equal(2_000_000 - summary.TradesSent, summary.TradesUnsent);
+        Assert.Equal("1x 4000 from the server \"enough\"", summary.Closes);
+        Assert.Equal(1, summary.ConnectionsFailed);
+        Assert.Equal(1, summary.ExitCode);
+        string text = summary.ToString();
+        Assert.Contains($"sent {counter.Trades} trades in {counter.Trades} frames", text, StringComparison.Ordinal);
+        Assert.Contains($"; {2_000_000 - counter.Trades} trades unsent\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keep_alive_pings_are_answered_while_send_waits_between_paced_trades()
+    {
+        // The server pings after 1 s of quiet and drops the connection when no pong comes within 1 s; send is quiet
+        // for 4 s between its two trades, so it stays connected only by answering the pings.
+        var ids = new ConcurrentBag<ulong>();
+        var options = new TradeGatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(1), KeepAliveTimeout = TimeSpan.FromSeconds(1) };
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, []), options).Start();
+
+        var plan = new SendCommand.SendPlan(server.Url!, Count: 2, Connections: 1, Batch: 1, Rate: 0.25);
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("1x 1000", summary.Closes);
+        Assert.Equal(2, summary.TradesSent);
+        Assert.Equal(0, summary.ExitCode);
+        await WaitForAsync(() => ids.Count == 2);
     }
 
     [Fact]
@@ -88,5 +194,54 @@ public sealed class SendCommandTests
                 ids.Add(BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(offset + 8)));
             }
         }
+    }
+
+    /// <summary>Echoes every frame, except that in frame <c>corruptFrame</c> (from 1) it adds one to the quantity of
+    /// trade <c>trade</c> (from 0).</summary>
+    internal sealed class CorruptingEcho(int corruptFrame, int trade) : ITradeMessageHandler
+    {
+        private IGatewayConnection? _connection;
+        private int _frames;
+
+        public void OnConnect(IGatewayConnection connection) => _connection = connection;
+
+        public void OnTrade(ReadOnlySpan<byte> data) => Echo(data);
+
+        public void OnTrades(ReadOnlySpan<byte> data, int messageSize) => Echo(data);
+
+        private void Echo(ReadOnlySpan<byte> data)
+        {
+            if (++_frames != corruptFrame)
+            {
+                _connection!.Send(data);
+                return;
+            }
+
+            byte[] copy = data.ToArray();
+            copy[(trade * 29) + 8 + 17]++; // the quantity's low byte: header 8, then id 8, symbol 1, price 8
+            _connection!.Send(copy);
+        }
+    }
+
+    private sealed class ClosingCounter(int closeAfter) : ITradeMessageHandler
+    {
+        private IGatewayConnection? _connection;
+        private long _trades;
+
+        public TaskCompletionSource Disconnected { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Trades => Volatile.Read(ref _trades);
+
+        public void OnConnect(IGatewayConnection connection) => _connection = connection;
+
+        public void OnTrade(ReadOnlySpan<byte> data)
+        {
+            if (++_trades == closeAfter)
+            {
+                _connection!.Close(4000, "enough");
+            }
+        }
+
+        public void OnDisconnect(WebSocketCloseInfo close) => Disconnected.TrySetResult();
     }
 }

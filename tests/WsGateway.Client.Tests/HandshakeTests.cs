@@ -85,6 +85,47 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task A_plain_http_page_is_quoted_by_its_status_line_and_at_most_200_bytes_of_body_on_one_line()
+    {
+        // What a --url pointing at an ordinary web server gets back: a 200 with a whole HTML page (3.6 KB here).
+        string body = "<!DOCTYPE html>\n<html>\n<head><title>Welcome</title></head>\n<body>\n"
+            + string.Concat(Enumerable.Repeat("  <p>An ordinary web page, not a WebSocket endpoint.</p>\n", 60)) + "</body>\n</html>\n";
+        int bodyBytes = System.Text.Encoding.UTF8.GetByteCount(body);
+        Assert.InRange(bodyBytes, 3500, 3700);
+        using var server = new FakeServer();
+        Task<TradeClient> connecting = TradeClient.ConnectAsync(server.Url);
+        using FakeConnection connection = await server.AcceptAsync();
+        await connection.SendAsync($"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {bodyBytes}\r\n\r\n{body}");
+
+        var ex = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => connecting);
+        Assert.Equal(200, ex.StatusCode);
+        Assert.Equal(body, ex.ResponseBody); // the whole page stays available to code that wants it
+        const string Head = "The server answered HTTP/1.1 200 OK instead of 101 Switching Protocols: is the URL a WebSocket endpoint?: ";
+        Assert.StartsWith(Head, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+        string quoted = ex.Message[Head.Length..ex.Message.IndexOf(" ... (", StringComparison.Ordinal)];
+        Assert.StartsWith("<!DOCTYPE html> <html> <head><title>Welcome</title></head> <body> <p>An ordinary web page", quoted, StringComparison.Ordinal);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(quoted), 150, 200);
+        Assert.EndsWith(" more bytes of body)", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Message.Length < 400, ex.Message);
+    }
+
+    [Fact]
+    public async Task A_long_error_body_is_cut_at_200_bytes_without_splitting_a_character()
+    {
+        // 'a' then 150 two-byte characters: byte 200 is the second half of one, so 199 bytes are quoted.
+        string body = "a" + new string('é', 150);
+        using var server = new FakeServer();
+        Task<TradeClient> connecting = TradeClient.ConnectAsync(server.Url);
+        using FakeConnection connection = await server.AcceptAsync();
+        await connection.SendAsync($"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 301\r\n\r\n{body}");
+
+        var ex = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => connecting);
+        Assert.Equal(403, ex.StatusCode);
+        Assert.Equal($"The server refused the WebSocket handshake: HTTP/1.1 403 Forbidden: a{new string('é', 99)} ... (102 more bytes of body)", ex.Message);
+    }
+
+    [Fact]
     public async Task A_chunked_error_body_is_decoded()
     {
         using var server = new FakeServer();
@@ -213,6 +254,69 @@ public sealed class HandshakeTests
         ClientMessage message = await receive;
         Assert.Equal(WebSocketMessageType.Binary, message.MessageType);
         Assert.Equal([1, 2], message.Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task CloseOutputAsync_sends_the_buffered_frames_and_a_close_without_waiting_and_later_messages_are_still_received()
+    {
+        using var server = new FakeServer();
+        Task<TradeClient> connecting = TradeClient.ConnectAsync(server.Url);
+        using FakeConnection connection = await server.AcceptAsync();
+        await connection.Send101Async();
+        await using TradeClient client = await connecting;
+
+        Assert.True(client.TryWriteTrade(new Trade(7, (byte)'X', 1.5, 3)));
+        await client.CloseOutputAsync(1000, "done").WaitAsync(TimeSpan.FromSeconds(10)); // the server has not answered
+
+        (byte first, _, byte[] payload) = await connection.ReadFrameAsync();
+        Assert.Equal(0x82, first);
+        Assert.Equal(new Trade(7, (byte)'X', 1.5, 3), Trade.Decode(payload));
+        (first, _, payload) = await connection.ReadFrameAsync();
+        Assert.Equal(0x88, first);
+        Assert.Equal([0x03, 0xE8, (byte)'d', (byte)'o', (byte)'n', (byte)'e'], payload);
+        Assert.Null(client.CloseStatus);
+        Assert.Throws<WebSocketException>(() => client.TryWriteTrade(new Trade(8, (byte)'X', 1.5, 3)));
+
+        // The server still had a reply in flight: it is delivered, then the server's close.
+        await connection.SendAsync([0x82, 0x02, 0x01, 0x02, 0x88, 0x02, 0x03, 0xE8]);
+        ClientMessage reply = await client.ReceiveAsync();
+        Assert.Equal(WebSocketMessageType.Binary, reply.MessageType);
+        Assert.Equal([1, 2], reply.Payload.ToArray());
+        ClientMessage close = await client.ReceiveAsync();
+        Assert.True(close.IsClose);
+        Assert.Equal(1000, close.CloseStatus);
+        Assert.Equal((ushort)1000, client.CloseStatus);
+
+        // The client answered nothing more (its close went first); CloseAsync then only waits for the TCP close.
+        connection.Dispose();
+        await client.CloseAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task After_the_closing_handshake_the_client_ends_its_side_so_a_server_waiting_for_that_can_close()
+    {
+        // A server that failed the connection (here 1009) reads on until the client's side ends, so that a reset cannot
+        // destroy its close frame; the client waits for the server's TCP close. One of them has to go first.
+        using var server = new FakeServer();
+        Task<TradeClient> connecting = TradeClient.ConnectAsync(server.Url, new TradeClientOptions { CloseTimeout = TimeSpan.FromSeconds(30) });
+        using FakeConnection connection = await server.AcceptAsync();
+        await connection.Send101Async();
+        await using TradeClient client = await connecting;
+
+        await connection.SendAsync([0x88, 0x05, 0x03, 0xF1, (byte)'b', (byte)'i', (byte)'g']);
+        ClientMessage close = await client.ReceiveAsync();
+        Assert.Equal(1009, close.CloseStatus);
+        Task closing = client.CloseAsync();
+
+        (byte first, _, byte[] payload) = await connection.ReadFrameAsync(); // the client's answer, 1009 as well
+        Assert.Equal(0x88, first);
+        Assert.Equal([0x03, 0xF1], payload);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(await connection.ClientClosedAsync()); // the client's FIN, long before its 30 s close timeout
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"FIN after {clock.Elapsed}");
+        connection.Dispose();
+        await closing.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((ushort)1009, client.CloseStatus);
     }
 
     [Fact]

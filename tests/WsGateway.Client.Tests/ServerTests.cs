@@ -223,6 +223,55 @@ public sealed class ServerTests
     }
 
     [Fact]
+    public async Task CloseOutputAsync_lets_the_receive_loop_take_every_echo_still_in_flight_then_the_close()
+    {
+        const int Count = 20_000;
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+
+        long echoed = 0;
+        long outOfOrder = 0;
+        Task<ClientMessage> receiving = Task.Run(async () =>
+        {
+            while (true)
+            {
+                ClientMessage message = await client.ReceiveAsync();
+                if (message.IsClose)
+                {
+                    return message;
+                }
+
+                if (Trade.Decode(message.Payload.Span) != TradeNumber((int)echoed))
+                {
+                    outOfOrder++;
+                }
+
+                echoed++;
+            }
+        });
+
+        for (int i = 0; i < Count; i++)
+        {
+            if (!client.TryWriteTrade(TradeNumber(i)))
+            {
+                await client.FlushAsync();
+                client.TryWriteTrade(TradeNumber(i));
+            }
+        }
+
+        // Buffered trades go out first, then the close frame; most echoes are still on their way back.
+        await client.CloseOutputAsync(1000, "done");
+        ClientMessage close = await receiving.WaitAsync(TimeSpan.FromSeconds(20));
+        await client.CloseAsync();
+
+        Assert.Equal(Count, echoed);
+        Assert.Equal(0, outOfOrder);
+        Assert.Equal(Count, client.MessagesSent);
+        Assert.Equal(1000, close.CloseStatus);
+        Assert.Equal((ushort)1000, client.CloseStatus);
+    }
+
+    [Fact]
     public async Task Text_to_the_trade_endpoint_is_answered_with_close_1003()
     {
         var handler = new RecordingHandler();
