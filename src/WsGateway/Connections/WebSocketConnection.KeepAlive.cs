@@ -4,11 +4,14 @@ namespace WsGateway.Connections;
 
 internal sealed partial class WebSocketConnection
 {
+    /// <summary>The connection's state machine: handshake → open → closing (our close frame sent) → finishing (the
+    /// transport is being closed) → closed (slot given back).</summary>
     private enum Phase
     {
         Handshake,
         Open,
         CloseSent,
+        Finishing,
         Closed,
     }
 
@@ -16,6 +19,9 @@ internal sealed partial class WebSocketConnection
     private volatile bool _deliverWhileClosing;
     private long _handshakeDeadline;
     private long _closeDeadline;
+    private long _finishDeadline;
+    private int _transportAborted;
+    private string? _slowConsumer;
     private long _lastReceive;
     private long _lastMessage;
     private long _pingSentAt;
@@ -27,6 +33,11 @@ internal sealed partial class WebSocketConnection
     /// <param name="now">The heartbeat's timestamp, in <see cref="TimeProvider.GetTimestamp"/> ticks.</param>
     public void OnHeartbeat(long now)
     {
+        if (CheckWriteTimeout(now))
+        {
+            return;
+        }
+
         switch (_phase)
         {
             case Phase.Handshake:
@@ -53,14 +64,36 @@ internal sealed partial class WebSocketConnection
                 }
 
                 break;
+            case Phase.Finishing:
+                if (now >= Volatile.Read(ref _finishDeadline))
+                {
+                    Abort(AbortReason.FinishTimeout);
+                }
+
+                break;
         }
+    }
+
+    /// <summary>The write deadline: a flush that has waited on the client for <see cref="TradeGatewayOptions.WriteTimeout"/>
+    /// means a client that does not read; the transport is closed (counted as a slow consumer).</summary>
+    private bool CheckWriteTimeout(long now)
+    {
+        long since = _sender.PendingFlushSince;
+        if (since == 0 || now - since < ToTimestampTicks(_options.WriteTimeout) || _abortReason != AbortReason.None)
+        {
+            return false;
+        }
+
+        _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
+        Abort(AbortReason.WriteTimeout);
+        return true;
     }
 
     private void CheckOpen(long now)
     {
         if (_options.IdleTimeout is { } idle && now - Volatile.Read(ref _lastMessage) >= ToTimestampTicks(idle))
         {
-            _ = CloseFromTimerAsync(CloseStatus.Normal, "Idle timeout");
+            CloseFromTimer(CloseStatus.Normal, "Idle timeout");
             return;
         }
 
@@ -80,28 +113,27 @@ internal sealed partial class WebSocketConnection
         {
             Volatile.Write(ref _pingSentAt, now);
             _pingOutstanding = true;
-            _ = PingAsync();
+            Ping();
         }
     }
 
-    private async Task PingAsync()
+    /// <summary>Queues a keep-alive ping (not bounded by the send queue) and starts a flush; never waits. Behind a
+    /// flush stuck on the client the ping waits in the queue, and the keep-alive or write timeout ends the connection.</summary>
+    private void Ping()
     {
-        if (_sendGate.CurrentCount == 0)
+        if (_sender.TryWrite(WebSocketOpcode.Ping, ReadOnlySpan<byte>.Empty, bounded: false) == SendOutcome.Queued)
         {
-            // Something is being sent right now (possibly stuck on a client that does not read): the keep-alive
-            // timeout will catch a dead peer without a ping of ours queued behind it.
-            return;
+            _ = _sender.FlushAsync();
         }
-
-        SendControl(WebSocketOpcode.Ping, ReadOnlySpan<byte>.Empty);
-        await FlushAsync().ConfigureAwait(false);
     }
 
-    private async Task CloseFromTimerAsync(ushort code, string reason)
+    /// <summary>Queues a close frame from outside the receive loop (heartbeat, shutdown) and starts a flush; never
+    /// waits on the client.</summary>
+    private void CloseFromTimer(ushort code, string reason)
     {
         if (BeginClose(code, reason, deliverWhileClosing: true))
         {
-            await FlushAsync().ConfigureAwait(false);
+            _ = _sender.FlushAsync();
         }
     }
 
@@ -125,7 +157,12 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        _ = CloseFromTimerAsync(CloseStatus.GoingAway, "Server shutting down");
+        if (_phase != Phase.Open)
+        {
+            return;
+        }
+
+        CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
     }
 
     /// <summary>Cancels the handshake validator, if one is running; callbacks run on the thread pool, not on the
@@ -145,13 +182,32 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Stops the connection's loop from outside: a pending read (or flush) returns at once and the loop
-    /// ends without a closing handshake.</summary>
+    /// <summary>Stops the connection from outside. A handshake that timed out only has its pending read cancelled
+    /// (the loop answers 408 itself); every other reason gives up on the client: the transport is closed now, so
+    /// pending and later reads and flushes end, and the loop ends without a closing handshake. Never waits.</summary>
     public void Abort(AbortReason reason)
     {
-        _abortReason = reason;
+        if (_abortReason == AbortReason.None)
+        {
+            _abortReason = reason;
+        }
+
         _input.CancelPendingRead();
-        _output.CancelPendingFlush();
+        if (reason != AbortReason.HandshakeTimeout)
+        {
+            AbortTransport();
+        }
+    }
+
+    private void AbortTransport()
+    {
+        if (Interlocked.Exchange(ref _transportAborted, 1) != 0)
+        {
+            return;
+        }
+
+        _sender.Abort();
+        _transport.Abort(_abortReason == AbortReason.None ? "Connection given up" : _abortReason.ToString());
     }
 
     /// <summary>The receive loop saw its read cancelled by <see cref="Abort"/>.</summary>
@@ -163,11 +219,12 @@ internal sealed partial class WebSocketConnection
             AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
             AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
+            AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
             _ => "Connection aborted",
         };
         Log.ConnectionAborted(_logger, Id, message);
         _processor.ReportError(new WsError(WsErrorKind.Timeout, message, Id));
-        if (_phase == Phase.CloseSent && reason == AbortReason.CloseTimeout)
+        if (_phase == Phase.CloseSent && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
         {
             _closeInfo ??= new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: false);
         }

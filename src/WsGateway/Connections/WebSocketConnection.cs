@@ -18,6 +18,12 @@ internal enum AbortReason
     KeepAliveTimeout,
     CloseTimeout,
     ShutdownTimeout,
+
+    /// <summary>A flush waited on the client longer than <see cref="TradeGatewayOptions.WriteTimeout"/>.</summary>
+    WriteTimeout,
+
+    /// <summary>The connection ended but its transport did not close within <see cref="TradeGatewayOptions.CloseTimeout"/>.</summary>
+    FinishTimeout,
 }
 
 /// <summary>
@@ -31,8 +37,8 @@ internal enum AbortReason
 /// </remarks>
 internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender
 {
+    private readonly IConnectionTransport _transport;
     private readonly PipeReader _input;
-    private readonly PipeWriter _output;
     private readonly ConnectionManager _manager;
     private readonly TradeGatewayOptions _options;
     private readonly ILogger _logger;
@@ -55,11 +61,16 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private CancellationTokenSource? _validation;
 
     public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
+        : this(transport as IConnectionTransport ?? new PipeTransport(transport), manager, remoteEndPoint, localEndPoint, isSecure, clientCertificate)
+    {
+    }
+
+    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
     {
         _isSecure = isSecure;
         _clientCertificate = clientCertificate;
+        _transport = transport;
         _input = transport.Input;
-        _output = transport.Output;
         _manager = manager;
         _options = manager.Options;
         _logger = manager.Logger;
@@ -71,6 +82,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _message = new MessageBuffer(_options.MaxMessageSize);
         _lastReceive = manager.TimeProvider.GetTimestamp();
         _lastMessage = _lastReceive;
+        _sender = new ConnectionSender(transport.Output, manager.TimeProvider, _options.MaxSendQueueSize);
         _rateLimit = _options.MessageRateLimit;
         _tokens = _rateLimit?.Burst ?? 0;
         _tokensAt = _lastReceive;
@@ -88,6 +100,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     /// <summary>Completes when the connection has ended and <c>OnDisconnect</c> was called.</summary>
     public Task Completion => _completion.Task;
+
+    /// <summary>The transport this connection runs on.</summary>
+    internal IConnectionTransport Transport => _transport;
 
     /// <summary>The processor of this connection's binary messages (counters for tests and stats).</summary>
     internal TradeMessageProcessor<ITradeMessageHandler> Processor => _processor;
@@ -113,13 +128,14 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
                 return;
             }
 
-            HandshakeResponse.WriteSwitchingProtocols(_output, request.Key);
-            await _output.FlushAsync().ConfigureAwait(false);
+            _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
+            await _sender.FlushAsync().ConfigureAwait(false);
             await RunWebSocketAsync(request.Path, user).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
-            // The client vanished during the handshake: nothing to tell a handler, none was created.
+            // The client vanished during the handshake (or the heartbeat gave up on it): nothing to tell a handler,
+            // none was created.
             Log.TransportError(_logger, Id, ex);
         }
         finally
@@ -183,8 +199,8 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             int code = HandshakeResponse.GetStatusCode(status);
             Log.HandshakeRejected(_logger, Id, RemoteEndPoint, code, error ?? status.ToString());
             _metrics.ConnectionRejected(code);
-            HandshakeResponse.WriteError(_output, status, error ?? status.ToString());
-            await _output.FlushAsync().ConfigureAwait(false);
+            _sender.TryWriteRaw((Status: status, Reason: error ?? status.ToString()), static (output, s) => HandshakeResponse.WriteError(output, s.Status, s.Reason));
+            await _sender.FlushAsync().ConfigureAwait(false);
             return null;
         }
     }
@@ -273,8 +289,8 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     {
         Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
         _metrics.ConnectionRejected(statusCode);
-        HandshakeResponse.WriteError(_output, statusCode, reason, headers);
-        await _output.FlushAsync().ConfigureAwait(false);
+        _sender.TryWriteRaw((statusCode, reason, headers), static (output, s) => HandshakeResponse.WriteError(output, s.statusCode, s.reason, s.headers));
+        await _sender.FlushAsync().ConfigureAwait(false);
     }
 
     private async Task RunWebSocketAsync(string path, ClaimsPrincipal? user)
@@ -294,7 +310,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         {
             Log.HandlerError(_logger, Id, ex);
             SendClose(CloseStatus.InternalError, "Handler could not be created");
-            await FlushAsync().ConfigureAwait(false);
+            await _sender.FlushAsync().ConfigureAwait(false);
             return;
         }
 
@@ -322,16 +338,24 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             if (_manager.IsStopping)
             {
                 // The shutdown began while this connection was completing its handshake.
-                await CloseFromTimerAsync(CloseStatus.GoingAway, "Server shutting down").ConfigureAwait(false);
+                CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
             }
 
             await ReceiveLoopAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
-            Log.TransportError(_logger, Id, ex);
-            _processor.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
-            _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
+            if (_abortReason != AbortReason.None)
+            {
+                // The heartbeat or the shutdown gave up on the connection and closed its transport.
+                OnAborted();
+            }
+            else
+            {
+                Log.TransportError(_logger, Id, ex);
+                _processor.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
+                _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
+            }
         }
         finally
         {
@@ -346,7 +370,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             return;
         }
 
-        _phase = Phase.Closed;
         _metrics.ConnectionClosed();
         WebSocketCloseInfo info = _closeInfo ?? new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: true, Clean: false);
         Log.ConnectionClosed(_logger, Id, info.Code, info.Clean, _processor.MessagesProcessed + _rawMessages);
@@ -360,33 +383,52 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
     }
 
+    /// <summary>
+    /// The connection's last step, whichever way it ended: the last frames go out and the transport is closed, then
+    /// the slot is given back. A connection that ended cleanly completes its output and waits for the transport to
+    /// close (Kestrel sends what is left, then closes the socket); one that was given up (a timeout, the shutdown, a
+    /// client that does not read) has its transport aborted. The heartbeat bounds the wait with
+    /// <see cref="TradeGatewayOptions.CloseTimeout"/>, so no socket outlives its slot and nothing waits forever.
+    /// </summary>
     private async Task FinishAsync()
     {
-        _phase = Phase.Closed;
-        _manager.Unregister(this);
-        if (_slotHeld)
-        {
-            _slotHeld = false;
-            _manager.Release(_admittedAddress);
-        }
-
-        await _sendGate.WaitAsync().ConfigureAwait(false);
+        Volatile.Write(ref _finishDeadline, _manager.TimeProvider.GetTimestamp() + ToTimestampTicks(_options.CloseTimeout));
+        _phase = Phase.Finishing;
         try
         {
-            _outputCompleted = true;
-            await _output.CompleteAsync().ConfigureAwait(false);
+            if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout))
+            {
+                AbortTransport();
+            }
+
+            await _sender.CompleteAsync().ConfigureAwait(false);
+            await _transport.Closed.ConfigureAwait(false);
             await _input.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportException(ex))
+        {
+            AbortTransport();
         }
         finally
         {
-            _sendGate.Release();
+            _phase = Phase.Closed;
             _message.Dispose();
+            _manager.Unregister(this);
+            if (_slotHeld)
+            {
+                _slotHeld = false;
+                _manager.Release(_admittedAddress);
+            }
+
             _completion.TrySetResult();
         }
     }
 
     private static bool IsTransportException(Exception ex)
         => ex is IOException or ObjectDisposedException or OperationCanceledException; // Kestrel's ConnectionReset/AbortedException derive from these
+
+    /// <summary>Whether the connection's transport was given up on (tests).</summary>
+    internal bool TransportAborted => _transportAborted != 0;
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _manager.TimeProvider.TimestampFrequency);
 

@@ -112,7 +112,8 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
             throw;
         }
 
-        var transport = new StreamDuplexPipe(
+        var transport = new UpgradedTransport(
+            context,
             PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
             PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
         var connection = new WebSocketConnection(transport, manager, RemoteEndPoint(context), LocalEndPoint(context));
@@ -185,10 +186,17 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
     private static System.Net.IPEndPoint? LocalEndPoint(HttpContext context)
         => context.Connection.LocalIpAddress is { } ip ? new System.Net.IPEndPoint(ip, context.Connection.LocalPort) : null;
 
-    private sealed class StreamDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    /// <summary>An upgraded request as the connection core's transport: <see cref="Abort"/> is
+    /// <see cref="HttpContext.Abort"/>; Kestrel closes the connection itself once the endpoint returns, so
+    /// <see cref="Closed"/> is complete at once (the core bounds its last flush).</summary>
+    private sealed class UpgradedTransport(HttpContext context, PipeReader input, PipeWriter output) : IConnectionTransport
     {
         public PipeReader Input { get; } = input;
 
         public PipeWriter Output { get; } = output;
+
+        public Task Closed => Task.CompletedTask;
+
+        public void Abort(string reason) => context.Abort();
     }
 }

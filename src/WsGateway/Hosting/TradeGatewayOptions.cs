@@ -92,6 +92,17 @@ public sealed class TradeGatewayOptions
     /// Default 5 s.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Most bytes waiting to be sent on one connection (replies, pongs) before the gateway treats the client
+    /// as a slow consumer: the frame that would pass the bound is dropped and the connection is closed with 1008
+    /// (counted as <c>send_queue</c> in <c>wsgateway.limits.exceeded</c>). A single frame larger than the bound is
+    /// accepted when nothing else is waiting. Default 1 MiB.</summary>
+    public int MaxSendQueueSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Time a write may wait for the client to read (TCP flow control) before the connection is dropped
+    /// (counted as <c>write_timeout</c>): a client that stops reading cannot hold a connection, its buffers or a
+    /// thread. Default 30 s.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Time without any data message after which the connection is closed with 1000. <see langword="null"/>
     /// (the default) never closes an idle connection.</summary>
     public TimeSpan? IdleTimeout { get; set; }
@@ -182,6 +193,16 @@ public sealed class TradeGatewayOptions
         if (CloseTimeout <= TimeSpan.Zero)
         {
             return $"CloseTimeout must be positive, got {CloseTimeout}";
+        }
+
+        if (MaxSendQueueSize < 1024)
+        {
+            return $"MaxSendQueueSize must be at least 1024 bytes, got {MaxSendQueueSize}";
+        }
+
+        if (WriteTimeout <= TimeSpan.Zero)
+        {
+            return $"WriteTimeout must be positive, got {WriteTimeout}";
         }
 
         if (IdleTimeout is { } idle && idle <= TimeSpan.Zero)
