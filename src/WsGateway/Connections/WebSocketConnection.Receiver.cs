@@ -50,6 +50,8 @@ internal sealed partial class WebSocketConnection
     private long _rawHandlerErrors;
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
+    private bool _closeReceived;
+    private long _drainSkip;
 
     // Token bucket of the message rate limit: refilled from the read's timestamp, one token taken per message;
     // touched only by the receive loop, so no lock.
@@ -97,17 +99,29 @@ internal sealed partial class WebSocketConnection
                 continue;
             }
 
+            if (step == Step.Stop && _failed && !_closeReceived)
+            {
+                // Failed: skip what is left of the bad frame and look for the client's answering close in what
+                // already arrived; closing TCP right after it (RFC 6455 §7.1.1).
+                _drainSkip = _payloadRemaining;
+                _payloadRemaining = 0;
+                bool answered = DrainFrames(ref buffer);
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                await FlushAsync().ConfigureAwait(false);
+                if (!answered && !result.IsCompleted)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             // Everything was examined; what was not consumed is a partial frame waiting for more bytes.
             _input.AdvanceTo(buffer.Start, buffer.End);
             await FlushAsync().ConfigureAwait(false);
 
             if (step == Step.Stop)
             {
-                if (_failed)
-                {
-                    await DrainAsync().ConfigureAwait(false);
-                }
-
                 return;
             }
 
@@ -168,19 +182,82 @@ internal sealed partial class WebSocketConnection
         _reported = (messages, trades, decodeErrors, handlerErrors);
     }
 
-    /// <summary>After failing the connection, reads and discards what the client still sends until it closes its
-    /// side or <see cref="TradeGatewayOptions.CloseTimeout"/> passes (a lingering close): closing a socket with unread
-    /// bytes makes the kernel send a reset, and the client could lose our close frame with the reason in it.</summary>
+    /// <summary>After failing the connection, reads and discards what the client still sends until its answering
+    /// close frame, its side's close, or <see cref="TradeGatewayOptions.CloseTimeout"/> (a lingering close): closing
+    /// a socket with unread bytes makes the kernel send a reset, and the client could lose our close frame with the
+    /// reason in it. Once the client's close arrives the server closes TCP at once (RFC 6455 §7.1.1).</summary>
     private async Task DrainAsync()
     {
         while (true)
         {
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
-            _input.AdvanceTo(result.Buffer.End);
-            if (result.IsCanceled || result.IsCompleted)
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                return;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool answered = DrainFrames(ref buffer);
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (answered || result.IsCompleted)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Skips frames after a failure, reading only their lengths (the stream broke a rule, so the frame
+    /// checks no longer apply); true when a close frame begins. What cannot be read as frames is skipped until the
+    /// client closes or the close timeout passes.</summary>
+    private bool DrainFrames(ref ReadOnlySequence<byte> buffer)
+    {
+        Span<byte> head = stackalloc byte[FrameReader.MaxHeaderLength];
+        while (true)
+        {
+            if (_drainSkip > 0)
+            {
+                long skip = Math.Min(_drainSkip, buffer.Length);
+                buffer = buffer.Slice(skip);
+                _drainSkip -= skip;
+                if (_drainSkip > 0)
+                {
+                    return false;
+                }
+            }
+
+            int available = (int)Math.Min(buffer.Length, head.Length);
+            if (available < 2)
+            {
+                return false;
+            }
+
+            buffer.Slice(0, available).CopyTo(head);
+            if ((head[0] & 0x0F) == (int)WebSocketOpcode.Close)
+            {
+                return true;
+            }
+
+            int headerLength = (head[1] & 0x80) != 0 ? 6 : 2;
+            long length = head[1] & 0x7F;
+            if (length == 126)
+            {
+                headerLength += 2;
+                length = available >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(head[2..]) : -1;
+            }
+            else if (length == 127)
+            {
+                headerLength += 8;
+                length = available >= 10 ? (long)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(head[2..]), long.MaxValue) : -1;
+            }
+
+            if (available < headerLength || length < 0)
+            {
+                return false; // the header's end has not arrived
+            }
+
+            buffer = buffer.Slice(headerLength);
+            _drainSkip = length;
         }
     }
 
@@ -263,7 +340,8 @@ internal sealed partial class WebSocketConnection
 
                 // A small frame that has not fully arrived is waited for whole before any state changes, so that its
                 // header is checked (and its rate-limit token taken) exactly once.
-                if (buffer.Length < total && total <= WaitWholeFrameLimit)
+                // Text is streamed instead, so that invalid UTF-8 fails as soon as its byte arrives.
+                if (buffer.Length < total && total <= WaitWholeFrameLimit && !IsText(header))
                 {
                     return Step.NeedMoreData;
                 }
@@ -352,6 +430,9 @@ internal sealed partial class WebSocketConnection
 
         return offset;
     }
+
+    private bool IsText(in FrameHeader header)
+        => header.Opcode == WebSocketOpcode.Text || (header.Opcode == WebSocketOpcode.Continuation && _inMessage && _messageIsText);
 
     /// <summary>Checks a data frame against the fragmentation state, the rate limit and the message size limit
     /// (RFC 6455 §5.4): deliver it, discard it (the connection is closing), stop, or throttle (nothing consumed).</summary>
@@ -582,6 +663,7 @@ internal sealed partial class WebSocketConnection
 
     private Step HandleClose(ReadOnlySpan<byte> payload)
     {
+        _closeReceived = true;
         CloseParseResult parsed = CloseStatus.Parse(payload, out ushort code, out ReadOnlySpan<byte> reasonBytes);
         if (parsed == CloseParseResult.ProtocolError)
         {
