@@ -20,7 +20,7 @@ internal enum Admission
 /// the connection limit, and the single heartbeat timer that drives every connection's timeouts (the idea of
 /// Kestrel's <c>Heartbeat</c>: one timer for all connections, none per connection).
 /// </summary>
-internal sealed class ConnectionManager : IDisposable
+internal sealed partial class ConnectionManager : IDisposable
 {
     private static readonly Lazy<GatewayMetrics> s_defaultMetrics = new(() => new GatewayMetrics());
     private static long s_nextConnectionId;
@@ -31,6 +31,7 @@ internal sealed class ConnectionManager : IDisposable
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly FrozenSet<string>? _allowedOrigins;
     private int _openWebSockets;
+    private readonly CancellationTokenSource _stoppingSource = new();
     private volatile bool _stopping;
 
     public ConnectionManager(
@@ -66,6 +67,9 @@ internal sealed class ConnectionManager : IDisposable
     public ILogger Logger { get; }
 
     public bool IsStopping => _stopping;
+
+    /// <summary>Fires when the shutdown begins (ends handshake validators that are still running).</summary>
+    public CancellationToken Stopping => _stoppingSource.Token;
 
     /// <summary>WebSocket connections past their handshake and not yet ended.</summary>
     public int OpenWebSockets => Volatile.Read(ref _openWebSockets);
@@ -189,6 +193,14 @@ internal sealed class ConnectionManager : IDisposable
     public async Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
         _stopping = true;
+        try
+        {
+            await _stoppingSource.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         List<Task> running = new(_connections.Count);
         foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
         {
@@ -221,5 +233,9 @@ internal sealed class ConnectionManager : IDisposable
         }
     }
 
-    public void Dispose() => _heartbeat.Dispose();
+    public void Dispose()
+    {
+        _heartbeat.Dispose();
+        _stoppingSource.Dispose();
+    }
 }

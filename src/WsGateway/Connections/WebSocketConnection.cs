@@ -65,7 +65,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     {
     }
 
-    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
+    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null, long id = 0)
     {
         _isSecure = isSecure;
         _clientCertificate = clientCertificate;
@@ -75,7 +75,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _options = manager.Options;
         _logger = manager.Logger;
         _metrics = manager.Metrics;
-        Id = manager.NextConnectionId();
+        Id = id != 0 ? id : manager.NextConnectionId();
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(_handler, Id);
@@ -205,35 +205,13 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
     }
 
-    /// <summary>The standalone server's admission of a parsed upgrade request: origin allow-list (403), connection
-    /// limits (503, or 429 per address), then the application's validator (its 4xx). Returns the identity to run
-    /// the connection with, or null after answering the refusal; on success a connection slot is held.</summary>
+    /// <summary>The standalone server's admission of a parsed upgrade request (<see cref="ConnectionManager.AdmitAsync"/>,
+    /// shared with ASP.NET Core hosting). Returns the identity to run the connection with, or null after answering the
+    /// refusal; on success a connection slot is held.</summary>
     private async Task<ClaimsPrincipal?> AdmitAsync(HandshakeRequest request)
     {
-        if (!_manager.IsOriginAllowed(request.Origin))
-        {
-            _metrics.HandshakeDenied(GatewayMetrics.DenialOrigin, 403);
-            await WriteHandshakeErrorAsync(403, $"Origin '{HandshakeRejections.Printable(request.Origin)}' is not allowed").ConfigureAwait(false);
-            return null;
-        }
-
         IPAddress? address = ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address);
-        Admission admission = _manager.TryAdmit(address);
-        if (admission != Admission.Admitted)
-        {
-            (int code, string reason) = _manager.DescribeRefusal(admission, address);
-            await WriteHandshakeErrorAsync(code, reason).ConfigureAwait(false);
-            return null;
-        }
-
-        _slotHeld = true;
-        _admittedAddress = address;
         ClaimsPrincipal anonymous = new(new ClaimsIdentity());
-        if (_options.ValidateHandshake is not { } validate)
-        {
-            return anonymous;
-        }
-
         using var validation = new CancellationTokenSource();
         _validation = validation;
         if (_phase != Phase.Handshake || _manager.TimeProvider.GetTimestamp() >= _handshakeDeadline)
@@ -241,53 +219,41 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             validation.Cancel();
         }
 
-        var context = new HandshakeContext(
-            request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, validation.Token);
-        HandshakeResult result;
+        AdmissionResult result;
         try
         {
-            result = await validate(context).AsTask().WaitAsync(validation.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (validation.IsCancellationRequested)
-        {
-            _metrics.LimitExceeded(GatewayMetrics.LimitHandshakeTimeout, GatewayMetrics.ActionRejected);
-            string reason = _manager.IsStopping
-                ? "The gateway is shutting down"
-                : $"Handshake validation did not complete within the {_options.HandshakeTimeout.TotalSeconds:0.###} s handshake timeout";
-            await WriteHandshakeErrorAsync(503, reason).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            Log.ValidatorFailed(_logger, Id, ex);
-            await WriteHandshakeErrorAsync(500, "Handshake validation failed").ConfigureAwait(false);
-            return null;
+            result = await _manager.AdmitAsync(
+                Id,
+                request.Origin,
+                address,
+                RemoteEndPoint,
+                anonymous,
+                token => new HandshakeContext(request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, token),
+                validation.Token).ConfigureAwait(false);
         }
         finally
         {
             _validation = null;
         }
 
-        if (result is null || !result.IsAccepted)
+        if (!result.IsAdmitted)
         {
-            result ??= HandshakeResult.Reject(500, "Handshake validation failed");
-            _metrics.HandshakeDenied(GatewayMetrics.DenialValidator, result.StatusCode);
-            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate)).ConfigureAwait(false);
+            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate), logged: true).ConfigureAwait(false);
             return null;
         }
 
-        if (_manager.IsStopping)
-        {
-            await WriteHandshakeErrorAsync(503, "The gateway is shutting down").ConfigureAwait(false);
-            return null;
-        }
-
-        return result.User ?? anonymous;
+        _slotHeld = true;
+        _admittedAddress = address;
+        return result.User;
     }
 
-    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null)
+    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null, bool logged = false)
     {
-        Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
+        if (!logged)
+        {
+            Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
+        }
+
         _metrics.ConnectionRejected(statusCode);
         _sender.TryWriteRaw((statusCode, reason, headers), static (output, s) => HandshakeResponse.WriteError(output, s.statusCode, s.reason, s.headers));
         await _sender.FlushAsync().ConfigureAwait(false);
