@@ -34,6 +34,9 @@ internal sealed partial class WebSocketConnection
     }
 
     private readonly MessageBuffer _message;
+
+    /// <summary>Size of the array the reassembly buffer holds between messages (tests).</summary>
+    internal int MessageBufferCapacity => _message.Capacity;
     private Utf8Validator _utf8;
 
     // The frame being streamed (payload larger than what the buffer holds).
