@@ -28,7 +28,7 @@ internal sealed partial class ConnectionManager : IDisposable
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
     private readonly Func<IGatewayConnection, ITradeMessageHandler> _handlerFactory;
     private readonly ITimer _heartbeat;
-    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly AddressCounter _perAddress = new();
     private readonly FrozenSet<string>? _allowedOrigins;
     private int _openWebSockets;
     private readonly CancellationTokenSource _stoppingSource = new();
@@ -108,7 +108,7 @@ internal sealed partial class ConnectionManager : IDisposable
             return Admission.ConnectionLimit;
         }
 
-        if (address is not null && Options.MaxConnectionsPerAddress is { } max && !TryAddToAddress(address, max))
+        if (address is not null && Options.MaxConnectionsPerAddress is { } max && !_perAddress.TryAdd(address, max))
         {
             Interlocked.Decrement(ref _openWebSockets);
             Metrics.LimitExceeded(GatewayMetrics.LimitConnectionsPerAddress, GatewayMetrics.ActionRejected);
@@ -124,12 +124,12 @@ internal sealed partial class ConnectionManager : IDisposable
         Interlocked.Decrement(ref _openWebSockets);
         if (address is not null && Options.MaxConnectionsPerAddress is not null)
         {
-            RemoveFromAddress(address);
+            _perAddress.Remove(address);
         }
     }
 
     /// <summary>Connections open from <paramref name="address"/> (counted only with a per-address limit).</summary>
-    public int ConnectionsFrom(IPAddress address) => _perAddress.TryGetValue(Normalize(address)!, out int count) ? count : 0;
+    public int ConnectionsFrom(IPAddress address) => _perAddress[Normalize(address)!];
 
     /// <summary>The address a per-address limit counts: IPv4-mapped IPv6 addresses as IPv4.</summary>
     public static IPAddress? Normalize(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
@@ -141,43 +141,6 @@ internal sealed partial class ConnectionManager : IDisposable
         Admission.AddressLimit => (429, $"Connection limit per address reached: {Options.MaxConnectionsPerAddress} connections are open from {address}"),
         _ => (503, $"Connection limit reached: {Options.MaxConnections} connections are open"),
     };
-
-    // Lock-free per-address counts: compare-and-swap on the dictionary entry, removed when it drops to zero.
-    private bool TryAddToAddress(IPAddress address, int max)
-    {
-        while (true)
-        {
-            if (_perAddress.TryGetValue(address, out int count))
-            {
-                if (count >= max)
-                {
-                    return false;
-                }
-
-                if (_perAddress.TryUpdate(address, count + 1, count))
-                {
-                    return true;
-                }
-            }
-            else if (_perAddress.TryAdd(address, 1))
-            {
-                return true;
-            }
-        }
-    }
-
-    private void RemoveFromAddress(IPAddress address)
-    {
-        while (_perAddress.TryGetValue(address, out int count))
-        {
-            if (count <= 1
-                ? _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, count))
-                : _perAddress.TryUpdate(address, count - 1, count))
-            {
-                return;
-            }
-        }
-    }
 
     private void OnHeartbeat()
     {

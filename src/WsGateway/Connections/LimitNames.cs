@@ -10,9 +10,9 @@ internal static class LimitNames
     /// <summary><see cref="TradeGatewayOptions.WriteTimeout"/>: a flush waited on the client too long.</summary>
     public const string WriteTimeout = "write_timeout";
 
-    /// <summary><c>MinReceiveRate</c>: a frame or message arrives too slowly.</summary>
+    /// <summary><see cref="TradeGatewayOptions.MinReceiveRate"/>: a frame or message arrives too slowly.</summary>
     public const string ReceiveRate = "receive_rate";
 
-    /// <summary><c>MaxPendingHandshakes</c> or its per-address limit.</summary>
+    /// <summary><see cref="TradeGatewayOptions.MaxPendingHandshakes"/> or its per-address limit.</summary>
     public const string PendingHandshakes = "pending_handshakes";
 }

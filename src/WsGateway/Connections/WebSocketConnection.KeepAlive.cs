@@ -55,9 +55,18 @@ internal sealed partial class WebSocketConnection
 
                 break;
             case Phase.Open:
-                CheckOpen(now);
+                if (!CheckReceiveRate(now))
+                {
+                    CheckOpen(now);
+                }
+
                 break;
             case Phase.CloseSent:
+                if (CheckReceiveRate(now))
+                {
+                    break;
+                }
+
                 if (now >= Volatile.Read(ref _closeDeadline))
                 {
                     Abort(AbortReason.CloseTimeout);
@@ -86,6 +95,26 @@ internal sealed partial class WebSocketConnection
 
         _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
         Abort(AbortReason.WriteTimeout);
+        return true;
+    }
+
+    /// <summary>The minimum receive rate: an incomplete frame or message that arrives too slowly closes the
+    /// connection with 1008 (the stream stops mid-frame, so the connection is failed: close frame, then TCP closed).</summary>
+    private bool CheckReceiveRate(long now)
+    {
+        if (_abortReason != AbortReason.None || !IsReceivingTooSlowly(now))
+        {
+            return false;
+        }
+
+        _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
+        _metrics.ProtocolError(CloseStatus.PolicyViolation);
+        if (SendClose(CloseStatus.PolicyViolation, "Receive rate too low"))
+        {
+            _ = _sender.FlushAsync();
+        }
+
+        Abort(AbortReason.ReceiveTooSlow);
         return true;
     }
 
@@ -182,8 +211,9 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>Stops the connection from outside. A handshake that timed out only has its pending read cancelled
-    /// (the loop answers 408 itself); every other reason gives up on the client: the transport is closed now, so
+    /// <summary>Stops the connection from outside. A handshake that timed out, or a frame that arrives too slowly,
+    /// only has its pending read cancelled (the loop answers 408, or has queued its 1008, and closes TCP after it);
+    /// every other reason gives up on the client: the transport is closed now, so
     /// pending and later reads and flushes end, and the loop ends without a closing handshake. Never waits.</summary>
     public void Abort(AbortReason reason)
     {
@@ -193,7 +223,7 @@ internal sealed partial class WebSocketConnection
         }
 
         _input.CancelPendingRead();
-        if (reason != AbortReason.HandshakeTimeout)
+        if (reason is not (AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
         {
             AbortTransport();
         }
@@ -219,6 +249,7 @@ internal sealed partial class WebSocketConnection
             AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
             AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
+            AbortReason.ReceiveTooSlow => $"Receive rate too low: an incomplete frame or message received {Volatile.Read(ref _partialBytes)} bytes in {Volatile.Read(ref _partialWaited) / (double)_manager.TimeProvider.TimestampFrequency:0.#} s, expected at least {_options.MinReceiveRate}",
             AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
             _ => "Connection aborted",
         };
@@ -227,6 +258,11 @@ internal sealed partial class WebSocketConnection
         if (_phase == Phase.CloseSent && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
         {
             _closeInfo ??= new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: false);
+        }
+
+        if (reason == AbortReason.ReceiveTooSlow)
+        {
+            _closeInfo ??= new WebSocketCloseInfo(CloseStatus.PolicyViolation, message, InitiatedByClient: false, Clean: false);
         }
 
         _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, message, InitiatedByClient: false, Clean: false);

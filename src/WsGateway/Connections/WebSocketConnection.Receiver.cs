@@ -53,6 +53,13 @@ internal sealed partial class WebSocketConnection
     private long _rawHandlerErrors;
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
+
+    // The minimum receive rate's clock (TrackIncomplete).
+    private long _unconsumed;
+    private volatile bool _partialActive;
+    private long _partialBytes;
+    private long _partialWaited;
+    private long _readStartedAt;
     private bool _closeReceived;
     private long _drainSkip;
 
@@ -66,6 +73,11 @@ internal sealed partial class WebSocketConnection
     {
         while (true)
         {
+            if (_partialActive)
+            {
+                Volatile.Write(ref _readStartedAt, _manager.TimeProvider.GetTimestamp());
+            }
+
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
             if (result.IsCanceled)
             {
@@ -75,6 +87,7 @@ internal sealed partial class WebSocketConnection
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             long now = _manager.TimeProvider.GetTimestamp();
+            long arrived = buffer.Length - _unconsumed;
             Volatile.Write(ref _lastReceive, now);
             _pingOutstanding = false;
             if (_rateLimit is not null)
@@ -92,6 +105,8 @@ internal sealed partial class WebSocketConnection
 
             ReportReceived(before - buffer.Length);
 
+            _unconsumed = buffer.Length;
+            TrackIncomplete(now, arrived, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
             if (step == Step.Throttle)
             {
                 // Whole frames are left in the pipe: examined only up to them, so the next read returns at once.
@@ -134,6 +149,49 @@ internal sealed partial class WebSocketConnection
                 return;
             }
         }
+    }
+
+    /// <summary>The minimum receive rate's clock (<see cref="TradeGatewayOptions.MinReceiveRate"/>): while a frame or a
+    /// fragmented message is incomplete, the bytes that arrive and the time spent waiting for them (not the time spent
+    /// in the handler) are added up; the heartbeat compares them.</summary>
+    private void TrackIncomplete(long now, long arrived, bool incomplete)
+    {
+        long started = Volatile.Read(ref _readStartedAt);
+        Volatile.Write(ref _readStartedAt, 0);
+        if (!incomplete)
+        {
+            _partialActive = false;
+            return;
+        }
+
+        if (!_partialActive)
+        {
+            Volatile.Write(ref _partialBytes, 0);
+            Volatile.Write(ref _partialWaited, 0);
+            _partialActive = true;
+            return;
+        }
+
+        Volatile.Write(ref _partialBytes, _partialBytes + arrived);
+        if (started != 0)
+        {
+            Volatile.Write(ref _partialWaited, _partialWaited + (now - started));
+        }
+    }
+
+    /// <summary>Called by the heartbeat: whether an incomplete frame or message arrives slower than the minimum
+    /// rate allows.</summary>
+    private bool IsReceivingTooSlowly(long now)
+    {
+        if (_options.MinReceiveRate is not { } rate || !_partialActive)
+        {
+            return false;
+        }
+
+        long started = Volatile.Read(ref _readStartedAt);
+        long waited = Volatile.Read(ref _partialWaited) + (started != 0 ? now - started : 0);
+        double seconds = waited / (double)_manager.TimeProvider.TimestampFrequency;
+        return seconds > rate.GracePeriod.TotalSeconds && Volatile.Read(ref _partialBytes) < rate.BytesPerSecond * seconds;
     }
 
     private void RefillTokens(long now)

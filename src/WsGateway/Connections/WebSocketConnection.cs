@@ -22,6 +22,9 @@ internal enum AbortReason
     /// <summary>A flush waited on the client longer than <see cref="TradeGatewayOptions.WriteTimeout"/>.</summary>
     WriteTimeout,
 
+    /// <summary>An incomplete frame or message arrived slower than <see cref="TradeGatewayOptions.MinReceiveRate"/>.</summary>
+    ReceiveTooSlow,
+
     /// <summary>The connection ended but its transport did not close within <see cref="TradeGatewayOptions.CloseTimeout"/>.</summary>
     FinishTimeout,
 }
@@ -108,27 +111,47 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     internal TradeMessageProcessor<ITradeMessageHandler> Processor => _processor;
 
     /// <summary>Runs a raw connection whose first bytes are the HTTP/1.1 upgrade request (standalone hosting).</summary>
-    public async Task RunAsync()
+    /// <param name="pending">The connection's place among the handshakes in progress, taken at the TCP accept (before
+    /// TLS) by the hosting; when null it is taken here, and a connection over the limit is answered 503.</param>
+    public async Task RunAsync(PendingHandshake? pending = null)
     {
         _manager.Register(this);
         _phase = Phase.Handshake;
-        _handshakeDeadline = _lastReceive + ToTimestampTicks(_options.HandshakeTimeout);
         try
         {
-            HandshakeRequest? request = await ReadHandshakeAsync().ConfigureAwait(false);
-            if (request is null)
+            string? refusal = null;
+            pending ??= _manager.TryBeginHandshake(ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address), out refusal);
+            _handshakeDeadline = (pending?.AcceptedAt ?? _lastReceive) + ToTimestampTicks(_options.HandshakeTimeout);
+            if (pending is null)
             {
+                await WriteHandshakeErrorAsync(503, refusal ?? "Too many handshakes in progress").ConfigureAwait(false);
                 return;
             }
 
-            _handshakeParsed = true;
-            ClaimsPrincipal? user = await AdmitAsync(request).ConfigureAwait(false);
-            if (user is null)
+            HandshakeRequest? request;
+            ClaimsPrincipal? user;
+            try
             {
-                return;
+                request = await ReadHandshakeAsync().ConfigureAwait(false);
+                if (request is null)
+                {
+                    return;
+                }
+
+                _handshakeParsed = true;
+                user = await AdmitAsync(request).ConfigureAwait(false);
+                if (user is null)
+                {
+                    return;
+                }
+
+                _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
+            }
+            finally
+            {
+                pending.End();
             }
 
-            _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
             await _sender.FlushAsync().ConfigureAwait(false);
             await RunWebSocketAsync(request.Path, user).ConfigureAwait(false);
         }
@@ -362,7 +385,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _phase = Phase.Finishing;
         try
         {
-            if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout))
+            if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
             {
                 AbortTransport();
             }

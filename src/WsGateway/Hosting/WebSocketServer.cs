@@ -122,6 +122,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             Action<ListenOptions> configure = lo =>
             {
+                lo.Use(GatewayConnectionHandler.CountPendingHandshakes(_manager, secure: _manager.Options.ServerCertificate is not null));
                 if (_manager.Options.ServerCertificate is { } certificate)
                 {
                     lo.UseHttps(https =>
