@@ -147,7 +147,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets();
-        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>, BlockMemoryPoolFactory>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(_manager.TimeProvider)));
 
         WebApplication app = builder.Build();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
