@@ -53,13 +53,6 @@ internal sealed partial class WebSocketConnection
     private long _rawHandlerErrors;
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
-
-    // The minimum receive rate's clock (TrackIncomplete).
-    private long _unconsumed;
-    private volatile bool _partialActive;
-    private long _partialBytes;
-    private long _partialWaited;
-    private long _readStartedAt;
     private bool _closeReceived;
     private long _drainSkip;
 
@@ -73,9 +66,9 @@ internal sealed partial class WebSocketConnection
     {
         while (true)
         {
-            if (_partialActive)
+            if (_timeouts.TimingReads)
             {
-                Volatile.Write(ref _readStartedAt, _manager.TimeProvider.GetTimestamp());
+                _timeouts.ReadStarting(_manager.TimeProvider.GetTimestamp());
             }
 
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
@@ -87,9 +80,8 @@ internal sealed partial class WebSocketConnection
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             long now = _manager.TimeProvider.GetTimestamp();
-            long arrived = buffer.Length - _unconsumed;
-            Volatile.Write(ref _lastReceive, now);
-            _pingOutstanding = false;
+            long readLength = buffer.Length;
+            _timeouts.Received(now);
             if (_rateLimit is not null)
             {
                 RefillTokens(now);
@@ -105,8 +97,7 @@ internal sealed partial class WebSocketConnection
 
             ReportReceived(before - buffer.Length);
 
-            _unconsumed = buffer.Length;
-            TrackIncomplete(now, arrived, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
+            _timeouts.ReadHandled(now, readLength, buffer.Length, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
             if (step == Step.Throttle)
             {
                 // Whole frames are left in the pipe: examined only up to them, so the next read returns at once.
@@ -151,49 +142,6 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>The minimum receive rate's clock (<see cref="TradeGatewayOptions.MinReceiveRate"/>): while a frame or a
-    /// fragmented message is incomplete, the bytes that arrive and the time spent waiting for them (not the time spent
-    /// in the handler) are added up; the heartbeat compares them.</summary>
-    private void TrackIncomplete(long now, long arrived, bool incomplete)
-    {
-        long started = Volatile.Read(ref _readStartedAt);
-        Volatile.Write(ref _readStartedAt, 0);
-        if (!incomplete)
-        {
-            _partialActive = false;
-            return;
-        }
-
-        if (!_partialActive)
-        {
-            Volatile.Write(ref _partialBytes, 0);
-            Volatile.Write(ref _partialWaited, 0);
-            _partialActive = true;
-            return;
-        }
-
-        Volatile.Write(ref _partialBytes, _partialBytes + arrived);
-        if (started != 0)
-        {
-            Volatile.Write(ref _partialWaited, _partialWaited + (now - started));
-        }
-    }
-
-    /// <summary>Called by the heartbeat: whether an incomplete frame or message arrives slower than the minimum
-    /// rate allows.</summary>
-    private bool IsReceivingTooSlowly(long now)
-    {
-        if (_options.MinReceiveRate is not { } rate || !_partialActive)
-        {
-            return false;
-        }
-
-        long started = Volatile.Read(ref _readStartedAt);
-        long waited = Volatile.Read(ref _partialWaited) + (started != 0 ? now - started : 0);
-        double seconds = waited / (double)_manager.TimeProvider.TimestampFrequency;
-        return seconds > rate.GracePeriod.TotalSeconds && Volatile.Read(ref _partialBytes) < rate.BytesPerSecond * seconds;
-    }
-
     private void RefillTokens(long now)
     {
         double elapsed = (now - _tokensAt) / (double)_manager.TimeProvider.TimestampFrequency;
@@ -208,7 +156,7 @@ internal sealed partial class WebSocketConnection
     /// closing (what arrives then is drained as fast as it comes).</summary>
     private bool TryTakeToken()
     {
-        if (_rateLimit is null || _phase != Phase.Open)
+        if (_rateLimit is null || _state != ConnectionState.Open)
         {
             return true;
         }
@@ -331,7 +279,7 @@ internal sealed partial class WebSocketConnection
         {
             while (true)
             {
-                if (_payloadRemaining == 0 && !_inMessage && _phase == Phase.Open)
+                if (_payloadRemaining == 0 && !_inMessage && _state == ConnectionState.Open)
                 {
                     int consumed = DeliverWholeFramesInFirstSegment(buffer, out bool stop);
                     if (consumed > 0)
@@ -466,7 +414,7 @@ internal sealed partial class WebSocketConnection
         stop = false;
         Span<byte> span = MemoryMarshal.AsMemory(buffer.First).Span;
         int offset = 0;
-        while (span.Length - offset >= 2 && _phase == Phase.Open)
+        while (span.Length - offset >= 2 && _state == ConnectionState.Open)
         {
             if (FrameReader.TryReadHeader(span.Slice(offset), FrameMasking.Required, _options.MaxMessageSize, out FrameHeader header, out _) != FrameParseStatus.Ok
                 || header.IsControl
@@ -499,7 +447,7 @@ internal sealed partial class WebSocketConnection
     /// (RFC 6455 §5.4): deliver it, discard it (the connection is closing), stop, or throttle (nothing consumed).</summary>
     private FrameStart BeginDataFrame(in FrameHeader header)
     {
-        if (_phase != Phase.Open && !_deliverWhileClosing)
+        if (_state != ConnectionState.Open && !_deliverWhileClosing)
         {
             return FrameStart.Discard;
         }
@@ -654,7 +602,7 @@ internal sealed partial class WebSocketConnection
     /// <summary>Hands one complete message to the raw handler or the SBE processor.</summary>
     private bool Deliver(ReadOnlySpan<byte> payload, bool isText)
     {
-        _lastMessage = _lastReceive;
+        _timeouts.MessageDelivered();
         if (_raw is not null)
         {
             long number = ++_rawMessages;
@@ -692,7 +640,7 @@ internal sealed partial class WebSocketConnection
     private void ApplyHandlerErrorPolicy()
     {
         Log.HandlerFailed(_logger, Id);
-        if (_options.HandlerErrorPolicy == HandlerErrorPolicy.Close && _phase == Phase.Open)
+        if (_options.HandlerErrorPolicy == HandlerErrorPolicy.Close && _state == ConnectionState.Open)
         {
             BeginClose(CloseStatus.InternalError, "Handler error", deliverWhileClosing: false);
         }
@@ -709,7 +657,7 @@ internal sealed partial class WebSocketConnection
         switch (header.Opcode)
         {
             case WebSocketOpcode.Ping:
-                if (_phase == Phase.Open)
+                if (_state == ConnectionState.Open)
                 {
                     SendControl(WebSocketOpcode.Pong, payload);
                 }
@@ -739,7 +687,7 @@ internal sealed partial class WebSocketConnection
         }
 
         string? reason = reasonBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(reasonBytes);
-        if (_phase == Phase.Open)
+        if (_state == ConnectionState.Open)
         {
             // The client closes first: answer with the same code (1000 when it sent none) and close TCP.
             ushort echo = code == CloseStatus.NoStatus ? CloseStatus.Normal : code;
@@ -788,7 +736,7 @@ internal sealed partial class WebSocketConnection
 
     private void OnClientVanished(long unconsumed)
     {
-        if (_phase == Phase.Closed)
+        if (_state == ConnectionState.Closed)
         {
             return;
         }
@@ -803,6 +751,6 @@ internal sealed partial class WebSocketConnection
             _processor.ReportError(new WsError(WsErrorKind.Transport, message, Id));
         }
 
-        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: _phase == Phase.Open, Clean: false);
+        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: _state == ConnectionState.Open, Clean: false);
     }
 }

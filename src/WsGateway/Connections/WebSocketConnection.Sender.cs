@@ -14,7 +14,7 @@ internal sealed partial class WebSocketConnection
 
     public bool Send(ReadOnlySpan<byte> message, bool isText)
     {
-        if (_phase != Phase.Open || !Queue(isText ? WebSocketOpcode.Text : WebSocketOpcode.Binary, message))
+        if (_state != ConnectionState.Open || !Queue(isText ? WebSocketOpcode.Text : WebSocketOpcode.Binary, message))
         {
             return false;
         }
@@ -31,7 +31,7 @@ internal sealed partial class WebSocketConnection
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_phase != Phase.Open || !Queue(WebSocketOpcode.Binary, message.Span))
+        if (_state != ConnectionState.Open || !Queue(WebSocketOpcode.Binary, message.Span))
         {
             return false;
         }
@@ -84,7 +84,6 @@ internal sealed partial class WebSocketConnection
         Log.SlowConsumer(_logger, Id, message);
         _metrics.LimitExceeded(LimitNames.SendQueue, Diagnostics.GatewayMetrics.ActionClosed);
         _metrics.ProtocolError(CloseStatus.PolicyViolation);
-        _slowConsumer = message;
         if (_dispatchThreadId != Environment.CurrentManagedThreadId)
         {
             _ = _sender.FlushAsync();
@@ -95,7 +94,7 @@ internal sealed partial class WebSocketConnection
     /// within <see cref="TradeGatewayOptions.CloseTimeout"/>. False when a close frame was already sent.</summary>
     private bool BeginClose(ushort code, string? reason, bool deliverWhileClosing)
     {
-        if (_phase != Phase.Open)
+        if (_state != ConnectionState.Open)
         {
             return false;
         }
@@ -105,13 +104,13 @@ internal sealed partial class WebSocketConnection
 
     private bool SendClose(ushort code, string? reason, bool deliverWhileClosing = false)
     {
-        if (_phase is Phase.CloseSent or Phase.Finishing or Phase.Closed)
+        if (_state is ConnectionState.Closing or ConnectionState.Finishing or ConnectionState.Closed)
         {
             return false;
         }
 
         // The deadline is set before the frame can reach the client, whose answer ends the loop.
-        Volatile.Write(ref _closeDeadline, _manager.TimeProvider.GetTimestamp() + ToTimestampTicks(_options.CloseTimeout));
+        _timeouts.CloseSent(_manager.TimeProvider.GetTimestamp());
         if (!_sender.TryWriteClose(code, reason))
         {
             return false;
@@ -120,9 +119,9 @@ internal sealed partial class WebSocketConnection
         _deliverWhileClosing = deliverWhileClosing;
         _sentCloseCode = code;
         _sentCloseReason = reason;
-        if (_phase == Phase.Open)
+        if (_state == ConnectionState.Open)
         {
-            _phase = Phase.CloseSent;
+            _state = ConnectionState.Closing;
         }
 
         return true;

@@ -41,6 +41,7 @@ internal enum AbortReason
 internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender
 {
     private readonly IConnectionTransport _transport;
+    private readonly ConnectionTimeouts _timeouts;
     private readonly PipeReader _input;
     private readonly ConnectionManager _manager;
     private readonly TradeGatewayOptions _options;
@@ -83,12 +84,12 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         LocalEndPoint = localEndPoint;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(_handler, Id);
         _message = new MessageBuffer(_options.MaxMessageSize);
-        _lastReceive = manager.TimeProvider.GetTimestamp();
-        _lastMessage = _lastReceive;
+        _timeouts = new ConnectionTimeouts(_options, manager.TimeProvider);
+        long created = manager.TimeProvider.GetTimestamp();
         _sender = new ConnectionSender(transport.Output, manager.TimeProvider, _options.MaxSendQueueSize);
         _rateLimit = _options.MessageRateLimit;
         _tokens = _rateLimit?.Burst ?? 0;
-        _tokensAt = _lastReceive;
+        _tokensAt = created;
     }
 
     public long Id { get; }
@@ -116,12 +117,12 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     public async Task RunAsync(PendingHandshake? pending = null)
     {
         _manager.Register(this);
-        _phase = Phase.Handshake;
+        _state = ConnectionState.Handshake;
         try
         {
             string? refusal = null;
             pending ??= _manager.TryBeginHandshake(ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address), out refusal);
-            _handshakeDeadline = (pending?.AcceptedAt ?? _lastReceive) + ToTimestampTicks(_options.HandshakeTimeout);
+            _timeouts.StartHandshake(pending?.AcceptedAt ?? _manager.TimeProvider.GetTimestamp());
             if (pending is null)
             {
                 await WriteHandshakeErrorAsync(503, refusal ?? "Too many handshakes in progress").ConfigureAwait(false);
@@ -237,7 +238,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         ClaimsPrincipal anonymous = new(new ClaimsIdentity());
         using var validation = new CancellationTokenSource();
         _validation = validation;
-        if (_phase != Phase.Handshake || _manager.TimeProvider.GetTimestamp() >= _handshakeDeadline)
+        if (_state != ConnectionState.Handshake || _timeouts.HandshakeExpired(_manager.TimeProvider.GetTimestamp()))
         {
             validation.Cancel();
         }
@@ -306,9 +307,8 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _handler = handler;
         _raw = handler as IRawMessageHandler;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(handler, Id);
-        _lastReceive = _manager.TimeProvider.GetTimestamp();
-        _lastMessage = _lastReceive;
-        _phase = Phase.Open;
+        _timeouts.Opened(_manager.TimeProvider.GetTimestamp());
+        _state = ConnectionState.Open;
         Interlocked.MemoryBarrier(); // the phase is written before IsStopping is read (ShutdownAsync does the reverse)
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, Id, RemoteEndPoint, path);
@@ -381,8 +381,8 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// </summary>
     private async Task FinishAsync()
     {
-        Volatile.Write(ref _finishDeadline, _manager.TimeProvider.GetTimestamp() + ToTimestampTicks(_options.CloseTimeout));
-        _phase = Phase.Finishing;
+        _timeouts.Finishing(_manager.TimeProvider.GetTimestamp());
+        _state = ConnectionState.Finishing;
         try
         {
             if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
@@ -400,7 +400,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
         finally
         {
-            _phase = Phase.Closed;
+            _state = ConnectionState.Closed;
             _message.Dispose();
             _manager.Unregister(this);
             if (_slotHeld)
@@ -419,7 +419,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// <summary>Whether the connection's transport was given up on (tests).</summary>
     internal bool TransportAborted => _transportAborted != 0;
 
-    private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _manager.TimeProvider.TimestampFrequency);
 
     /// <summary>Stand-in until the real handler exists, so the fields are never null.</summary>
     private sealed class NullHandler : ITradeMessageHandler

@@ -4,145 +4,63 @@ namespace WsGateway.Connections;
 
 internal sealed partial class WebSocketConnection
 {
-    /// <summary>The connection's state machine: handshake → open → closing (our close frame sent) → finishing (the
-    /// transport is being closed) → closed (slot given back).</summary>
-    private enum Phase
-    {
-        Handshake,
-        Open,
-        CloseSent,
-        Finishing,
-        Closed,
-    }
-
-    private volatile Phase _phase;
+    private volatile ConnectionState _state;
     private volatile bool _deliverWhileClosing;
-    private long _handshakeDeadline;
-    private long _closeDeadline;
-    private long _finishDeadline;
     private int _transportAborted;
-    private string? _slowConsumer;
-    private long _lastReceive;
-    private long _lastMessage;
-    private long _pingSentAt;
-    private volatile bool _pingOutstanding;
     private volatile AbortReason _abortReason;
 
-    /// <summary>Called by the shared heartbeat (about once a second, on a timer thread): enforces the handshake,
-    /// keep-alive, idle and close timeouts. Never blocks.</summary>
+    /// <summary>Called by the shared heartbeat (about once a second, on a timer thread): asks the connection's
+    /// <see cref="ConnectionTimeouts"/> what is due and carries it out. Never blocks: it only queues a frame, starts a
+    /// flush, cancels a read or aborts the transport.</summary>
     /// <param name="now">The heartbeat's timestamp, in <see cref="TimeProvider.GetTimestamp"/> ticks.</param>
     public void OnHeartbeat(long now)
     {
-        if (CheckWriteTimeout(now))
+        if (Volatile.Read(ref _transportAborted) != 0)
         {
-            return;
+            return; // given up already: nothing is left to time
         }
 
-        switch (_phase)
-        {
-            case Phase.Handshake:
-                if (now >= _handshakeDeadline)
-                {
-                    if (_handshakeParsed)
-                    {
-                        CancelValidation();
-                    }
-                    else
-                    {
-                        Abort(AbortReason.HandshakeTimeout);
-                    }
-                }
+        bool stopping = _abortReason != AbortReason.None;
 
+        switch (_timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince))
+        {
+            case TimeoutAction.HandshakeTimeout when !stopping:
+                Abort(AbortReason.HandshakeTimeout);
                 break;
-            case Phase.Open:
-                if (!CheckReceiveRate(now))
-                {
-                    CheckOpen(now);
-                }
-
+            case TimeoutAction.CancelValidation:
+                CancelValidation();
                 break;
-            case Phase.CloseSent:
-                if (CheckReceiveRate(now))
-                {
-                    break;
-                }
-
-                if (now >= Volatile.Read(ref _closeDeadline))
-                {
-                    Abort(AbortReason.CloseTimeout);
-                }
-
+            case TimeoutAction.WriteTimeout:
+                _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
+                Abort(AbortReason.WriteTimeout);
                 break;
-            case Phase.Finishing:
-                if (now >= Volatile.Read(ref _finishDeadline))
+            case TimeoutAction.ReceiveTooSlow when !stopping:
+                // The stream stops mid-frame: failed, so close frame, then TCP closed without waiting for an answer.
+                _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
+                _metrics.ProtocolError(CloseStatus.PolicyViolation);
+                if (SendClose(CloseStatus.PolicyViolation, "Receive rate too low"))
                 {
-                    Abort(AbortReason.FinishTimeout);
+                    _ = _sender.FlushAsync();
                 }
 
+                Abort(AbortReason.ReceiveTooSlow);
                 break;
-        }
-    }
-
-    /// <summary>The write deadline: a flush that has waited on the client for <see cref="TradeGatewayOptions.WriteTimeout"/>
-    /// means a client that does not read; the transport is closed (counted as a slow consumer).</summary>
-    private bool CheckWriteTimeout(long now)
-    {
-        long since = _sender.PendingFlushSince;
-        if (since == 0 || now - since < ToTimestampTicks(_options.WriteTimeout) || _abortReason != AbortReason.None)
-        {
-            return false;
-        }
-
-        _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
-        Abort(AbortReason.WriteTimeout);
-        return true;
-    }
-
-    /// <summary>The minimum receive rate: an incomplete frame or message that arrives too slowly closes the
-    /// connection with 1008 (the stream stops mid-frame, so the connection is failed: close frame, then TCP closed).</summary>
-    private bool CheckReceiveRate(long now)
-    {
-        if (_abortReason != AbortReason.None || !IsReceivingTooSlowly(now))
-        {
-            return false;
-        }
-
-        _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
-        _metrics.ProtocolError(CloseStatus.PolicyViolation);
-        if (SendClose(CloseStatus.PolicyViolation, "Receive rate too low"))
-        {
-            _ = _sender.FlushAsync();
-        }
-
-        Abort(AbortReason.ReceiveTooSlow);
-        return true;
-    }
-
-    private void CheckOpen(long now)
-    {
-        if (_options.IdleTimeout is { } idle && now - Volatile.Read(ref _lastMessage) >= ToTimestampTicks(idle))
-        {
-            CloseFromTimer(CloseStatus.Normal, "Idle timeout");
-            return;
-        }
-
-        if (_options.KeepAliveInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        if (_pingOutstanding)
-        {
-            if (now - Volatile.Read(ref _pingSentAt) >= ToTimestampTicks(_options.KeepAliveTimeout))
-            {
+            case TimeoutAction.Idle:
+                CloseFromTimer(CloseStatus.Normal, "Idle timeout");
+                break;
+            case TimeoutAction.Ping:
+                _timeouts.PingSent(now);
+                Ping();
+                break;
+            case TimeoutAction.KeepAliveTimeout:
                 Abort(AbortReason.KeepAliveTimeout);
-            }
-        }
-        else if (now - Volatile.Read(ref _lastReceive) >= ToTimestampTicks(_options.KeepAliveInterval))
-        {
-            Volatile.Write(ref _pingSentAt, now);
-            _pingOutstanding = true;
-            Ping();
+                break;
+            case TimeoutAction.CloseTimeout:
+                Abort(AbortReason.CloseTimeout);
+                break;
+            case TimeoutAction.FinishTimeout:
+                Abort(AbortReason.FinishTimeout);
+                break;
         }
     }
 
@@ -170,7 +88,7 @@ internal sealed partial class WebSocketConnection
     /// client answers. A connection still in its handshake is dropped.</summary>
     public void CloseForShutdown()
     {
-        if (_phase == Phase.Handshake)
+        if (_state == ConnectionState.Handshake)
         {
             if (_handshakeParsed)
             {
@@ -186,7 +104,7 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        if (_phase != Phase.Open)
+        if (_state != ConnectionState.Open)
         {
             return;
         }
@@ -249,13 +167,13 @@ internal sealed partial class WebSocketConnection
             AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
             AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
-            AbortReason.ReceiveTooSlow => $"Receive rate too low: an incomplete frame or message received {Volatile.Read(ref _partialBytes)} bytes in {Volatile.Read(ref _partialWaited) / (double)_manager.TimeProvider.TimestampFrequency:0.#} s, expected at least {_options.MinReceiveRate}",
+            AbortReason.ReceiveTooSlow => $"Receive rate too low: an incomplete frame or message received {_timeouts.Partial.Bytes} bytes in {_timeouts.Partial.Seconds:0.#} s, expected at least {_options.MinReceiveRate}",
             AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
             _ => "Connection aborted",
         };
         Log.ConnectionAborted(_logger, Id, message);
         _processor.ReportError(new WsError(WsErrorKind.Timeout, message, Id));
-        if (_phase == Phase.CloseSent && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
+        if (_state == ConnectionState.Closing && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
         {
             _closeInfo ??= new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: false);
         }
