@@ -1,8 +1,49 @@
 #!/usr/bin/env bash
 # Runs every test in the solution and ends with one line: "N passed, N failed[, N skipped]".
-# Usage: ./test.sh [extra dotnet test arguments, e.g. --filter Category!=Slow]
+# Usage: ./test.sh [--reference DIR] [extra dotnet test arguments, e.g. --filter Category!=Slow]
+#   --reference DIR  also runs the reference suite (tests with [Trait("Category", "Reference")]): the checks against
+#                    exchange schemas and captures the repository may not redistribute. DIR is laid out like
+#                    tests/data/sbe, with exchanges/ and vectors/ (tests/data/sbe/README.md lists what it holds); it
+#                    is passed to the tests as WSGW_SBE_REFERENCE. Without it, the suite is filtered out, not run,
+#                    and not counted; the output says so.
 # Anything the tests need beyond the .NET SDK is installed and started here.
 set -uo pipefail
+
+reference=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reference=*) reference="${1#--reference=}"; shift ;;
+    --reference)
+      if [ $# -lt 2 ] || [ -z "$2" ]; then
+        echo "test.sh: --reference needs a folder laid out like tests/data/sbe (with exchanges/ and vectors/)" >&2
+        echo "0 passed, 1 failed"; exit 2
+      fi
+      reference="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+if [ -n "$reference" ]; then
+  if [ ! -d "$reference/exchanges" ]; then
+    echo "test.sh: --reference $reference: no exchanges/ folder there; expected a folder laid out like tests/data/sbe, with exchanges/ and vectors/ (see tests/data/sbe/README.md)" >&2
+    echo "0 passed, 1 failed"; exit 2
+  fi
+  WSGW_SBE_REFERENCE="$(cd "$reference" && pwd)"
+  export WSGW_SBE_REFERENCE
+else
+  # Leave the reference suite out: add it to the caller's --filter, if any, or add a filter.
+  unset WSGW_SBE_REFERENCE
+  exclude="Category!=Reference"
+  filtered=0
+  for i in "${!args[@]}"; do
+    case "${args[$i]}" in
+      --filter=*) args[$i]="--filter=(${args[$i]#--filter=})&$exclude"; filtered=1 ;;
+      --filter) next=$((i + 1)); if [ -n "${args[$next]:-}" ]; then args[$next]="(${args[$next]})&$exclude"; filtered=1; fi ;;
+    esac
+  done
+  [ "$filtered" -eq 1 ] || args+=(--filter "$exclude")
+fi
+
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -26,7 +67,7 @@ trap 'rm -rf "$results"' EXIT
 dotnet build WsGateway.sln -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
 
 dotnet test WsGateway.sln -c Release --no-build -nologo \
-  --logger "trx" --results-directory "$results" "$@"
+  --logger "trx" --results-directory "$results" ${args[@]+"${args[@]}"}
 status=$?
 
 # Sum the counters of every TRX file: dotnet test's own summary is per assembly.
@@ -40,6 +81,11 @@ for f in "$results"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ -n "$reference" ]; then
+  echo "test.sh: the reference suite ran, with the exchange data of $WSGW_SBE_REFERENCE"
+else
+  echo "test.sh: the reference suite did not run (tests of exchange schemas and captures that are not in the repository; not counted below); run it with ./test.sh --reference DIR, DIR laid out like tests/data/sbe (see tests/data/sbe/README.md)"
+fi
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

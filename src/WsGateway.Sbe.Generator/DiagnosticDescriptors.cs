@@ -1,54 +1,82 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+using WsGateway.Sbe.Schema.Model;
 
 namespace WsGateway.Sbe.Generator;
 
-/// <summary>Diagnostics of the SBE generator. Each names the schema file, line and problem.</summary>
+/// <summary>
+/// The generator's Roslyn diagnostics: one <see cref="DiagnosticDescriptor"/> per <see cref="SchemaDiagnostics"/> kind
+/// (same ids, titles and messages), and the conversion of the model's plain <see cref="DiagnosticInfo"/> at the edge.
+/// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "SbeGenerator";
 
-    public static readonly DiagnosticDescriptor InvalidXml = Create(
-        "WSGW001", "SBE schema is not valid XML", "SBE schema is not valid XML: {0}");
+    public static readonly DiagnosticDescriptor InvalidXml = Create(SchemaDiagnostics.Ids.InvalidXml, SchemaDiagnostics.InvalidXml);
 
-    public static readonly DiagnosticDescriptor UnknownType = Create(
-        "WSGW002", "Unknown type reference", "Unknown type '{0}' referenced by '{1}'");
+    public static readonly DiagnosticDescriptor UnknownType = Create(SchemaDiagnostics.Ids.UnknownType, SchemaDiagnostics.UnknownType);
 
-    public static readonly DiagnosticDescriptor Duplicate = Create(
-        "WSGW003", "Duplicate name or id", "Duplicate {0} '{1}' in '{2}'");
+    public static readonly DiagnosticDescriptor Duplicate = Create(SchemaDiagnostics.Ids.Duplicate, SchemaDiagnostics.Duplicate);
 
-    public static readonly DiagnosticDescriptor InvalidOffset = Create(
-        "WSGW004", "Invalid offset or blockLength", "{0}");
+    public static readonly DiagnosticDescriptor InvalidOffset = Create(SchemaDiagnostics.Ids.InvalidOffset, SchemaDiagnostics.InvalidOffset);
 
-    public static readonly DiagnosticDescriptor InvalidSinceVersion = Create(
-        "WSGW005", "Invalid sinceVersion", "'{0}' has sinceVersion {1}, greater than the schema version {2}");
+    public static readonly DiagnosticDescriptor InvalidSinceVersion = Create(SchemaDiagnostics.Ids.InvalidSinceVersion, SchemaDiagnostics.InvalidSinceVersion);
 
-    public static readonly DiagnosticDescriptor InvalidAttribute = Create(
-        "WSGW006", "Missing or invalid attribute", "{0}");
+    public static readonly DiagnosticDescriptor InvalidAttribute = Create(SchemaDiagnostics.Ids.InvalidAttribute, SchemaDiagnostics.InvalidAttribute);
 
-    public static readonly DiagnosticDescriptor InvalidValue = Create(
-        "WSGW007", "Invalid value", "{0}");
+    public static readonly DiagnosticDescriptor InvalidValue = Create(SchemaDiagnostics.Ids.InvalidValue, SchemaDiagnostics.InvalidValue);
 
-    public static readonly DiagnosticDescriptor InvalidName = Create(
-        "WSGW008", "Invalid name", "'{0}' is not a valid SBE name (letters, digits and '_', not starting with a digit)");
+    public static readonly DiagnosticDescriptor InvalidName = Create(SchemaDiagnostics.Ids.InvalidName, SchemaDiagnostics.InvalidName);
 
-    public static readonly DiagnosticDescriptor IncludeNotFound = Create(
-        "WSGW009", "Included file not found", "xi:include '{0}' not found: add '{1}' to AdditionalFiles");
+    public static readonly DiagnosticDescriptor IncludeNotFound = Create(SchemaDiagnostics.Ids.IncludeNotFound, SchemaDiagnostics.IncludeNotFound);
 
-    public static readonly DiagnosticDescriptor InvalidComposite = Create(
-        "WSGW010", "Invalid composite", "{0}");
+    public static readonly DiagnosticDescriptor InvalidComposite = Create(SchemaDiagnostics.Ids.InvalidComposite, SchemaDiagnostics.InvalidComposite);
 
-    public static readonly DiagnosticDescriptor InvalidOrder = Create(
-        "WSGW011", "Invalid element order", "'{0}' must come before the groups and var data of '{1}' (fields, then groups, then data)");
+    public static readonly DiagnosticDescriptor InvalidOrder = Create(SchemaDiagnostics.Ids.InvalidOrder, SchemaDiagnostics.InvalidOrder);
 
-    public static readonly DiagnosticDescriptor CyclicType = Create(
-        "WSGW012", "Cyclic type reference", "Type '{0}' refers to itself");
+    public static readonly DiagnosticDescriptor CyclicType = Create(SchemaDiagnostics.Ids.CyclicType, SchemaDiagnostics.CyclicType);
 
-    public static readonly DiagnosticDescriptor DuplicateOutput = Create(
-        "WSGW013", "Duplicate generated file", "Schema '{0}' generates '{1}', which another schema already generates; give one of them a different file name");
+    public static readonly DiagnosticDescriptor DuplicateOutput = Create(SchemaDiagnostics.Ids.DuplicateOutput, SchemaDiagnostics.DuplicateOutput);
 
-    public static readonly DiagnosticDescriptor InternalError = Create(
-        "WSGW099", "Internal SBE generator error", "The SBE generator failed on this schema: {0}");
+    public static readonly DiagnosticDescriptor InternalError = Create(SchemaDiagnostics.Ids.InternalError, SchemaDiagnostics.InternalError);
 
-    private static DiagnosticDescriptor Create(string id, string title, string message)
-        => new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new(StringComparer.Ordinal)
+    {
+        [SchemaDiagnostics.Ids.InvalidXml] = InvalidXml,
+        [SchemaDiagnostics.Ids.UnknownType] = UnknownType,
+        [SchemaDiagnostics.Ids.Duplicate] = Duplicate,
+        [SchemaDiagnostics.Ids.InvalidOffset] = InvalidOffset,
+        [SchemaDiagnostics.Ids.InvalidSinceVersion] = InvalidSinceVersion,
+        [SchemaDiagnostics.Ids.InvalidAttribute] = InvalidAttribute,
+        [SchemaDiagnostics.Ids.InvalidValue] = InvalidValue,
+        [SchemaDiagnostics.Ids.InvalidName] = InvalidName,
+        [SchemaDiagnostics.Ids.IncludeNotFound] = IncludeNotFound,
+        [SchemaDiagnostics.Ids.InvalidComposite] = InvalidComposite,
+        [SchemaDiagnostics.Ids.InvalidOrder] = InvalidOrder,
+        [SchemaDiagnostics.Ids.CyclicType] = CyclicType,
+        [SchemaDiagnostics.Ids.DuplicateOutput] = DuplicateOutput,
+        [SchemaDiagnostics.Ids.InternalError] = InternalError,
+    };
+
+    /// <summary>The descriptor of the diagnostic kind with <paramref name="id"/>.</summary>
+    public static DiagnosticDescriptor For(string id) => s_byId[id];
+
+    /// <summary>The Roslyn diagnostic for <paramref name="info"/>, at its file, span and line span.</summary>
+    public static Diagnostic ToDiagnostic(this DiagnosticInfo info)
+    {
+        var span = new TextSpan(info.SpanStart, info.SpanLength);
+        var lines = new LinePositionSpan(new LinePosition(info.Line, info.StartColumn), new LinePosition(info.Line, info.EndColumn));
+        object?[] arguments = new object?[info.Arguments.Count];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            arguments[i] = info.Arguments[i];
+        }
+
+        DiagnosticSeverity severity = info.Severity == SchemaDiagnosticSeverity.Error ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+        return Diagnostic.Create(For(info.Id), Location.Create(info.Path, span, lines), severity, additionalLocations: null, properties: null, arguments);
+    }
+
+    /// <summary>A descriptor with the kind's id (a constant at each call, for release tracking), title and message.</summary>
+    private static DiagnosticDescriptor Create(string id, SchemaDiagnostic kind)
+        => new(id, kind.Title, kind.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using WsGateway.Sbe.Schema.Model;
 
 namespace WsGateway.Sbe.Generator;
 
@@ -65,12 +66,7 @@ internal sealed class DispatchEmitter
         }
         catch (Exception e)
         {
-            var diagnostic = new DiagnosticInfo(
-                DiagnosticDescriptors.InternalError,
-                result.FilePath,
-                default,
-                default,
-                new EquatableArray<string>([e.GetType().Name + ": " + e.Message]));
+            var diagnostic = DiagnosticInfo.InFile(SchemaDiagnostics.InternalError, result.FilePath, e.GetType().Name + ": " + e.Message);
             return new EmitResult(result.FilePath, null, null, new EquatableArray<DiagnosticInfo>([diagnostic]));
         }
     }

@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text;
+using WsGateway.Sbe.Schema.Model;
 
 namespace WsGateway.Sbe.Generator;
+
+/// <summary>What the emit step produces: the source to add (null when none) and diagnostics.</summary>
+internal sealed record EmitResult(string FilePath, string? HintName, string? Source, EquatableArray<DiagnosticInfo> Diagnostics);
 
 /// <summary>
 /// Writes the C# for one <see cref="SchemaModel"/>: enums, [Flags] sets, and ref struct flyweight
@@ -69,12 +73,7 @@ internal sealed class Emitter
         }
         catch (Exception e)
         {
-            var diagnostic = new DiagnosticInfo(
-                DiagnosticDescriptors.InternalError,
-                result.FilePath,
-                default,
-                default,
-                new EquatableArray<string>([e.GetType().Name + ": " + e.Message]));
+            var diagnostic = DiagnosticInfo.InFile(SchemaDiagnostics.InternalError, result.FilePath, e.GetType().Name + ": " + e.Message);
             return new EmitResult(result.FilePath, null, null, new EquatableArray<DiagnosticInfo>(result.Diagnostics.Concat([diagnostic])));
         }
     }
@@ -149,19 +148,20 @@ internal sealed class Emitter
     private void EmitEnum(EnumModel model)
     {
         Doc(Desc(model.Description));
-        Line($"public enum {model.Name} : {Primitives.CSharpType(model.Encoding)}");
+        Line($"public enum {model.Name} : {CSharpPrimitives.TypeName(model.Encoding)}");
         Open();
         foreach (EnumValueModel value in model.Values)
         {
             Doc(Desc(value.Description));
-            string comment = model.Encoding == PrimitiveKind.Char ? $" // '{(char)int.Parse(value.Value, CultureInfo.InvariantCulture)}'" : string.Empty;
-            Line($"{Names.Identifier(value.Name)} = {value.Value},{comment}");
+            SchemaValues.TryGetInteger(value.Value, out decimal number);
+            string comment = model.Encoding == PrimitiveKind.Char ? $" // '{(char)number}'" : string.Empty;
+            Line($"{Names.Identifier(value.Name)} = {Literals.Plain(value.Value)},{comment}");
         }
 
         if (!model.Values.Any(v => v.Name == "NULL_VALUE"))
         {
             Doc("The null value of the encoding: not a valid value; what a decoder returns for an absent field.");
-            Line($"NULL_VALUE = {model.NullValue},");
+            Line($"NULL_VALUE = {Literals.Plain(model.NullValue)},");
         }
 
         Close();
@@ -169,7 +169,7 @@ internal sealed class Emitter
 
     private void EmitSet(SetModel model)
     {
-        string type = Primitives.CSharpType(model.Encoding);
+        string type = CSharpPrimitives.TypeName(model.Encoding);
         decimal max = Primitives.MaxInteger(model.Encoding);
         Doc(Desc(model.Description));
         Line("[global::System.Flags]");
@@ -301,17 +301,17 @@ internal sealed class Emitter
         Line($"public ref partial struct {name}");
         Open();
         Doc("Block length of the message root in this schema version.");
-        Line($"public const {Primitives.CSharpType(header.BlockLength)} SbeBlockLength = {message.BlockLength};");
-        Line($"public const {Primitives.CSharpType(header.BlockLength)} BlockLength = {message.BlockLength};");
+        Line($"public const {CSharpPrimitives.TypeName(header.BlockLength)} SbeBlockLength = {message.BlockLength};");
+        Line($"public const {CSharpPrimitives.TypeName(header.BlockLength)} BlockLength = {message.BlockLength};");
         Doc("Template id of the message.");
-        Line($"public const {Primitives.CSharpType(header.TemplateId)} SbeTemplateId = {message.Id};");
-        Line($"public const {Primitives.CSharpType(header.TemplateId)} TemplateId = {message.Id};");
+        Line($"public const {CSharpPrimitives.TypeName(header.TemplateId)} SbeTemplateId = {message.Id};");
+        Line($"public const {CSharpPrimitives.TypeName(header.TemplateId)} TemplateId = {message.Id};");
         Doc("Schema id.");
-        Line($"public const {Primitives.CSharpType(header.SchemaId)} SbeSchemaId = {_schema.Id};");
-        Line($"public const {Primitives.CSharpType(header.SchemaId)} SchemaId = {_schema.Id};");
+        Line($"public const {CSharpPrimitives.TypeName(header.SchemaId)} SbeSchemaId = {_schema.Id};");
+        Line($"public const {CSharpPrimitives.TypeName(header.SchemaId)} SchemaId = {_schema.Id};");
         Doc("Schema version this flyweight was generated from.");
-        Line($"public const {Primitives.CSharpType(header.Version)} SbeSchemaVersion = {_schema.Version};");
-        Line($"public const {Primitives.CSharpType(header.Version)} SchemaVersion = {_schema.Version};");
+        Line($"public const {CSharpPrimitives.TypeName(header.Version)} SbeSchemaVersion = {_schema.Version};");
+        Line($"public const {CSharpPrimitives.TypeName(header.Version)} SchemaVersion = {_schema.Version};");
         Line($"public const string SbeSemanticVersion = {Literals.String(_schema.SemanticVersion ?? string.Empty)};");
         Line($"public const string SbeSemanticType = {Literals.String(message.SemanticType ?? string.Empty)};");
         Line($"public const int SinceVersion = {message.SinceVersion};");
@@ -634,8 +634,8 @@ internal sealed class Emitter
             Line("_count = count;");
             Line("_index = 0;");
             Line("int dimension = limit;");
-            Line(Write(dimension.BlockLengthPrimitive, "buffer", blockLengthAt, $"({Primitives.CSharpType(dimension.BlockLengthPrimitive)})SbeBlockLength"));
-            Line(Write(dimension.NumInGroupPrimitive, "buffer", countAt, $"({Primitives.CSharpType(dimension.NumInGroupPrimitive)})count"));
+            Line(Write(dimension.BlockLengthPrimitive, "buffer", blockLengthAt, $"({CSharpPrimitives.TypeName(dimension.BlockLengthPrimitive)})SbeBlockLength"));
+            Line(Write(dimension.NumInGroupPrimitive, "buffer", countAt, $"({CSharpPrimitives.TypeName(dimension.NumInGroupPrimitive)})count"));
             Line("limit = dimension + SbeHeaderSize;");
             Close();
         }
@@ -772,12 +772,12 @@ internal sealed class Emitter
             case FieldKind.Enum:
             {
                 string type = $"global::{_ns}.{field.TypeName}";
-                string raw = Primitives.CSharpType(field.Primitive);
+                string raw = CSharpPrimitives.TypeName(field.Primitive);
                 Line();
                 Doc(doc);
                 if (field.Presence == Presence.Constant)
                 {
-                    Line($"public readonly {type} {property} => {Lit(field.ConstantValue!)};");
+                    Line($"public readonly {type} {property} => {Value(field, field.ConstantValue)};");
                     break;
                 }
 
@@ -792,10 +792,10 @@ internal sealed class Emitter
                 }
                 else
                 {
-                    Line($"public readonly {type} {property} => {(versioned ? $"{notInVersion} ? {Lit(field.NullValue)} : " : string.Empty)}{read};");
+                    Line($"public readonly {type} {property} => {(versioned ? $"{notInVersion} ? {Null(field)} : " : string.Empty)}{read};");
                     Line();
                     Doc($"The raw {Primitives.SbeName(field.Primitive)} of <c>{Escape(field.Name)}</c>, for values this schema version does not know.");
-                    Line($"public readonly {raw} {bare}Raw => {(versioned ? $"{notInVersion} ? ({raw}){Lit(field.NullValue)} : " : string.Empty)}{Read(field.Primitive, buffer, offset)};");
+                    Line($"public readonly {raw} {bare}Raw => {(versioned ? $"{notInVersion} ? ({raw}){Null(field)} : " : string.Empty)}{Read(field.Primitive, buffer, offset)};");
                 }
 
                 break;
@@ -804,7 +804,7 @@ internal sealed class Emitter
             case FieldKind.Set:
             {
                 string type = $"global::{_ns}.{field.TypeName}";
-                string raw = Primitives.CSharpType(field.Primitive);
+                string raw = CSharpPrimitives.TypeName(field.Primitive);
                 string read = $"({type}){Read(field.Primitive, buffer, offset)}";
                 Line();
                 Doc(doc);
@@ -854,15 +854,15 @@ internal sealed class Emitter
 
     private void EmitPrimitiveField(FieldModel field, Scope scope, string property, string bare, string buffer, string offset, bool versioned, string notInVersion, string doc)
     {
-        string type = Primitives.CSharpType(field.Primitive);
+        string type = CSharpPrimitives.TypeName(field.Primitive);
         int size = Primitives.Size(field.Primitive);
         bool isString = field.Primitive == PrimitiveKind.Char && field.Length > 1;
         Line();
-        Line($"public const {type} {bare}NullValue = {Lit(field.NullValue)};");
+        Line($"public const {type} {bare}NullValue = {Null(field)};");
         Line();
-        Line($"public const {type} {bare}MinValue = {Lit(field.MinValue)};");
+        Line($"public const {type} {bare}MinValue = {Value(field, field.MinValue)};");
         Line();
-        Line($"public const {type} {bare}MaxValue = {Lit(field.MaxValue)};");
+        Line($"public const {type} {bare}MaxValue = {Value(field, field.MaxValue)};");
 
         if (field.Length > 1)
         {
@@ -876,11 +876,11 @@ internal sealed class Emitter
             Doc(doc);
             if (isString)
             {
-                Line($"public readonly string {property} => {Lit(field.ConstantValue!)};");
+                Line($"public readonly string {property} => {Value(field, field.ConstantValue)};");
             }
             else
             {
-                Line($"public readonly {type} {property} => {Lit(field.ConstantValue!)};");
+                Line($"public readonly {type} {property} => {Value(field, field.ConstantValue)};");
             }
 
             return;
@@ -1025,7 +1025,7 @@ internal sealed class Emitter
     private void EmitData(DataModel data, Scope scope)
     {
         string bare = PropertyName(data.Name, scope.Reserved).TrimStart('@');
-        string lengthType = Primitives.CSharpType(data.LengthPrimitive);
+        string lengthType = CSharpPrimitives.TypeName(data.LengthPrimitive);
         string lengthAt = "_limit + " + data.LengthOffset.ToString(CultureInfo.InvariantCulture);
         bool versioned = !scope.Encoder && data.SinceVersion > 0;
         string description = Desc(data.Description)
@@ -1139,14 +1139,14 @@ internal sealed class Emitter
     {
         PrimitiveKind.Char or PrimitiveKind.UInt8 => $"{buffer}[{offset}]",
         PrimitiveKind.Int8 => $"unchecked((sbyte){buffer}[{offset}])",
-        _ => $"{Bp}.Read{Primitives.BinaryName(kind)}{_endian}({At(buffer, offset)})",
+        _ => $"{Bp}.Read{CSharpPrimitives.BinaryName(kind)}{_endian}({At(buffer, offset)})",
     };
 
     private string Write(PrimitiveKind kind, string buffer, string offset, string value) => kind switch
     {
         PrimitiveKind.Char or PrimitiveKind.UInt8 => $"{buffer}[{offset}] = {value};",
         PrimitiveKind.Int8 => $"{buffer}[{offset}] = unchecked((byte){value});",
-        _ => $"{Bp}.Write{Primitives.BinaryName(kind)}{_endian}({At(buffer, offset)}, {value});",
+        _ => $"{Bp}.Write{CSharpPrimitives.BinaryName(kind)}{_endian}({At(buffer, offset)}, {value});",
     };
 
     private static string At(string buffer, string offset) => offset == "0" ? buffer : $"{buffer}.Slice({offset})";
@@ -1168,7 +1168,26 @@ internal sealed class Emitter
         };
     }
 
-    private string Lit(string literal) => literal.Replace("{NS}", _ns);
+    /// <summary>
+    /// A value of <paramref name="field"/> as a C# expression of the field's type: an enum value reference is that enum
+    /// member (cast to the primitive for a <c>valueRef</c> constant of a primitive field), a constant char array a string
+    /// literal, anything else a literal of the primitive.
+    /// </summary>
+    private string Value(FieldModel field, SbeValue? value)
+        => value switch
+        {
+            null => throw new InvalidOperationException($"'{field.Name}' has no such value"),
+            EnumValueReference reference when field.Kind == FieldKind.Enum => EnumMember(reference),
+            EnumValueReference reference => $"({CSharpPrimitives.TypeName(field.Primitive)}){EnumMember(reference)}",
+            TextValue text => Literals.String(text.Value),
+            _ => Literals.Format(field.Primitive, value),
+        };
+
+    /// <summary>The null value of <paramref name="field"/> as C#: its enum's <c>NULL_VALUE</c> for an enum field.</summary>
+    private string Null(FieldModel field)
+        => field.Kind == FieldKind.Enum ? $"global::{_ns}.{field.TypeName}.NULL_VALUE" : Value(field, field.NullValue);
+
+    private string EnumMember(EnumValueReference reference) => $"global::{_ns}.{reference.EnumName}.{Names.Identifier(reference.ValueName)}";
 
     // ---------------------------------------------------------------- writer
 

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using WsGateway.Sbe.Generator;
+using WsGateway.Sbe.Schema.Model;
 
 namespace WsGateway.Sbe.Schema;
 
@@ -53,7 +53,7 @@ public sealed class SbeJsonDecoder
                 var names = new Dictionary<decimal, string>();
                 foreach (EnumValueModel value in model.Values)
                 {
-                    names.TryAdd(decimal.Parse(value.Value, CultureInfo.InvariantCulture), value.Name);
+                    names.TryAdd(Integer(value.Value), value.Name);
                 }
 
                 _enumNames[model.Name] = names;
@@ -331,7 +331,7 @@ public sealed class SbeJsonDecoder
     {
         EnumModel model = _schema.Type<EnumModel>(field.TypeName);
         decimal value = ReadInteger(data, model.Encoding);
-        if (value == decimal.Parse(model.NullValue, CultureInfo.InvariantCulture))
+        if (value == Integer(model.NullValue))
         {
             w.WriteNullValue();
         }
@@ -397,15 +397,15 @@ public sealed class SbeJsonDecoder
         w.WriteEndArray();
     }
 
-    /// <summary>One primitive value; null when it equals <paramref name="nullLiteral"/> (optional fields only).</summary>
-    private void WriteScalar(PrimitiveKind kind, ReadOnlySpan<byte> data, string? nullLiteral, Utf8JsonWriter w)
+    /// <summary>One primitive value; null when it equals <paramref name="nullValue"/> (optional fields only).</summary>
+    private void WriteScalar(PrimitiveKind kind, ReadOnlySpan<byte> data, SbeValue? nullValue, Utf8JsonWriter w)
     {
         if (kind == PrimitiveKind.Float || kind == PrimitiveKind.Double)
         {
             double value = kind == PrimitiveKind.Float
                 ? (_bigEndian ? BinaryPrimitives.ReadSingleBigEndian(data) : BinaryPrimitives.ReadSingleLittleEndian(data))
                 : (_bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(data) : BinaryPrimitives.ReadDoubleLittleEndian(data));
-            if (double.IsNaN(value) || (nullLiteral is not null && ParseFloat(nullLiteral) is double nullValue && value == nullValue))
+            if (double.IsNaN(value) || (nullValue is FloatingValue floatingNull && value == floatingNull.Value))
             {
                 w.WriteNullValue();
             }
@@ -426,7 +426,7 @@ public sealed class SbeJsonDecoder
         }
 
         decimal number = ReadInteger(data, kind);
-        if (nullLiteral is not null && Literals.Parse(nullLiteral) == number)
+        if (nullValue is not null && Integer(nullValue) == number)
         {
             w.WriteNullValue();
         }
@@ -440,83 +440,45 @@ public sealed class SbeJsonDecoder
         }
     }
 
-    private void WriteConstant(FieldModel field, Utf8JsonWriter w)
+    /// <summary>A constant field's value: an enum value's name, a string, a character or a number.</summary>
+    private static void WriteConstant(FieldModel field, Utf8JsonWriter w)
     {
-        string literal = field.ConstantValue ?? string.Empty;
-        if (field.Kind == FieldKind.Enum)
+        switch (field.ConstantValue)
         {
-            // global::{NS}.EnumType.Value
-            (_, EnumValueModel? value) = ResolveEnumReference(literal);
-            if (value is not null)
-            {
-                w.WriteStringValue(value.Name);
-            }
-            else
-            {
-                w.WriteStringValue(literal);
-            }
+            case EnumValueReference reference when field.Kind == FieldKind.Enum:
+                w.WriteStringValue(reference.ValueName);
+                break;
+            case TextValue text:
+                w.WriteStringValue(text.Value);
+                break;
+            case FloatingValue floating when double.IsFinite(floating.Value):
+                if (field.Primitive == PrimitiveKind.Float)
+                {
+                    w.WriteNumberValue((float)floating.Value);
+                }
+                else
+                {
+                    w.WriteNumberValue(floating.Value);
+                }
 
-            return;
-        }
-
-        if (field.Primitive == PrimitiveKind.Char && field.Length > 1 && literal.StartsWith('"'))
-        {
-            w.WriteStringValue(Unquote(literal));
-            return;
-        }
-
-        decimal? number;
-        if (literal.Contains("global::", StringComparison.Ordinal))
-        {
-            // (byte)global::{NS}.EnumType.Value: a primitive constant set from an enum value (valueRef)
-            (_, EnumValueModel? value) = ResolveEnumReference(literal.Substring(literal.IndexOf("global::", StringComparison.Ordinal)));
-            number = value is null ? null : decimal.Parse(value.Value, CultureInfo.InvariantCulture);
-        }
-        else if (Primitives.IsFloatingPoint(field.Primitive))
-        {
-            if (ParseFloat(literal) is double floating && double.IsFinite(floating))
-            {
-                w.WriteNumberValue(floating);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-
-            return;
-        }
-        else
-        {
-            number = Literals.Parse(literal);
-        }
-
-        if (number is null)
-        {
-            w.WriteStringValue(literal);
-        }
-        else if (field.Primitive == PrimitiveKind.Char)
-        {
-            w.WriteStringValue(((char)(byte)number.Value).ToString());
-        }
-        else
-        {
-            w.WriteNumberValue(number.Value);
+                break;
+            case FloatingValue:
+                w.WriteNullValue(); // NaN or an infinity: not a JSON number
+                break;
+            case { } value when field.Primitive == PrimitiveKind.Char:
+                w.WriteStringValue(((char)(byte)Integer(value)).ToString()); // a char, or a valueRef to a char enum value
+                break;
+            case { } value:
+                w.WriteNumberValue(Integer(value)); // an integer, or a valueRef to an enum value
+                break;
+            default:
+                throw new InvalidOperationException($"Constant field '{field.Name}' has no value");
         }
     }
 
-    private (EnumModel? Model, EnumValueModel? Value) ResolveEnumReference(string literal)
-    {
-        const string Prefix = "global::{NS}.";
-        string text = literal.StartsWith(Prefix, StringComparison.Ordinal) ? literal.Substring(Prefix.Length) : literal;
-        int dot = text.LastIndexOf('.');
-        if (dot <= 0 || _schema.FindEnum(text.Substring(0, dot)) is not { } model)
-        {
-            return (null, null);
-        }
-
-        string identifier = text.Substring(dot + 1);
-        return (model, model.Values.FirstOrDefault(v => Names.Identifier(v.Name) == identifier));
-    }
+    /// <summary>An integer value of the model (an enum reference's value included).</summary>
+    private static decimal Integer(SbeValue value)
+        => SchemaValues.TryGetInteger(value, out decimal integer) ? integer : throw new InvalidOperationException($"{value} is not an integer");
 
     // ---------------------------------------------------------------- primitives
 
@@ -532,65 +494,6 @@ public sealed class SbeJsonDecoder
         PrimitiveKind.UInt64 => _bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(data) : BinaryPrimitives.ReadUInt64LittleEndian(data),
         _ => throw new InvalidOperationException($"{kind} is not an integer type"),
     };
-
-    private static double? ParseFloat(string literal)
-    {
-        string text = literal.Trim();
-        if (text.EndsWith(".NaN", StringComparison.Ordinal))
-        {
-            return double.NaN;
-        }
-
-        if (text.EndsWith(".PositiveInfinity", StringComparison.Ordinal))
-        {
-            return double.PositiveInfinity;
-        }
-
-        if (text.EndsWith(".NegativeInfinity", StringComparison.Ordinal))
-        {
-            return double.NegativeInfinity;
-        }
-
-        if (text.EndsWith(".MinValue", StringComparison.Ordinal) || text.EndsWith(".MaxValue", StringComparison.Ordinal))
-        {
-            bool single = text.StartsWith("float", StringComparison.Ordinal);
-            bool min = text.EndsWith(".MinValue", StringComparison.Ordinal);
-            return single ? (min ? float.MinValue : float.MaxValue) : (min ? double.MinValue : double.MaxValue);
-        }
-
-        text = text.TrimEnd('F', 'f', 'D', 'd');
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : null;
-    }
-
-    /// <summary>Reads back a C# string literal made by the generator's <c>Literals.String</c>.</summary>
-    private static string Unquote(string literal)
-    {
-        var builder = new StringBuilder(literal.Length);
-        for (int i = 1; i < literal.Length - 1; i++)
-        {
-            char c = literal[i];
-            if (c != '\\' || i + 1 >= literal.Length - 1)
-            {
-                builder.Append(c);
-                continue;
-            }
-
-            char next = literal[++i];
-            switch (next)
-            {
-                case 'n': builder.Append('\n'); break;
-                case 'r': builder.Append('\r'); break;
-                case 't': builder.Append('\t'); break;
-                case 'u' when i + 4 < literal.Length:
-                    builder.Append((char)int.Parse(literal.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                    i += 4;
-                    break;
-                default: builder.Append(next); break;
-            }
-        }
-
-        return builder.ToString();
-    }
 
     private static Encoding TextEncoding(string? name)
     {

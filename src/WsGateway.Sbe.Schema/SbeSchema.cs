@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
-using WsGateway.Sbe.Generator;
+using WsGateway.Sbe.Schema.Model;
 
 namespace WsGateway.Sbe.Schema;
 
 /// <summary>
-/// An SBE XML schema read at run time, with the source generator's parser (the same offsets, block lengths,
+/// An SBE XML schema read at run time, with the parser the source generator uses (the same offsets, block lengths,
 /// versions and WSGW diagnostics as the generated code). Decode its messages with <see cref="SbeJsonDecoder"/>.
 /// </summary>
 public sealed class SbeSchema
@@ -122,16 +122,10 @@ public sealed class SbeSchema
             ? typed
             : throw new InvalidOperationException($"Type '{name}' is not a {typeof(T).Name} of the schema");
 
-    internal EnumModel? FindEnum(string name) => _types.TryGetValue(name, out NamedTypeModel? type) ? type as EnumModel : null;
-
     private static string Format(DiagnosticInfo diagnostic)
-    {
-        Microsoft.CodeAnalysis.Diagnostic d = diagnostic.ToDiagnostic();
-        var start = diagnostic.LineSpan.Start;
-        return string.Create(
+        => string.Create(
             CultureInfo.InvariantCulture,
-            $"{diagnostic.Path}:{start.Line + 1}:{start.Character + 1}: error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}");
-    }
+            $"{diagnostic.Path}:{diagnostic.Line + 1}:{diagnostic.StartColumn + 1}: {(diagnostic.Severity == SchemaDiagnosticSeverity.Error ? "error" : "warning")} {diagnostic.Id}: {diagnostic.Message}");
 
     /// <summary>Reads every file that <paramref name="file"/> includes (recursively) so the parser can resolve it.</summary>
     private static void CollectIncludes(SchemaFile file, Dictionary<string, SchemaFile> files)

@@ -126,6 +126,22 @@ public readonly struct Trade : IEquatable<Trade>
     public static bool TryDecode(ReadOnlySpan<byte> source, out Trade trade, out int bytesConsumed, out SbeDecodeError error)
         => TradeCodec.TryDecode(source, out trade, out bytesConsumed, out error);
 
+    /// <summary>
+    /// Checks that an SBE message header is a Trade's: the schema id, then the template id, then a block length of at
+    /// least <see cref="BlockLength"/> (a newer schema version may append fields; the version itself is not checked).
+    /// This is the one header check of the library: <see cref="TryDecode(ReadOnlySpan{byte}, out Trade, out int, out SbeDecodeError)"/>,
+    /// <see cref="TradeDecoder"/> and the gateway all call it, so the same bytes are refused in the same words
+    /// wherever they are decoded. Never allocates.
+    /// </summary>
+    /// <param name="blockLength">The header's block length.</param>
+    /// <param name="templateId">The header's template id.</param>
+    /// <param name="schemaId">The header's schema id.</param>
+    /// <returns>Default (<see cref="SbeDecodeStatus.None"/>) for a Trade header, otherwise the first field that is wrong.</returns>
+    public static SbeDecodeError ValidateHeader(int blockLength, int templateId, int schemaId)
+        => schemaId == SchemaId && templateId == TemplateId && blockLength >= BlockLength
+            ? default
+            : TradeCodec.HeaderError(blockLength, templateId, schemaId);
+
     /// <summary>Decodes the message at the start of <paramref name="source"/>.</summary>
     /// <param name="source">The message; bytes after it are ignored.</param>
     /// <returns>The trade.</returns>

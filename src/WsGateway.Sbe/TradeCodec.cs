@@ -156,24 +156,27 @@ internal static class TradeCodec
         return true;
     }
 
-    /// <summary>Schema id, then template id, then a block length of at least 21. Version is not checked (any version may extend).</summary>
+    /// <summary>The header check of <see cref="Trade.ValidateHeader"/>, on a header already read.</summary>
     public static SbeDecodeError ValidateHeader(in MessageHeader header)
+        => Trade.ValidateHeader(header.BlockLength, header.TemplateId, header.SchemaId);
+
+    /// <summary>Why a header is not a Trade's: schema id, then template id, then a block length of at least 21. Off the
+    /// hot path: <see cref="Trade.ValidateHeader"/> calls it only for a header that failed its check.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static SbeDecodeError HeaderError(int blockLength, int templateId, int schemaId)
     {
-        if (header.SchemaId != Trade.SchemaId)
+        if (schemaId != Trade.SchemaId)
         {
-            return new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, header.SchemaId);
+            return new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, schemaId);
         }
 
-        if (header.TemplateId != Trade.TemplateId)
+        if (templateId != Trade.TemplateId)
         {
-            return new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, header.TemplateId);
+            return new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, templateId);
         }
 
-        if (header.BlockLength < Trade.BlockLength)
-        {
-            return new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, header.BlockLength);
-        }
-
-        return default;
+        return blockLength < Trade.BlockLength
+            ? new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, blockLength)
+            : default;
     }
 }

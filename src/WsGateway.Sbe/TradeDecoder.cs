@@ -65,23 +65,14 @@ public ref partial struct TradeDecoder
         }
     }
 
-    // The header must be a Trade's (as TradeCodec.ValidateHeader: schema id, template id, block length), and the block
-    // must follow it. Compared here one by one, so the JIT can drop the generated template id check and the wrap's own.
+    // The header must be a Trade's (Trade.ValidateHeader, the one check shared with the codec and the gateway), and
+    // the block must follow it.
     static partial void OnApplyHeader(ReadOnlySpan<byte> buffer, int offset, int blockLength, int templateId, int schemaId, int version)
     {
-        if (schemaId != Trade.SchemaId)
+        SbeDecodeError error = Trade.ValidateHeader(blockLength, templateId, schemaId);
+        if (error.IsError)
         {
-            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, schemaId));
-        }
-
-        if (templateId != Trade.TemplateId)
-        {
-            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, templateId));
-        }
-
-        if (blockLength < Trade.BlockLength)
-        {
-            ThrowHelper.ThrowSbeDecodeException(new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, blockLength));
+            ThrowHelper.ThrowSbeDecodeException(error);
         }
 
         if (buffer.Length - offset - MessageHeader.EncodedLength < blockLength)

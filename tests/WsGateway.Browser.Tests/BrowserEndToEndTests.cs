@@ -1,4 +1,3 @@
-using WsGateway.Cli.Tests.Admin;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,7 +16,7 @@ public sealed class BrowserEndToEndTests
 {
     private static readonly TimeSpan s_scriptTimeout = TimeSpan.FromSeconds(120);
 
-    private static Task<ServeHost> StartAsync(TradeRecorder recorder, TradeGatewayOptions? options = null)
+    private static Task<ServeHost> StartAsync(RecordingHandler recorder, TradeGatewayOptions? options = null)
         => ServeHost.StartAsync(new ServeSettings("127.0.0.1:0", "127.0.0.1:0", options ?? new TradeGatewayOptions()), recorder.Create, NullLoggerFactory.Instance);
 
     [Fact]
@@ -30,7 +29,7 @@ public sealed class BrowserEndToEndTests
         const string Price = "98765.4321";
         const uint Quantity = 4_000_000_000; // over int.MaxValue: a u32 on the wire
         string chromium = BrowserTools.Chromium();
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder);
 
         JsonElement result = await BrowserTools.RunScriptAsync("e2e.mjs", new
@@ -61,7 +60,7 @@ public sealed class BrowserEndToEndTests
         // What the gateway delivered: every trade once, in order, every field as the form said.
         await recorder.WaitForDisconnectsAsync(1);
         Trade[] expected = [.. Enumerable.Range(0, Count).Select(i => new Trade(FirstId + (ulong)i, (byte)Symbol, double.Parse(Price, CultureInfo.InvariantCulture), Quantity))];
-        Assert.Equal(expected, recorder.Trades);
+        Assert.Equal(expected, recorder.DecodedTrades);
         Assert.Equal([.. Enumerable.Repeat(Batch, Count / Batch), Count % Batch], recorder.MessageSizes);
         Assert.Empty(recorder.Errors);
         Assert.Equal(new WebSocketCloseInfo(1000, "done", InitiatedByClient: true, Clean: true), Assert.Single(recorder.Closes));
@@ -86,7 +85,7 @@ public sealed class BrowserEndToEndTests
     public async Task A_frame_over_the_message_limit_is_closed_1009_and_the_dashboard_lists_it()
     {
         string chromium = BrowserTools.Chromium();
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder, new TradeGatewayOptions { MaxMessageSize = 1024 });
 
         JsonElement result = await BrowserTools.RunScriptAsync("e2e.mjs", new
@@ -106,7 +105,7 @@ public sealed class BrowserEndToEndTests
         JsonElement client = result.GetProperty("client");
         Assert.Equal(1009, client.GetProperty("closeCode").GetInt32());
         await recorder.WaitForDisconnectsAsync(1);
-        Assert.Empty(recorder.Trades);
+        Assert.Empty(recorder.DecodedTrades);
         Assert.Equal(1009, Assert.Single(recorder.Closes).Code);
 
         JsonElement dashboard = result.GetProperty("dashboard");

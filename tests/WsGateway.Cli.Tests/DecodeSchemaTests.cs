@@ -5,7 +5,7 @@ namespace WsGateway.Cli.Tests;
 /// <summary><c>wsgw decode --schema</c>, run in process: any message of the schema as one JSON line.</summary>
 public sealed class DecodeSchemaTests
 {
-    /// <summary>The Car baseline of shared/sbe/README.md (207 bytes), as printed there.</summary>
+    /// <summary>The Car baseline of tests/data/sbe/README.md (207 bytes), as printed there.</summary>
     private const string CarHex = """
         2d 00 01 00 01 00 00 00 d2 04 00 00 00 00 00 00
         dd 07 01 41 01 00 00 00 02 00 00 00 03 00 00 00
@@ -111,7 +111,7 @@ public sealed class DecodeSchemaTests
         Assert.Equal("wsgw decode: SBE schema not found: /nonexistent/schema.xml", error.Trim());
     }
 
-    private static string CarSchema => SharedSbe("reallogic", "samples", "example-schema.xml");
+    private static string CarSchema => RepositorySbe("reallogic", "samples", "example-schema.xml");
 
     private static (int Code, string Output, string Error) Run(params string[] args)
     {
@@ -123,8 +123,8 @@ public sealed class DecodeSchemaTests
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>A file of ../shared/sbe next to the repository root; fails clearly when the shared data is missing.</summary>
-    private static string SharedSbe(params string[] parts)
+    /// <summary>A file of the repository's SBE test data, tests/data/sbe (see its README).</summary>
+    private static string RepositorySbe(params string[] parts)
     {
         DirectoryInfo? root = new(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "WsGateway.sln")))
@@ -137,12 +137,6 @@ public sealed class DecodeSchemaTests
             throw new InvalidOperationException($"WsGateway.sln not found above {AppContext.BaseDirectory}.");
         }
 
-        string sbe = Path.GetFullPath(Path.Combine(root.FullName, "..", "shared", "sbe"));
-        if (!Directory.Exists(sbe))
-        {
-            throw new InvalidOperationException($"The shared SBE reference data was not found at {sbe} (see shared/sbe/README.md).");
-        }
-
-        return Path.Combine([sbe, .. parts]);
+        return Path.Combine([root.FullName, "tests", "data", "sbe", .. parts]);
     }
 }

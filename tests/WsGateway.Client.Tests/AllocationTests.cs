@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using WsGateway.Client.Tests.Infrastructure;
 using WsGateway.Sbe;
 
 namespace WsGateway.Client.Tests;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
-using WsGateway.Client.Tests.Infrastructure;
 using WsGateway.Handlers;
 using WsGateway.Sbe;
 
@@ -28,7 +27,7 @@ public sealed class ServerTests
 
         WebSocketCloseInfo close = await handler.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(new WebSocketCloseInfo(1000, "done", InitiatedByClient: true, Clean: true), close);
-        Assert.Equal(Enumerable.Range(0, 500).Select(TradeNumber), handler.Trades);
+        Assert.Equal(Enumerable.Range(0, 500).Select(TradeNumber), handler.DecodedTrades);
         Assert.All(handler.MessageSizes, n => Assert.Equal(1, n));
         Assert.Empty(handler.Errors);
         Assert.Equal(500, client.MessagesSent);
@@ -50,7 +49,7 @@ public sealed class ServerTests
 
         await handler.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal([10, 1000], handler.MessageSizes);
-        Assert.Equal(small.Concat(large), handler.Trades);
+        Assert.Equal(small.Concat(large), handler.DecodedTrades);
         Assert.Equal(2, client.MessagesSent);
     }
 
@@ -70,7 +69,7 @@ public sealed class ServerTests
 
         await handler.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal([1, 3], handler.MessageSizes);
-        Assert.Equal(Enumerable.Range(1, 4).Select(TradeNumber), handler.Trades);
+        Assert.Equal(Enumerable.Range(1, 4).Select(TradeNumber), handler.DecodedTrades);
         Assert.Equal(one, TradeNumber(1).Encode()); // the caller's bytes are not masked in place
     }
 
@@ -121,7 +120,7 @@ public sealed class ServerTests
         await handler.WaitForTradesAsync(Count);
         await client.CloseAsync();
 
-        Assert.Equal(Enumerable.Range(0, Count).Select(TradeNumber), handler.Trades);
+        Assert.Equal(Enumerable.Range(0, Count).Select(TradeNumber), handler.DecodedTrades);
         // 16,000 single frames of 35 bytes and 2,000 batch frames of 64 bytes, in 4 KiB flushes.
         Assert.InRange(flushes, ((16_000 * 35) + (2_000 * 64)) / 4096, ((16_000 * 35) + (2_000 * 64)) / (4096 - 64));
         Assert.Equal(handler.MessageSizes.Count, client.MessagesSent);

@@ -50,7 +50,7 @@ public sealed class TlsTests
 
             WebSocketCloseInfo close = await handler.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(new WebSocketCloseInfo(1000, "tls done", InitiatedByClient: true, Clean: true), close);
-            Assert.Equal([new Trade(1, (byte)'S', 1.5, 10), new Trade(2, (byte)'S', 2.5, 20), new Trade(3, (byte)'S', 3.5, 30)], handler.Trades);
+            Assert.Equal([new Trade(1, (byte)'S', 1.5, 10), new Trade(2, (byte)'S', 2.5, 20), new Trade(3, (byte)'S', 3.5, 30)], handler.DecodedTrades);
             Assert.Equal("/trades", handler.Connection?.Path);
             await app.StopAsync();
         }

@@ -99,7 +99,7 @@ public sealed partial class RunnerTests
     [Fact]
     public async Task Client_sends_what_it_prints_to_a_live_gateway()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => recorder).Start();
         var lines = new LineWriter();
 
@@ -107,7 +107,7 @@ public sealed partial class RunnerTests
         await recorder.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => TradeSender.CreateTrade((ulong)i)), recorder.Trades);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => TradeSender.CreateTrade((ulong)i)), recorder.DecodedTrades);
         Assert.Equal(
             [$"connected to {server.Url}", "sent 7 single trades (ids 1..7)", "sent a batch of 3 trades (ids 8..10)", "closed: 1000"],
             lines.Lines);

@@ -9,7 +9,7 @@ public sealed class TradeSenderTests
     [Fact]
     public async Task The_gateway_receives_exactly_the_trades_the_sender_claims_to_send()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => recorder).Start();
         var lines = new LineWriter();
 
@@ -17,7 +17,7 @@ public sealed class TradeSenderTests
         WebSocketCloseInfo close = await recorder.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(35, sent.Length);
-        Assert.Equal(sent, recorder.Trades);
+        Assert.Equal(sent, recorder.DecodedTrades);
         Assert.Equal([.. Enumerable.Repeat(1, 25), 10], recorder.MessageSizes); // 25 single messages, then one batch
         Assert.Empty(recorder.Errors);
         Assert.Equal(new WebSocketCloseInfo(1000, "done", InitiatedByClient: true, Clean: true), close);

@@ -7,14 +7,16 @@ using WsGateway.Sbe.Generator.Tests.Infrastructure;
 namespace WsGateway.Sbe.Generator.Tests;
 
 /// <summary>
-/// Property tests on code generated from a Binance schema (exchanges/binance/stream_1_0.xml, read from ../shared/sbe:
-/// it carries no licence, so it is not copied here): random TradesStreamEvent messages — uint32 group counts, a
-/// constant field in the group, UTF-8 var data — round-trip through the generated encoder and decoder, and the decoder
-/// ends exactly where the encoder did.
+/// Property tests on code generated from a schema of Binance's shape: random TradesStreamEvent messages — uint32 group
+/// counts, a constant field in the group, UTF-8 var data with a uint8 length — round-trip through the generated
+/// encoder and decoder, and the decoder ends exactly where the encoder did. Run on the project's own
+/// tests/data/sbe/wsgateway/exchange-shapes.xml, and in the reference suite on Binance's own
+/// exchanges/binance/stream_1_0.xml (no licence to redistribute, so not in the repository).
 /// </summary>
 public sealed class BinanceRoundTripTests
 {
     // Compiled once with the generated code: ref structs cannot cross reflection, so the round trip runs inside.
+    // "Spot_stream." is replaced by the namespace the schema is generated into.
     private const string Harness = """
         using System;
         public static class Harness
@@ -75,16 +77,25 @@ public sealed class BinanceRoundTripTests
         }
         """;
 
-    private static readonly Lazy<MethodInfo> s_roundTrip = new(() =>
-    {
-        string schema = SharedData.Path("exchanges", "binance", "stream_1_0.xml");
-        GeneratorOutcome outcome = GeneratorRunner.Run([InputFile.FromDisk(schema)], Harness);
-        Assembly assembly = GeneratorRunner.Load(outcome.Output);
-        return assembly.GetType("Harness")!.GetMethod("RoundTrip")!;
-    });
+    private static readonly Lazy<MethodInfo> s_shapes = new(() => Compile(SbeData.Path("wsgateway", "exchange-shapes.xml"), "Shapes"));
+    private static readonly Lazy<MethodInfo> s_binance = new(() => Compile(ReferenceData.Path("exchanges", "binance", "stream_1_0.xml"), "Spot_stream"));
 
     [Property(MaxTest = 200)]
-    public Property Random_trade_stream_events_round_trip()
+    public Property Random_trade_stream_events_round_trip() => RoundTrips(s_shapes);
+
+    [Trait("Category", "Reference")]
+    [Property(MaxTest = 200)]
+    public Property Random_binance_trade_stream_events_round_trip() => RoundTrips(s_binance);
+
+    private static MethodInfo Compile(string schema, string ns)
+    {
+        GeneratorOutcome outcome = GeneratorRunner.Run([InputFile.FromDisk(schema, ns)], Harness.Replace("Spot_stream.", ns + ".", StringComparison.Ordinal));
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assembly assembly = GeneratorRunner.Load(outcome.Output);
+        return assembly.GetType("Harness")!.GetMethod("RoundTrip")!;
+    }
+
+    private static Property RoundTrips(Lazy<MethodInfo> roundTrip)
     {
         Gen<(long, long, sbyte, sbyte, (long Id, long Price, long Qty, bool Maker)[], string)> events =
             from eventTime in ArbMap.Default.GeneratorFor<long>()
@@ -103,7 +114,7 @@ public sealed class BinanceRoundTripTests
         return Prop.ForAll(events.ToArbitrary(), e =>
         {
             (long eventTime, long transactTime, sbyte pe, sbyte qe, var trades, string symbol) = e;
-            object? problem = s_roundTrip.Value.Invoke(null, [
+            object? problem = roundTrip.Value.Invoke(null, [
                 eventTime, transactTime, pe, qe,
                 trades.Select(t => t.Id).ToArray(), trades.Select(t => t.Price).ToArray(),
                 trades.Select(t => t.Qty).ToArray(), trades.Select(t => t.Maker).ToArray(), symbol]);

@@ -8,11 +8,11 @@ namespace WsGateway.Sbe.Generator.Tests;
 
 /// <summary>
 /// Code generated (in this assembly, by the analyzer reference) from Real Logic's Car schemas decodes the
-/// real encoded Cars of shared/sbe/vectors/car to the values of shared/sbe/README.md and re-encodes them bit-exact.
+/// real encoded Cars of tests/data/sbe/vectors/car to the values of tests/data/sbe/README.md and re-encodes them bit-exact.
 /// </summary>
 public sealed class CarExecutionTests
 {
-    private static byte[] Vector(string name) => File.ReadAllBytes(SharedData.Path("vectors", "car", name));
+    private static byte[] Vector(string name) => File.ReadAllBytes(SbeData.Path("vectors", "car", name));
 
     [Fact]
     public void Baseline_vector_decodes_to_the_published_values_and_ends_at_207()

@@ -9,7 +9,7 @@ namespace WsGateway.Sbe.Generator.Tests;
 /// </summary>
 public sealed class DispatchExecutionTests
 {
-    private static byte[] Vector(string name) => File.ReadAllBytes(SharedData.Path("vectors", "car", name));
+    private static byte[] Vector(string name) => File.ReadAllBytes(SbeData.Path("vectors", "car", name));
 
     [Fact]
     public void Baseline_car_goes_to_OnCar_with_a_decoder_sliced_to_the_207_byte_message()

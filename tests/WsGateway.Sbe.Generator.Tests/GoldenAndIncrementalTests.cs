@@ -104,7 +104,7 @@ public sealed class GoldenAndIncrementalTests
 
     private static void AssertGolden(string name, string actual)
     {
-        string golden = Path.Combine(SharedData.RepoRoot, "tests", "WsGateway.Sbe.Generator.Tests", "Golden", name);
+        string golden = Path.Combine(SbeData.RepoRoot, "tests", "WsGateway.Sbe.Generator.Tests", "Golden", name);
         if (Environment.GetEnvironmentVariable("SBE_UPDATE_GOLDEN") == "1")
         {
             File.WriteAllText(golden, actual);

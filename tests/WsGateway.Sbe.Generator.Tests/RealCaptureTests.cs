@@ -5,9 +5,11 @@ using WsGateway.Sbe.Generator.Tests.Infrastructure;
 namespace WsGateway.Sbe.Generator.Tests;
 
 /// <summary>
-/// Real exchange messages (shared/sbe/vectors) decoded with code generated from the exchanges' own schemas, message by
-/// message, to exactly the end of each message. The schemas are not redistributable, so the code is generated and
-/// compiled at test time (with a small C# walker) instead of being built into this assembly.
+/// Real exchange messages decoded with code generated from the exchanges' own schemas, message by message, to exactly
+/// the end of each message; the code is generated and compiled at test time (with a small C# walker). The FIX
+/// specification's examples are in tests/data/sbe; the Binance and CME tests need schemas and captures the repository
+/// may not redistribute, so they belong to the reference suite (<see cref="ReferenceData"/>), and
+/// <see cref="ShapeCaptureTests"/> covers the same shapes with the project's own schema.
 /// </summary>
 public sealed class RealCaptureTests
 {
@@ -190,12 +192,12 @@ public sealed class RealCaptureTests
         }
         """;
 
-    private static readonly Lazy<Type> s_binance2 = new(() => Compile(["exchanges", "binance", "spot_2_0.xml"], "Spot", BinanceWalker));
-    private static readonly Lazy<Type> s_binance32 = new(() => Compile(["exchanges", "binance", "spot_3_2.xml"], "Spot", Binance32Walker));
-    private static readonly Lazy<Type> s_cme = new(() => Compile(["reallogic", "test-resources", "FixBinary.xml"], "Mktdata", CmeWalker));
-    private static readonly Lazy<Type> s_fix = new(() => Compile(["fix-spec", "v1.0", "Examples.xml"], "Examples", FixWalker));
+    private static readonly Lazy<Type> s_binance2 = new(() => Compile(ReferenceData.Path("exchanges", "binance", "spot_2_0.xml"), "Spot", BinanceWalker));
+    private static readonly Lazy<Type> s_binance32 = new(() => Compile(ReferenceData.Path("exchanges", "binance", "spot_3_2.xml"), "Spot", Binance32Walker));
+    private static readonly Lazy<Type> s_cme = new(() => Compile(SbeData.Path("reallogic", "test-resources", "FixBinary.xml"), "Mktdata", CmeWalker));
+    private static readonly Lazy<Type> s_fix = new(() => Compile(SbeData.Path("fix-spec", "v1.0", "Examples.xml"), "Examples", FixWalker));
 
-    // Expected values read from the hex dumps by hand (shared/sbe/README.md: trust the dumps, not the spec's tables):
+    // Expected values read from the hex dumps by hand (tests/data/sbe/README.md: trust the dumps, not the spec's tables):
     // TransactTime 0x152965133bb31680, price mantissas 0x1851a and 0x18524 with the schema's constant exponent -3,
     // StopPx 0x8000000000000000 (the optional int64's null), MaturityMonthYear 0x07de/06/ff/ff, TradeDate 0x3e75.
     [Theory]
@@ -204,7 +206,7 @@ public sealed class RealCaptureTests
     [InlineData("fixspec_BusinessMessageReject_sofh_64.bin", "BusinessMessageReject", "ORD00001|NotAuthorized|39|Not authorized to trade that instrument")]
     public void Fix_spec_examples_decode_after_their_framing_header_to_their_end(string file, string method, string expected)
     {
-        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "fix-spec", file));
+        byte[] bytes = File.ReadAllBytes(SbeData.Path("vectors", "fix-spec", file));
         Assert.Equal((uint)bytes.Length, BinaryPrimitives.ReadUInt32BigEndian(bytes)); // SOFH: message length, big-endian
         Assert.Equal(0xEB50, BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(4))); // SOFH: SBE 1.0 little-endian
 
@@ -213,10 +215,11 @@ public sealed class RealCaptureTests
         Assert.Equal(expected + "|" + bytes.Length, text);
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_websocket_response_with_nested_book_ticker_decodes_to_its_end()
     {
-        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "kyber_ws_bookticker_spot2v0_125.bin"));
+        byte[] bytes = File.ReadAllBytes(ReferenceData.Path("vectors", "binance", "kyber_ws_bookticker_spot2v0_125.bin"));
 
         string text = Invoke(s_binance2, "BookTicker", bytes);
 
@@ -225,22 +228,24 @@ public sealed class RealCaptureTests
             text);
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_account_position_event_decodes_to_its_end()
     {
-        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", "outbound_account_position_event_1.sbe"));
+        byte[] bytes = File.ReadAllBytes(SbeData.Path("vectors", "binance", "nautilus-spot-3_2", "outbound_account_position_event_1.sbe"));
 
         string text = Invoke(s_binance32, "AccountPosition", bytes);
 
         Assert.Equal("2|1700000000000000|1700000000000000|65535|BTC:100000000e-8:0;BNB:28e-8:0;USDT:5000000000000e-8:0;|96", text);
     }
 
+    [Trait("Category", "Reference")]
     [Theory]
     [InlineData("execution_report_event_1.sbe", "Buy|Limit|Gtc|12345678|New|New|True|BTCUSDT|O-20200101-000000-000-000-0|", 329)]
     [InlineData("execution_report_event_2.sbe", "Buy|Limit|Gtc|12345678|Canceled|Canceled|", 350)]
     public void Binance_execution_reports_decode_to_their_end(string file, string prefix, int length)
     {
-        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", file));
+        byte[] bytes = File.ReadAllBytes(SbeData.Path("vectors", "binance", "nautilus-spot-3_2", file));
         Assert.Equal(length, bytes.Length);
 
         string text = Invoke(s_binance32, "ExecutionReport", bytes);
@@ -249,16 +254,18 @@ public sealed class RealCaptureTests
         Assert.EndsWith("|" + length, text, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_websocket_response_with_nested_order_decodes_to_its_end()
     {
-        byte[] bytes = File.ReadAllBytes(SharedData.Path("vectors", "binance", "nautilus-spot-3_2", "web_socket_response_1.sbe"));
+        byte[] bytes = File.ReadAllBytes(SbeData.Path("vectors", "binance", "nautilus-spot-3_2", "web_socket_response_1.sbe"));
 
         string text = Invoke(s_binance32, "WebSocketResponse", bytes);
 
         Assert.Matches(@"^3\|ws-place\|153\|2\|\d+\|\w+\|203==203\|288$", text);
     }
 
+    [Trait("Category", "Reference")]
     [Theory]
     [InlineData("MdIncrementalRefreshBook.pcap")]
     [InlineData("MdIncrementalRefreshOrderBook.pcap")]
@@ -268,7 +275,7 @@ public sealed class RealCaptureTests
     {
         MethodInfo walk = s_cme.Value.GetMethod("Walk")!;
         int messages = 0;
-        foreach (byte[] payload in UdpPayloads(File.ReadAllBytes(SharedData.Path("vectors", "cme-mdp3", file))))
+        foreach (byte[] payload in UdpPayloads(File.ReadAllBytes(ReferenceData.Path("vectors", "cme-mdp3", file))))
         {
             int position = 12; // MDP packet header: MsgSeqNum u32, SendingTime u64
             while (position < payload.Length)
@@ -292,9 +299,8 @@ public sealed class RealCaptureTests
     private static string Invoke(Lazy<Type> walker, string method, byte[] bytes)
         => (string)walker.Value.GetMethod(method)!.Invoke(null, [bytes])!;
 
-    private static Type Compile(string[] schemaPath, string ns, string walker)
+    internal static Type Compile(string path, string ns, string walker)
     {
-        string path = SharedData.Path(schemaPath);
         GeneratorOutcome outcome = GeneratorRunner.Run([InputFile.FromDisk(path, ns)], "#pragma warning disable CS1591\n" + walker);
         Assert.Empty(outcome.GeneratorDiagnostics);
         Assert.Empty(outcome.CompilationProblems);

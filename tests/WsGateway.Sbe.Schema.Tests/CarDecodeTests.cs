@@ -4,10 +4,10 @@ using WsGateway.Sbe.Generator.Tests.Infrastructure;
 
 namespace WsGateway.Sbe.Schema.Tests;
 
-/// <summary>The Car vectors of shared/sbe/vectors/car decoded to the values listed in shared/sbe/README.md.</summary>
+/// <summary>The Car vectors of tests/data/sbe/vectors/car decoded to the values listed in tests/data/sbe/README.md.</summary>
 public sealed class CarDecodeTests
 {
-    /// <summary>The baseline Car as the decoder must print it, written by hand from shared/sbe/README.md.</summary>
+    /// <summary>The baseline Car as the decoder must print it, written by hand from tests/data/sbe/README.md.</summary>
     private static readonly string s_baselineJson = (
         "{'$message':'Car','$header':{'blockLength':45,'templateId':1,'schemaId':1,'version':0},"
         + "'serialNumber':1234,'modelYear':2013,'available':'T','code':'A','someNumbers':[1,2,3,4],'vehicleCode':'abcdef',"
@@ -20,7 +20,7 @@ public sealed class CarDecodeTests
         + "{'octaneRating':99,'acceleration':[{'mph':30,'seconds':3.8},{'mph':60,'seconds':7.1},{'mph':100,'seconds':11.8}]}],"
         + "'manufacturer':'Honda','model':'Civic VTi','activationCode':'abcdef'}").Replace('\'', '"');
 
-    private static readonly Lazy<SbeJsonDecoder> s_samples = new(() => new SbeJsonDecoder(SbeSchema.Load(SharedData.Path("reallogic", "samples", "example-schema.xml"))));
+    private static readonly Lazy<SbeJsonDecoder> s_samples = new(() => new SbeJsonDecoder(SbeSchema.Load(SbeData.Path("reallogic", "samples", "example-schema.xml"))));
 
     [Fact]
     public void Baseline_schema_loads_through_its_xinclude()
@@ -38,7 +38,7 @@ public sealed class CarDecodeTests
     [Fact]
     public void Baseline_207_bytes_decode_to_the_published_json()
     {
-        byte[] bytes = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] bytes = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         Assert.Equal(207, bytes.Length);
 
         Assert.True(s_samples.Value.TryDecodeToJson(bytes, out string json, out int consumed, out string? error), error);
@@ -50,17 +50,17 @@ public sealed class CarDecodeTests
     [Fact]
     public void Baseline_fields_one_by_one()
     {
-        JsonElement car = Decode(s_samples.Value, SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe"), 207);
+        JsonElement car = Decode(s_samples.Value, SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe"), 207);
         AssertCar(car, [1, 2, 3, 4], blockLength: 45);
     }
 
     [Fact]
     public void Big_endian_211_bytes_decode_with_the_big_endian_schema()
     {
-        var decoder = new SbeJsonDecoder(SbeSchema.Load(SharedData.Path("reallogic", "test-resources", "example-bigendian-test-schema.xml")));
+        var decoder = new SbeJsonDecoder(SbeSchema.Load(SbeData.Path("reallogic", "test-resources", "example-bigendian-test-schema.xml")));
         Assert.True(decoder.Schema.IsBigEndian);
 
-        JsonElement car = Decode(decoder, SharedData.Bytes("vectors", "car", "car_bigendian_211.bin"), 211);
+        JsonElement car = Decode(decoder, SbeData.Bytes("vectors", "car", "car_bigendian_211.bin"), 211);
 
         AssertCar(car, [0, 1, 2, 3, 4], blockLength: 49);
     }
@@ -68,9 +68,9 @@ public sealed class CarDecodeTests
     [Fact]
     public void Little_endian_twin_211_bytes_decode_with_the_test_schema()
     {
-        var decoder = new SbeJsonDecoder(SbeSchema.Load(SharedData.Path("reallogic", "test-resources", "example-schema.xml")));
+        var decoder = new SbeJsonDecoder(SbeSchema.Load(SbeData.Path("reallogic", "test-resources", "example-schema.xml")));
 
-        JsonElement car = Decode(decoder, SharedData.Bytes("vectors", "car", "car_testschema_le_211.bin"), 211);
+        JsonElement car = Decode(decoder, SbeData.Bytes("vectors", "car", "car_testschema_le_211.bin"), 211);
 
         AssertCar(car, [0, 1, 2, 3, 4], blockLength: 49);
     }
@@ -78,10 +78,10 @@ public sealed class CarDecodeTests
     [Fact]
     public void Version_0_message_read_with_the_version_1_schema_reports_the_new_fields_as_null()
     {
-        var decoder = new SbeJsonDecoder(SbeSchema.Load(SharedData.Path("reallogic", "samples", "example-extension-schema.xml")));
+        var decoder = new SbeJsonDecoder(SbeSchema.Load(SbeData.Path("reallogic", "samples", "example-extension-schema.xml")));
         Assert.Equal(1, decoder.Schema.Version);
 
-        JsonElement car = Decode(decoder, SharedData.Bytes("vectors", "car", "car_extension_le_207.sbe"), 207);
+        JsonElement car = Decode(decoder, SbeData.Bytes("vectors", "car", "car_extension_le_207.sbe"), 207);
 
         AssertCar(car, [0, 1, 2, 3], blockLength: 45);
         Assert.Equal(JsonValueKind.Null, car.GetProperty("uuid").ValueKind);
@@ -91,7 +91,7 @@ public sealed class CarDecodeTests
     [Fact]
     public void Messages_back_to_back_are_separated_by_what_each_consumed()
     {
-        byte[] one = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] one = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         byte[] two = [.. one, .. one];
 
         Assert.True(s_samples.Value.TryDecodeToJson(two, out string first, out int consumed, out _));
@@ -104,7 +104,7 @@ public sealed class CarDecodeTests
     [Fact]
     public void Writes_into_a_callers_writer_as_one_value()
     {
-        byte[] bytes = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] bytes = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))
         {

@@ -51,7 +51,7 @@ public sealed class DecodeRulesTests
         """;
 
     private static readonly Lazy<SbeJsonDecoder> s_orders = new(() => new SbeJsonDecoder(SbeSchema.Parse(OrderSchema, "orders.xml")));
-    private static readonly Lazy<SbeJsonDecoder> s_car = new(() => new SbeJsonDecoder(SbeSchema.Load(SharedData.Path("reallogic", "samples", "example-schema.xml"))));
+    private static readonly Lazy<SbeJsonDecoder> s_car = new(() => new SbeJsonDecoder(SbeSchema.Load(SbeData.Path("reallogic", "samples", "example-schema.xml"))));
 
     [Fact]
     public void Null_values_unknown_enum_values_and_fields_newer_than_the_message()
@@ -82,7 +82,7 @@ public sealed class DecodeRulesTests
     [Fact]
     public void A_longer_block_from_a_newer_schema_is_skipped_by_the_header_block_length()
     {
-        byte[] car = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] car = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         byte[] longer = [.. car[..53], 0xEE, 0xEE, .. car[53..]]; // two unknown bytes appended to the root block
         BinaryPrimitives.WriteUInt16LittleEndian(longer, 47);
 
@@ -97,7 +97,7 @@ public sealed class DecodeRulesTests
     [Fact]
     public void A_shorter_block_leaves_the_missing_fields_null()
     {
-        byte[] car = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] car = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         byte[] shorter = [.. car[..43], .. car[53..]]; // no engine (10 bytes at block offset 35)
         BinaryPrimitives.WriteUInt16LittleEndian(shorter, 35);
 
@@ -122,7 +122,7 @@ public sealed class DecodeRulesTests
     [Fact]
     public void Unknown_schema_id_names_the_expected_one()
     {
-        byte[] bytes = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] bytes = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 5);
 
         AssertError(s_car.Value, bytes, "Unknown schema id 5: expected 1 (package baseline); template id 1, version 0");
@@ -138,13 +138,13 @@ public sealed class DecodeRulesTests
     [InlineData(203, "Insufficient data: var data Car.activationCode at offset 197 declares 6 bytes, got 2")]
     public void Cut_messages_say_what_was_missing(int length, string expected)
     {
-        AssertError(s_car.Value, SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe")[..length], expected);
+        AssertError(s_car.Value, SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe")[..length], expected);
     }
 
     [Fact]
     public void A_group_count_beyond_the_data_is_refused_before_reading_entries()
     {
-        byte[] bytes = SharedData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
+        byte[] bytes = SbeData.Bytes("vectors", "car", "car_baseline_le_207.sbe");
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(55), 200);
 
         AssertError(s_car.Value, bytes, "Insufficient data: group Car.fuelFigures at offset 53 declares 200 entries of 6 bytes (1200 bytes), got 150");

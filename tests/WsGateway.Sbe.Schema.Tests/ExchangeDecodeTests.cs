@@ -6,15 +6,17 @@ using WsGateway.Sbe.Generator.Tests.Infrastructure;
 namespace WsGateway.Sbe.Schema.Tests;
 
 /// <summary>
-/// The FIX spec examples and real exchange captures of shared/sbe/vectors, decoded at run time with the exchanges'
-/// own schemas message by message to exactly their ends; values from shared/sbe/README.md.
+/// The FIX spec examples (tests/data/sbe/vectors/fix-spec) and real exchange captures, decoded at run time with the
+/// exchanges' own schemas message by message to exactly their ends; values from tests/data/sbe/README.md. The Binance
+/// and CME tests need schemas and captures the repository may not redistribute: they belong to the reference suite
+/// (<see cref="ReferenceData"/>); <see cref="ShapeDecodeTests"/> covers the same shapes with the project's own schema.
 /// </summary>
 public sealed class ExchangeDecodeTests
 {
-    private static readonly Lazy<SbeJsonDecoder> s_fix = Decoder("fix-spec", "v1.0", "Examples.xml");
-    private static readonly Lazy<SbeJsonDecoder> s_binance2 = Decoder("exchanges", "binance", "spot_2_0.xml");
-    private static readonly Lazy<SbeJsonDecoder> s_binance32 = Decoder("exchanges", "binance", "spot_3_2.xml");
-    private static readonly Lazy<SbeJsonDecoder> s_cme = Decoder("reallogic", "test-resources", "FixBinary.xml");
+    private static readonly Lazy<SbeJsonDecoder> s_fix = Decoder(() => SbeData.Path("fix-spec", "v1.0", "Examples.xml"));
+    private static readonly Lazy<SbeJsonDecoder> s_binance2 = Decoder(() => ReferenceData.Path("exchanges", "binance", "spot_2_0.xml"));
+    private static readonly Lazy<SbeJsonDecoder> s_binance32 = Decoder(() => ReferenceData.Path("exchanges", "binance", "spot_3_2.xml"));
+    private static readonly Lazy<SbeJsonDecoder> s_cme = Decoder(() => SbeData.Path("reallogic", "test-resources", "FixBinary.xml"));
 
     [Theory]
     [InlineData("fixspec_NewOrderSingle_sofh_68.bin", "NewOrderSingle", 54, 99)]
@@ -22,7 +24,7 @@ public sealed class ExchangeDecodeTests
     [InlineData("fixspec_BusinessMessageReject_sofh_64.bin", "BusinessMessageReject", 9, 97)]
     public void Fix_spec_examples_decode_after_their_framing_header(string file, string name, int blockLength, int templateId)
     {
-        byte[] bytes = SharedData.Bytes("vectors", "fix-spec", file);
+        byte[] bytes = SbeData.Bytes("vectors", "fix-spec", file);
         Assert.Equal((uint)bytes.Length, BinaryPrimitives.ReadUInt32BigEndian(bytes)); // SOFH message length
 
         JsonElement message = CarDecodeTests.Decode(s_fix.Value, bytes[6..], bytes.Length - 6);
@@ -37,18 +39,19 @@ public sealed class ExchangeDecodeTests
     [Fact]
     public void Fix_spec_execution_report_has_two_fills_and_the_reject_its_text()
     {
-        JsonElement report = CarDecodeTests.Decode(s_fix.Value, SharedData.Bytes("vectors", "fix-spec", "fixspec_ExecutionReport_sofh_84.bin")[6..], 78);
+        JsonElement report = CarDecodeTests.Decode(s_fix.Value, SbeData.Bytes("vectors", "fix-spec", "fixspec_ExecutionReport_sofh_84.bin")[6..], 78);
         Assert.Equal(2, report.GetProperty("FillsGrp").GetArrayLength());
 
-        JsonElement reject = CarDecodeTests.Decode(s_fix.Value, SharedData.Bytes("vectors", "fix-spec", "fixspec_BusinessMessageReject_sofh_64.bin")[6..], 58);
+        JsonElement reject = CarDecodeTests.Decode(s_fix.Value, SbeData.Bytes("vectors", "fix-spec", "fixspec_BusinessMessageReject_sofh_64.bin")[6..], 58);
         // Examples.xml's DATA has no characterEncoding: the bytes come out as base64.
         Assert.Equal("Not authorized to trade that instrument"u8.ToArray(), reject.GetProperty("Text").GetBytesFromBase64());
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_websocket_response_wrapping_a_book_ticker()
     {
-        JsonElement response = CarDecodeTests.Decode(s_binance2.Value, SharedData.Bytes("vectors", "binance", "kyber_ws_bookticker_spot2v0_125.bin"), 125);
+        JsonElement response = CarDecodeTests.Decode(s_binance2.Value, ReferenceData.Bytes("vectors", "binance", "kyber_ws_bookticker_spot2v0_125.bin"), 125);
 
         Assert.Equal("WebSocketResponse", response.GetProperty("$message").GetString());
         Assert.Equal(200, response.GetProperty("status").GetInt32());
@@ -74,11 +77,12 @@ public sealed class ExchangeDecodeTests
         Assert.Equal("BTCUSDT", ticker.GetProperty("symbol").GetString());
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_account_position_with_a_null_optional_field()
     {
         JsonElement e = CarDecodeTests.Decode(
-            s_binance32.Value, SharedData.Bytes("vectors", "binance", "nautilus-spot-3_2", "outbound_account_position_event_1.sbe"), 96);
+            s_binance32.Value, SbeData.Bytes("vectors", "binance", "nautilus-spot-3_2", "outbound_account_position_event_1.sbe"), 96);
 
         Assert.Equal(2, e.GetProperty("$header").GetProperty("version").GetInt32());
         Assert.Equal(1700000000000000, e.GetProperty("eventTime").GetInt64());
@@ -89,12 +93,13 @@ public sealed class ExchangeDecodeTests
         Assert.Equal(["BTC:100000000e-8:0", "BNB:28e-8:0", "USDT:5000000000000e-8:0"], balances);
     }
 
+    [Trait("Category", "Reference")]
     [Theory]
     [InlineData("execution_report_event_1.sbe", 329, "New", true, "")]
     [InlineData("execution_report_event_2.sbe", 350, "Canceled", false, "O-20200101-000000-000")]
     public void Binance_execution_reports(string file, int length, string status, bool working, string origClientOrderId)
     {
-        JsonElement e = CarDecodeTests.Decode(s_binance32.Value, SharedData.Bytes("vectors", "binance", "nautilus-spot-3_2", file), length);
+        JsonElement e = CarDecodeTests.Decode(s_binance32.Value, SbeData.Bytes("vectors", "binance", "nautilus-spot-3_2", file), length);
 
         Assert.Equal("ExecutionReportEvent", e.GetProperty("$message").GetString());
         Assert.Equal("Buy", e.GetProperty("side").GetString());
@@ -109,10 +114,11 @@ public sealed class ExchangeDecodeTests
         Assert.Equal(origClientOrderId, e.GetProperty("origClientOrderId").GetString());
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Binance_websocket_response_wrapping_a_new_order()
     {
-        JsonElement response = CarDecodeTests.Decode(s_binance32.Value, SharedData.Bytes("vectors", "binance", "nautilus-spot-3_2", "web_socket_response_1.sbe"), 288);
+        JsonElement response = CarDecodeTests.Decode(s_binance32.Value, SbeData.Bytes("vectors", "binance", "nautilus-spot-3_2", "web_socket_response_1.sbe"), 288);
 
         Assert.Equal(3, response.GetProperty("rateLimits").GetArrayLength());
         Assert.Equal("ws-place", response.GetProperty("id").GetString());
@@ -126,6 +132,7 @@ public sealed class ExchangeDecodeTests
         Assert.Equal(JsonValueKind.Array, order.GetProperty("preventedMatches").ValueKind);
     }
 
+    [Trait("Category", "Reference")]
     [Theory]
     [InlineData("MdIncrementalRefreshBook.pcap", 46)]
     [InlineData("MdIncrementalRefreshOrderBook.pcap", 47)]
@@ -135,7 +142,7 @@ public sealed class ExchangeDecodeTests
     {
         int messages = 0;
         var templates = new HashSet<int>();
-        foreach (byte[] payload in UdpPayloads(SharedData.Bytes("vectors", "cme-mdp3", file)))
+        foreach (byte[] payload in UdpPayloads(ReferenceData.Bytes("vectors", "cme-mdp3", file)))
         {
             int position = 12; // MDP packet header: MsgSeqNum u32, SendingTime u64
             while (position < payload.Length)
@@ -159,10 +166,11 @@ public sealed class ExchangeDecodeTests
         Assert.Contains(templateId, templates);
     }
 
+    [Trait("Category", "Reference")]
     [Fact]
     public void Cme_book_first_message_has_23_entries_and_16_order_ids()
     {
-        byte[] payload = UdpPayloads(SharedData.Bytes("vectors", "cme-mdp3", "MdIncrementalRefreshBook.pcap")).First();
+        byte[] payload = UdpPayloads(ReferenceData.Bytes("vectors", "cme-mdp3", "MdIncrementalRefreshBook.pcap")).First();
         int msgSize = BinaryPrimitives.ReadUInt16LittleEndian(payload.AsSpan(12));
         Assert.Equal(1152, msgSize); // README: 2 + 8 + 11 + 3 + 23x32 + 8 + 16x24
 
@@ -174,7 +182,7 @@ public sealed class ExchangeDecodeTests
         Assert.Equal(16, message.GetProperty("NoOrderIDEntries").GetArrayLength());
     }
 
-    private static Lazy<SbeJsonDecoder> Decoder(params string[] schema) => new(() => new SbeJsonDecoder(SbeSchema.Load(SharedData.Path(schema))));
+    private static Lazy<SbeJsonDecoder> Decoder(Func<string> schemaPath) => new(() => new SbeJsonDecoder(SbeSchema.Load(schemaPath())));
 
     /// <summary>UDP payloads of a classic little-endian pcap of Ethernet/IPv4/UDP frames.</summary>
     private static IEnumerable<byte[]> UdpPayloads(byte[] pcap)

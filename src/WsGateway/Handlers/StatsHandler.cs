@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using WsGateway.Sbe;
 
 namespace WsGateway.Handlers;
 
@@ -11,8 +12,8 @@ namespace WsGateway.Handlers;
 /// <remarks>Create one per connection (the gateway's handler factory does): the counters are not shared.</remarks>
 public sealed class StatsHandler : ITradeMessageHandler
 {
-    // Offset of the quantity field: 8-byte SBE header + trade id (8) + symbol (1) + price (8).
-    private const int QuantityOffset = 8 + 17;
+    // Offset of the quantity field in a message: the SBE header, then the field's offset in the root block.
+    private const int QuantityOffset = MessageHeader.EncodedLength + TradeDecoder.QuantityOffset;
 
     private readonly TextWriter _output;
     private readonly GatewayTotals? _totals;

@@ -91,9 +91,10 @@ public sealed class TradeMessageProcessor<THandler>
         int blockLength = (ushort)header;
         ushort templateId = (ushort)(header >> 16);
         ushort schemaId = (ushort)(header >> 32);
-        if (templateId != Trade.TemplateId || schemaId != Trade.SchemaId || blockLength < Trade.BlockLength)
+        SbeDecodeError headerError = Trade.ValidateHeader(blockLength, templateId, schemaId);
+        if (headerError.IsError)
         {
-            return Reject(number, BadHeader(templateId, schemaId, blockLength));
+            return Reject(number, headerError);
         }
 
         int messageSize = HeaderLength + blockLength;
@@ -177,21 +178,8 @@ public sealed class TradeMessageProcessor<THandler>
         return ProcessResult.HandlerFailed;
     }
 
-    // Error texts are built off the hot path, in methods the JIT does not inline into Process; header errors use the
-    // SBE codec's own wording (SbeDecodeError), so a message is refused in the same words wherever it is decoded.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static SbeDecodeError BadHeader(ushort templateId, ushort schemaId, int blockLength)
-    {
-        if (templateId != Trade.TemplateId)
-        {
-            return new SbeDecodeError(SbeDecodeStatus.UnknownTemplateId, Trade.TemplateId, templateId);
-        }
-
-        return schemaId != Trade.SchemaId
-            ? new SbeDecodeError(SbeDecodeStatus.UnknownSchemaId, Trade.SchemaId, schemaId)
-            : new SbeDecodeError(SbeDecodeStatus.BlockLengthTooSmall, Trade.BlockLength, blockLength);
-    }
-
+    // Error texts are built off the hot path, in methods the JIT does not inline into Process; header errors come from
+    // Trade.ValidateHeader, the codec's own check, so a message is refused in the same words wherever it is decoded.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static string Trailing(int length, int messageSize, int count, int rest)
         => $"Trailing data: {length} bytes is not a whole number of {messageSize}-byte Trade messages ({count} whole, {rest} bytes left over)";

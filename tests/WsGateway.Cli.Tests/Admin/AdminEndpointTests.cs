@@ -16,7 +16,7 @@ public sealed class AdminEndpointTests
 
     private static Trade TradeNumber(int i) => new(5_000_000_000UL + (ulong)i, (byte)'K', 250.5 + i, (uint)(10 + i));
 
-    private static Task<ServeHost> StartAsync(TradeRecorder recorder, string admin = "127.0.0.1:0", TradeGatewayOptions? options = null)
+    private static Task<ServeHost> StartAsync(RecordingHandler recorder, string admin = "127.0.0.1:0", TradeGatewayOptions? options = null)
         => ServeHost.StartAsync(new ServeSettings("127.0.0.1:0", admin, options ?? new TradeGatewayOptions()), recorder.Create, NullLoggerFactory.Instance);
 
     /// <summary>300 singles and 50 batches of 10 (800 trades in 350 messages), one message that is not a trade, on
@@ -47,11 +47,11 @@ public sealed class AdminEndpointTests
     [Fact]
     public async Task Metrics_in_Prometheus_format_count_what_a_real_client_sent()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder);
         await SendKnownTrafficAsync(host.GatewayUrl);
         await recorder.WaitForDisconnectsAsync(2);
-        Assert.Equal(800, recorder.Trades.Count);
+        Assert.Equal(800, recorder.DecodedTrades.Count);
 
         using var http = new HttpClient { BaseAddress = host.AdminUrl, Timeout = s_timeout };
         using HttpResponseMessage response = await http.GetAsync(new Uri("/metrics", UriKind.Relative));
@@ -82,7 +82,7 @@ public sealed class AdminEndpointTests
     [Fact]
     public async Task Health_is_healthy_with_the_connection_count_while_the_gateway_listens()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder);
         using var http = new HttpClient { BaseAddress = host.AdminUrl, Timeout = s_timeout };
 
@@ -115,7 +115,7 @@ public sealed class AdminEndpointTests
     [Fact]
     public async Task Api_stats_has_totals_errors_by_kind_dispatch_percentiles_and_a_series()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder);
         await SendKnownTrafficAsync(host.GatewayUrl);
         await recorder.WaitForDisconnectsAsync(2);
@@ -167,7 +167,7 @@ public sealed class AdminEndpointTests
     [InlineData("/admin.css", "text/css", "--accent")]
     public async Task Pages_are_served_from_the_assembly_with_a_same_origin_policy(string path, string mediaType, string expected)
     {
-        await using ServeHost host = await StartAsync(new TradeRecorder());
+        await using ServeHost host = await StartAsync(new RecordingHandler());
         using var http = new HttpClient { BaseAddress = host.AdminUrl, Timeout = s_timeout };
         using HttpResponseMessage response = await http.GetAsync(new Uri(path, UriKind.Relative));
 
@@ -192,7 +192,7 @@ public sealed class AdminEndpointTests
     [Fact]
     public async Task Admin_none_runs_the_gateway_alone()
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await StartAsync(recorder, admin: "none");
         Assert.Null(host.AdminUrl);
         Assert.Null(host.Stats);
@@ -204,23 +204,23 @@ public sealed class AdminEndpointTests
         }
 
         await recorder.WaitForDisconnectsAsync(1);
-        Assert.Equal([TradeNumber(7)], recorder.Trades);
+        Assert.Equal([TradeNumber(7)], recorder.DecodedTrades);
         Assert.Equal(1, host.Monitor.Read().Trades);
     }
 
     [Fact]
     public async Task A_busy_admin_port_fails_the_start()
     {
-        await using ServeHost first = await StartAsync(new TradeRecorder());
+        await using ServeHost first = await StartAsync(new RecordingHandler());
         string taken = $"127.0.0.1:{first.AdminUrl!.Port}";
 
-        await Assert.ThrowsAnyAsync<IOException>(() => StartAsync(new TradeRecorder(), admin: taken));
+        await Assert.ThrowsAnyAsync<IOException>(() => StartAsync(new RecordingHandler(), admin: taken));
     }
 
     [Fact]
     public async Task Stats_json_round_trips_through_the_source_generated_context()
     {
-        await using ServeHost host = await StartAsync(new TradeRecorder());
+        await using ServeHost host = await StartAsync(new RecordingHandler());
         using var http = new HttpClient { BaseAddress = host.AdminUrl, Timeout = s_timeout };
         StatsResponse? stats = await http.GetFromJsonAsync(new Uri("/api/stats", UriKind.Relative), AdminJsonContext.Default.StatsResponse);
         Assert.NotNull(stats);

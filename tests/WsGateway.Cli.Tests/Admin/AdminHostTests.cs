@@ -13,7 +13,7 @@ public sealed class AdminHostTests
     [InlineData("/metrics")]
     public async Task A_foreign_Host_header_is_refused_and_the_admin_address_is_answered(string path)
     {
-        var recorder = new TradeRecorder();
+        var recorder = new RecordingHandler();
         await using ServeHost host = await ServeHost.StartAsync(new ServeSettings("127.0.0.1:0", "127.0.0.1:0", new TradeGatewayOptions()), recorder.Create, NullLoggerFactory.Instance);
         using var http = new HttpClient { BaseAddress = host.AdminUrl };
 

@@ -22,7 +22,7 @@ internal sealed record CarValues(
     string Model,
     string ActivationCode)
 {
-    /// <summary>The values of shared/sbe/README.md for the Car baseline, with <paramref name="someNumbers"/>.</summary>
+    /// <summary>The values of tests/data/sbe/README.md for the Car baseline, with <paramref name="someNumbers"/>.</summary>
     public static CarValues Baseline(params uint[] someNumbers) => new(
         1234, 2013, 1, (byte)'A', someNumbers, "abcdef", 0x06, 2000, 4, "123", 35, 1, (byte)'N', 200,
         [new(30, 35.9f, "Urban Cycle"), new(55, 49.0f, "Combined Cycle"), new(75, 40.0f, "Highway Cycle")],

@@ -1,3 +1,4 @@
+using WsGateway.Sbe;
 using WsGateway.Tests.Infrastructure;
 
 namespace WsGateway.Tests.Processing;
@@ -89,6 +90,28 @@ public sealed class TradeMessageProcessorTests
         Assert.Null(error.CloseCode);
         Assert.Empty(handler.Trades);
         Assert.Equal(1, processor.DecodeErrors);
+    }
+
+    [Theory]
+    [InlineData(7, 9, 13, "Unknown schema id: expected 1, got 9")]
+    [InlineData(7, 1, 13, "Unknown template id: expected 1, got 7")]
+    [InlineData(1, 9, 21, "Unknown schema id: expected 1, got 9")]
+    public void A_bad_header_is_refused_in_the_same_words_by_the_gateway_and_by_the_codec(
+        byte templateId, byte schemaId, byte blockLength, string reason)
+    {
+        // Several fields wrong at once: the first one checked decides the words, so both must check in one order
+        // (schema id, template id, block length: the order of the SBE header's meaning, not of its bytes).
+        byte[] message = With(With(With(ClientFrames.Trade(1), 2, templateId), 4, schemaId), 0, blockLength);
+        var handler = new RecordingHandler();
+        var processor = TradeMessageProcessor.Create<ITradeMessageHandler>(handler);
+
+        Assert.Equal(ProcessResult.Rejected, processor.Process(message));
+        Assert.False(Trade.TryDecode(message, out _, out _, out SbeDecodeError codecError));
+        SbeDecodeException flyweightError = Assert.Throws<SbeDecodeException>(() => new TradeDecoder().WrapAndApplyHeader(message, 0));
+
+        Assert.Equal(reason, Assert.Single(handler.Errors).Message);
+        Assert.Equal(reason, codecError.ToString());
+        Assert.Equal(reason, flyweightError.Message);
     }
 
     [Fact]
