@@ -109,8 +109,8 @@ public sealed class TradeGatewayOptions
     public int MaxPendingHandshakes { get; set; } = 1000;
 
     /// <summary>Most connections from one IP address that have not finished their handshake; the next one is refused
-    /// as with <see cref="MaxPendingHandshakes"/>. Default 64. Standalone server only.</summary>
-    public int MaxPendingHandshakesPerAddress { get; set; } = 64;
+    /// as with <see cref="MaxPendingHandshakes"/>. Default 256 (a burst of clients behind one NAT still gets in). Standalone server only.</summary>
+    public int MaxPendingHandshakesPerAddress { get; set; } = 256;
 
     /// <summary>Slowest a frame or fragmented message may arrive once it has begun: after the grace period, a
     /// connection whose incomplete frame or message has received fewer bytes than this rate allows (counted only

@@ -33,4 +33,35 @@ public static class TcpTable
 
     /// <summary>Open file descriptors of this process.</summary>
     public static int OpenFileDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
+
+    /// <summary>File descriptors of this process that are TCP sockets with <paramref name="port"/> at either end (the
+    /// listener, the server's side and the clients' side of its connections), whatever their state: a descriptor
+    /// leaked by either side shows here, unaffected by other tests' sockets.</summary>
+    public static int SocketDescriptorsOnPort(int port)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string line in File.ReadLines("/proc/self/net/tcp").Skip(1))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 9 && (PortOf(fields[1]) == port || PortOf(fields[2]) == port))
+            {
+                inodes.Add(fields[9]);
+            }
+        }
+
+        int count = 0;
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && inodes.Contains(target[8..^1]))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static int PortOf(string address)
+        => int.Parse(address.AsSpan(address.IndexOf(':', StringComparison.Ordinal) + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }
