@@ -58,6 +58,11 @@ internal static class ServeCommand
                 r.AddError(e.Message);
             }
         });
+        Option<string[]> allowOrigin = new("--allow-origin")
+        {
+            Description = "A web origin (https://app.example.com) whose pages may connect, besides the admin page's own; repeatable. Clients that send no Origin (not browsers) are always allowed",
+            AllowMultipleArgumentsPerToken = true,
+        };
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs on standard error",
@@ -66,7 +71,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, logLevel,
+            listen, handler, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, logLevel,
         };
         command.SetAction(async (result, invocationToken) =>
         {
@@ -88,6 +93,7 @@ internal static class ServeCommand
                 MaxConnections = result.GetValue(maxConnections),
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
             };
+            OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
             if (options.Validate() is { } problem)
             {
                 await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);

@@ -46,6 +46,13 @@ internal static class AdminApp
             }
         });
 
+        // DNS rebinding: a web page whose name resolves to 127.0.0.1 must not read the admin endpoints, so only the
+        // names the app listens on are accepted as Host (ASP.NET Core's host filtering answers others 400).
+        builder.Services.AddHostFiltering(o =>
+        {
+            o.AllowedHosts = AllowedHosts(address);
+            o.AllowEmptyHosts = false;
+        });
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("wsgw")).WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
@@ -60,6 +67,7 @@ internal static class AdminApp
     /// <summary>Adds the endpoints.</summary>
     public static void Map(WebApplication app, AdminState state)
     {
+        app.UseHostFiltering();
         app.MapPrometheusScrapingEndpoint();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapGet("/api/stats", (HttpContext context) =>
@@ -69,6 +77,24 @@ internal static class AdminApp
             return TypedResults.Json(stats, AdminJsonContext.Default.StatsResponse);
         });
         AdminPages.Map(app);
+    }
+
+    /// <summary>The <c>Host</c> names the admin app answers: loopback names, and the address it listens on; any name
+    /// when it listens on every interface (the operator chose the exposure).</summary>
+    internal static List<string> AllowedHosts((IPAddress? Address, int Port, bool Localhost) address)
+    {
+        if (address.Address is { } ip && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)))
+        {
+            return ["*"];
+        }
+
+        List<string> hosts = ["localhost", "127.0.0.1", "[::1]"];
+        if (address.Address is { } listen && !IPAddress.IsLoopback(listen))
+        {
+            hosts.Add(listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listen}]" : listen.ToString());
+        }
+
+        return hosts;
     }
 
     /// <summary>The address the app listens on, with loopback for "any".</summary>

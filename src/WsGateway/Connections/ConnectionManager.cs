@@ -20,7 +20,7 @@ internal enum Admission
 /// the connection limit, and the single heartbeat timer that drives every connection's timeouts (the idea of
 /// Kestrel's <c>Heartbeat</c>: one timer for all connections, none per connection).
 /// </summary>
-internal sealed class ConnectionManager : IDisposable
+internal sealed partial class ConnectionManager : IDisposable
 {
     private static readonly Lazy<GatewayMetrics> s_defaultMetrics = new(() => new GatewayMetrics());
     private static long s_nextConnectionId;
@@ -28,9 +28,10 @@ internal sealed class ConnectionManager : IDisposable
     private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
     private readonly Func<IGatewayConnection, ITradeMessageHandler> _handlerFactory;
     private readonly ITimer _heartbeat;
-    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly AddressCounter _perAddress = new();
     private readonly FrozenSet<string>? _allowedOrigins;
     private int _openWebSockets;
+    private readonly CancellationTokenSource _stoppingSource = new();
     private volatile bool _stopping;
 
     public ConnectionManager(
@@ -66,6 +67,9 @@ internal sealed class ConnectionManager : IDisposable
     public ILogger Logger { get; }
 
     public bool IsStopping => _stopping;
+
+    /// <summary>Fires when the shutdown begins (ends handshake validators that are still running).</summary>
+    public CancellationToken Stopping => _stoppingSource.Token;
 
     /// <summary>WebSocket connections past their handshake and not yet ended.</summary>
     public int OpenWebSockets => Volatile.Read(ref _openWebSockets);
@@ -104,7 +108,7 @@ internal sealed class ConnectionManager : IDisposable
             return Admission.ConnectionLimit;
         }
 
-        if (address is not null && Options.MaxConnectionsPerAddress is { } max && !TryAddToAddress(address, max))
+        if (address is not null && Options.MaxConnectionsPerAddress is { } max && !_perAddress.TryAdd(address, max))
         {
             Interlocked.Decrement(ref _openWebSockets);
             Metrics.LimitExceeded(GatewayMetrics.LimitConnectionsPerAddress, GatewayMetrics.ActionRejected);
@@ -120,12 +124,12 @@ internal sealed class ConnectionManager : IDisposable
         Interlocked.Decrement(ref _openWebSockets);
         if (address is not null && Options.MaxConnectionsPerAddress is not null)
         {
-            RemoveFromAddress(address);
+            _perAddress.Remove(address);
         }
     }
 
     /// <summary>Connections open from <paramref name="address"/> (counted only with a per-address limit).</summary>
-    public int ConnectionsFrom(IPAddress address) => _perAddress.TryGetValue(Normalize(address)!, out int count) ? count : 0;
+    public int ConnectionsFrom(IPAddress address) => _perAddress[Normalize(address)!];
 
     /// <summary>The address a per-address limit counts: IPv4-mapped IPv6 addresses as IPv4.</summary>
     public static IPAddress? Normalize(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
@@ -137,43 +141,6 @@ internal sealed class ConnectionManager : IDisposable
         Admission.AddressLimit => (429, $"Connection limit per address reached: {Options.MaxConnectionsPerAddress} connections are open from {address}"),
         _ => (503, $"Connection limit reached: {Options.MaxConnections} connections are open"),
     };
-
-    // Lock-free per-address counts: compare-and-swap on the dictionary entry, removed when it drops to zero.
-    private bool TryAddToAddress(IPAddress address, int max)
-    {
-        while (true)
-        {
-            if (_perAddress.TryGetValue(address, out int count))
-            {
-                if (count >= max)
-                {
-                    return false;
-                }
-
-                if (_perAddress.TryUpdate(address, count + 1, count))
-                {
-                    return true;
-                }
-            }
-            else if (_perAddress.TryAdd(address, 1))
-            {
-                return true;
-            }
-        }
-    }
-
-    private void RemoveFromAddress(IPAddress address)
-    {
-        while (_perAddress.TryGetValue(address, out int count))
-        {
-            if (count <= 1
-                ? _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, count))
-                : _perAddress.TryUpdate(address, count - 1, count))
-            {
-                return;
-            }
-        }
-    }
 
     private void OnHeartbeat()
     {
@@ -189,6 +156,14 @@ internal sealed class ConnectionManager : IDisposable
     public async Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
         _stopping = true;
+        try
+        {
+            await _stoppingSource.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         List<Task> running = new(_connections.Count);
         foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
         {
@@ -221,5 +196,9 @@ internal sealed class ConnectionManager : IDisposable
         }
     }
 
-    public void Dispose() => _heartbeat.Dispose();
+    public void Dispose()
+    {
+        _heartbeat.Dispose();
+        _stoppingSource.Dispose();
+    }
 }

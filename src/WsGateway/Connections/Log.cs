@@ -38,4 +38,7 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Error, "Shutdown: {Connections} connections still busy in a handler callback {Seconds} s after being aborted; stopping without them")]
     public static partial void ShutdownAbandoned(ILogger logger, int connections, double seconds);
+
+    [LoggerMessage(12, LogLevel.Information, "Connection {ConnectionId}: slow consumer: {Reason}")]
+    public static partial void SlowConsumer(ILogger logger, long connectionId, string reason);
 }

@@ -34,6 +34,9 @@ internal sealed partial class WebSocketConnection
     }
 
     private readonly MessageBuffer _message;
+
+    /// <summary>Size of the array the reassembly buffer holds between messages (tests).</summary>
+    internal int MessageBufferCapacity => _message.Capacity;
     private Utf8Validator _utf8;
 
     // The frame being streamed (payload larger than what the buffer holds).
@@ -50,6 +53,8 @@ internal sealed partial class WebSocketConnection
     private long _rawHandlerErrors;
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
+    private bool _closeReceived;
+    private long _drainSkip;
 
     // Token bucket of the message rate limit: refilled from the read's timestamp, one token taken per message;
     // touched only by the receive loop, so no lock.
@@ -61,6 +66,11 @@ internal sealed partial class WebSocketConnection
     {
         while (true)
         {
+            if (_timeouts.TimingReads)
+            {
+                _timeouts.ReadStarting(_manager.TimeProvider.GetTimestamp());
+            }
+
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
             if (result.IsCanceled)
             {
@@ -70,8 +80,8 @@ internal sealed partial class WebSocketConnection
 
             ReadOnlySequence<byte> buffer = result.Buffer;
             long now = _manager.TimeProvider.GetTimestamp();
-            Volatile.Write(ref _lastReceive, now);
-            _pingOutstanding = false;
+            long readLength = buffer.Length;
+            _timeouts.Received(now);
             if (_rateLimit is not null)
             {
                 RefillTokens(now);
@@ -87,6 +97,7 @@ internal sealed partial class WebSocketConnection
 
             ReportReceived(before - buffer.Length);
 
+            _timeouts.ReadHandled(now, readLength, buffer.Length, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
             if (step == Step.Throttle)
             {
                 // Whole frames are left in the pipe: examined only up to them, so the next read returns at once.
@@ -97,17 +108,29 @@ internal sealed partial class WebSocketConnection
                 continue;
             }
 
+            if (step == Step.Stop && _failed && !_closeReceived)
+            {
+                // Failed: skip what is left of the bad frame and look for the client's answering close in what
+                // already arrived; closing TCP right after it (RFC 6455 §7.1.1).
+                _drainSkip = _payloadRemaining;
+                _payloadRemaining = 0;
+                bool answered = DrainFrames(ref buffer);
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                await FlushAsync().ConfigureAwait(false);
+                if (!answered && !result.IsCompleted)
+                {
+                    await DrainAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             // Everything was examined; what was not consumed is a partial frame waiting for more bytes.
             _input.AdvanceTo(buffer.Start, buffer.End);
             await FlushAsync().ConfigureAwait(false);
 
             if (step == Step.Stop)
             {
-                if (_failed)
-                {
-                    await DrainAsync().ConfigureAwait(false);
-                }
-
                 return;
             }
 
@@ -133,7 +156,7 @@ internal sealed partial class WebSocketConnection
     /// closing (what arrives then is drained as fast as it comes).</summary>
     private bool TryTakeToken()
     {
-        if (_rateLimit is null || _phase != Phase.Open)
+        if (_rateLimit is null || _state != ConnectionState.Open)
         {
             return true;
         }
@@ -168,19 +191,82 @@ internal sealed partial class WebSocketConnection
         _reported = (messages, trades, decodeErrors, handlerErrors);
     }
 
-    /// <summary>After failing the connection, reads and discards what the client still sends until it closes its
-    /// side or <see cref="TradeGatewayOptions.CloseTimeout"/> passes (a lingering close): closing a socket with unread
-    /// bytes makes the kernel send a reset, and the client could lose our close frame with the reason in it.</summary>
+    /// <summary>After failing the connection, reads and discards what the client still sends until its answering
+    /// close frame, its side's close, or <see cref="TradeGatewayOptions.CloseTimeout"/> (a lingering close): closing
+    /// a socket with unread bytes makes the kernel send a reset, and the client could lose our close frame with the
+    /// reason in it. Once the client's close arrives the server closes TCP at once (RFC 6455 §7.1.1).</summary>
     private async Task DrainAsync()
     {
         while (true)
         {
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
-            _input.AdvanceTo(result.Buffer.End);
-            if (result.IsCanceled || result.IsCompleted)
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                return;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool answered = DrainFrames(ref buffer);
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (answered || result.IsCompleted)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Skips frames after a failure, reading only their lengths (the stream broke a rule, so the frame
+    /// checks no longer apply); true when a close frame begins. What cannot be read as frames is skipped until the
+    /// client closes or the close timeout passes.</summary>
+    private bool DrainFrames(ref ReadOnlySequence<byte> buffer)
+    {
+        Span<byte> head = stackalloc byte[FrameReader.MaxHeaderLength];
+        while (true)
+        {
+            if (_drainSkip > 0)
+            {
+                long skip = Math.Min(_drainSkip, buffer.Length);
+                buffer = buffer.Slice(skip);
+                _drainSkip -= skip;
+                if (_drainSkip > 0)
+                {
+                    return false;
+                }
+            }
+
+            int available = (int)Math.Min(buffer.Length, head.Length);
+            if (available < 2)
+            {
+                return false;
+            }
+
+            buffer.Slice(0, available).CopyTo(head);
+            if ((head[0] & 0x0F) == (int)WebSocketOpcode.Close)
+            {
+                return true;
+            }
+
+            int headerLength = (head[1] & 0x80) != 0 ? 6 : 2;
+            long length = head[1] & 0x7F;
+            if (length == 126)
+            {
+                headerLength += 2;
+                length = available >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(head[2..]) : -1;
+            }
+            else if (length == 127)
+            {
+                headerLength += 8;
+                length = available >= 10 ? (long)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(head[2..]), long.MaxValue) : -1;
+            }
+
+            if (available < headerLength || length < 0)
+            {
+                return false; // the header's end has not arrived
+            }
+
+            buffer = buffer.Slice(headerLength);
+            _drainSkip = length;
         }
     }
 
@@ -193,7 +279,7 @@ internal sealed partial class WebSocketConnection
         {
             while (true)
             {
-                if (_payloadRemaining == 0 && !_inMessage && _phase == Phase.Open)
+                if (_payloadRemaining == 0 && !_inMessage && _state == ConnectionState.Open)
                 {
                     int consumed = DeliverWholeFramesInFirstSegment(buffer, out bool stop);
                     if (consumed > 0)
@@ -263,7 +349,8 @@ internal sealed partial class WebSocketConnection
 
                 // A small frame that has not fully arrived is waited for whole before any state changes, so that its
                 // header is checked (and its rate-limit token taken) exactly once.
-                if (buffer.Length < total && total <= WaitWholeFrameLimit)
+                // Text is streamed instead, so that invalid UTF-8 fails as soon as its byte arrives.
+                if (buffer.Length < total && total <= WaitWholeFrameLimit && !IsText(header))
                 {
                     return Step.NeedMoreData;
                 }
@@ -327,7 +414,7 @@ internal sealed partial class WebSocketConnection
         stop = false;
         Span<byte> span = MemoryMarshal.AsMemory(buffer.First).Span;
         int offset = 0;
-        while (span.Length - offset >= 2 && _phase == Phase.Open)
+        while (span.Length - offset >= 2 && _state == ConnectionState.Open)
         {
             if (FrameReader.TryReadHeader(span.Slice(offset), FrameMasking.Required, _options.MaxMessageSize, out FrameHeader header, out _) != FrameParseStatus.Ok
                 || header.IsControl
@@ -353,11 +440,14 @@ internal sealed partial class WebSocketConnection
         return offset;
     }
 
+    private bool IsText(in FrameHeader header)
+        => header.Opcode == WebSocketOpcode.Text || (header.Opcode == WebSocketOpcode.Continuation && _inMessage && _messageIsText);
+
     /// <summary>Checks a data frame against the fragmentation state, the rate limit and the message size limit
     /// (RFC 6455 §5.4): deliver it, discard it (the connection is closing), stop, or throttle (nothing consumed).</summary>
     private FrameStart BeginDataFrame(in FrameHeader header)
     {
-        if (_phase != Phase.Open && !_deliverWhileClosing)
+        if (_state != ConnectionState.Open && !_deliverWhileClosing)
         {
             return FrameStart.Discard;
         }
@@ -512,7 +602,7 @@ internal sealed partial class WebSocketConnection
     /// <summary>Hands one complete message to the raw handler or the SBE processor.</summary>
     private bool Deliver(ReadOnlySpan<byte> payload, bool isText)
     {
-        _lastMessage = _lastReceive;
+        _timeouts.MessageDelivered();
         if (_raw is not null)
         {
             long number = ++_rawMessages;
@@ -550,7 +640,7 @@ internal sealed partial class WebSocketConnection
     private void ApplyHandlerErrorPolicy()
     {
         Log.HandlerFailed(_logger, Id);
-        if (_options.HandlerErrorPolicy == HandlerErrorPolicy.Close && _phase == Phase.Open)
+        if (_options.HandlerErrorPolicy == HandlerErrorPolicy.Close && _state == ConnectionState.Open)
         {
             BeginClose(CloseStatus.InternalError, "Handler error", deliverWhileClosing: false);
         }
@@ -567,7 +657,7 @@ internal sealed partial class WebSocketConnection
         switch (header.Opcode)
         {
             case WebSocketOpcode.Ping:
-                if (_phase == Phase.Open)
+                if (_state == ConnectionState.Open)
                 {
                     SendControl(WebSocketOpcode.Pong, payload);
                 }
@@ -582,6 +672,7 @@ internal sealed partial class WebSocketConnection
 
     private Step HandleClose(ReadOnlySpan<byte> payload)
     {
+        _closeReceived = true;
         CloseParseResult parsed = CloseStatus.Parse(payload, out ushort code, out ReadOnlySpan<byte> reasonBytes);
         if (parsed == CloseParseResult.ProtocolError)
         {
@@ -596,7 +687,7 @@ internal sealed partial class WebSocketConnection
         }
 
         string? reason = reasonBytes.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(reasonBytes);
-        if (_phase == Phase.Open)
+        if (_state == ConnectionState.Open)
         {
             // The client closes first: answer with the same code (1000 when it sent none) and close TCP.
             ushort echo = code == CloseStatus.NoStatus ? CloseStatus.Normal : code;
@@ -645,7 +736,7 @@ internal sealed partial class WebSocketConnection
 
     private void OnClientVanished(long unconsumed)
     {
-        if (_phase == Phase.Closed)
+        if (_state == ConnectionState.Closed)
         {
             return;
         }
@@ -660,6 +751,6 @@ internal sealed partial class WebSocketConnection
             _processor.ReportError(new WsError(WsErrorKind.Transport, message, Id));
         }
 
-        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: _phase == Phase.Open, Clean: false);
+        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: _state == ConnectionState.Open, Clean: false);
     }
 }

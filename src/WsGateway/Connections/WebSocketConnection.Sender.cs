@@ -4,12 +4,8 @@ namespace WsGateway.Connections;
 
 internal sealed partial class WebSocketConnection
 {
-    // Every write to the output pipe, and every flush, happens under this gate: replies written by the handler on
-    // the receive loop, pongs and closes, keep-alive pings from the heartbeat, SendAsync from other threads.
-    // Uncontended, WaitAsync completes synchronously without allocating.
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private volatile bool _needsFlush;
-    private bool _outputCompleted;
+    // Every frame goes through the sender's bounded queue; nobody waits synchronously on it (see ConnectionSender).
+    private readonly ConnectionSender _sender;
     private int _dispatchThreadId;
     private ushort _sentCloseCode;
     private string? _sentCloseReason;
@@ -18,45 +14,35 @@ internal sealed partial class WebSocketConnection
 
     public bool Send(ReadOnlySpan<byte> message, bool isText)
     {
-        if (_phase != Phase.Open)
+        if (_state != ConnectionState.Open || !Queue(isText ? WebSocketOpcode.Text : WebSocketOpcode.Binary, message))
         {
             return false;
         }
 
-        bool written = Write(isText ? WebSocketOpcode.Text : WebSocketOpcode.Binary, message, dataFrame: true);
-        if (written && _dispatchThreadId != Environment.CurrentManagedThreadId)
+        if (_dispatchThreadId != Environment.CurrentManagedThreadId)
         {
-            // Not inside a callback of the receive loop, which would flush when the callback returns.
-            _ = FlushAsync();
+            // Not inside a callback of the receive loop, which flushes when the callback returns.
+            _ = _sender.FlushAsync();
         }
 
-        return written;
+        return true;
     }
 
     public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
-        if (_phase != Phase.Open)
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_state != ConnectionState.Open || !Queue(WebSocketOpcode.Binary, message.Span))
         {
             return false;
         }
 
-        await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Task flush = _sender.FlushAsync();
+        if (!flush.IsCompleted)
         {
-            if (_outputCompleted || _phase != Phase.Open)
-            {
-                return false;
-            }
+            await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
 
-            FrameWriter.WriteFrame(_output, WebSocketOpcode.Binary, message.Span);
-            _needsFlush = false;
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        finally
-        {
-            _sendGate.Release();
-        }
+        return !_sender.IsBroken;
     }
 
     public void Close(ushort code = CloseStatus.Normal, string? reason = null)
@@ -68,7 +54,39 @@ internal sealed partial class WebSocketConnection
 
         if (BeginClose(code, reason, deliverWhileClosing: true) && _dispatchThreadId != Environment.CurrentManagedThreadId)
         {
-            _ = FlushAsync();
+            _ = _sender.FlushAsync();
+        }
+    }
+
+    /// <summary>Queues a data frame or pong; a full queue applies the slow-consumer policy.</summary>
+    private bool Queue(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        SendOutcome outcome = _sender.TryWrite(opcode, payload, bounded: true);
+        if (outcome == SendOutcome.QueueFull)
+        {
+            OnSendQueueFull(payload.Length);
+        }
+
+        return outcome == SendOutcome.Queued;
+    }
+
+    /// <summary>The slow-consumer policy: the client does not read what it is sent, and the outbound queue reached
+    /// <see cref="TradeGatewayOptions.MaxSendQueueSize"/>. The frame is dropped, the connection is closed with 1008
+    /// (counted); if even the close cannot reach the client, the close timeout or the write timeout closes TCP.</summary>
+    private void OnSendQueueFull(int size)
+    {
+        if (!BeginClose(CloseStatus.PolicyViolation, "Send queue full: the client does not read", deliverWhileClosing: false))
+        {
+            return;
+        }
+
+        string message = $"Send queue full: {_sender.QueuedBytes} bytes wait for the client and a {size}-byte frame would pass the {_options.MaxSendQueueSize}-byte limit (MaxSendQueueSize); closing with 1008";
+        Log.SlowConsumer(_logger, Id, message);
+        _metrics.LimitExceeded(LimitNames.SendQueue, Diagnostics.GatewayMetrics.ActionClosed);
+        _metrics.ProtocolError(CloseStatus.PolicyViolation);
+        if (_dispatchThreadId != Environment.CurrentManagedThreadId)
+        {
+            _ = _sender.FlushAsync();
         }
     }
 
@@ -76,7 +94,7 @@ internal sealed partial class WebSocketConnection
     /// within <see cref="TradeGatewayOptions.CloseTimeout"/>. False when a close frame was already sent.</summary>
     private bool BeginClose(ushort code, string? reason, bool deliverWhileClosing)
     {
-        if (_phase != Phase.Open)
+        if (_state != ConnectionState.Open)
         {
             return false;
         }
@@ -86,75 +104,33 @@ internal sealed partial class WebSocketConnection
 
     private bool SendClose(ushort code, string? reason, bool deliverWhileClosing = false)
     {
-        _sendGate.Wait();
-        try
+        if (_state is ConnectionState.Closing or ConnectionState.Finishing or ConnectionState.Closed)
         {
-            if (_outputCompleted || _phase is Phase.CloseSent or Phase.Closed)
-            {
-                return false;
-            }
+            return false;
+        }
 
-            _deliverWhileClosing = deliverWhileClosing;
-            Volatile.Write(ref _closeDeadline, _manager.TimeProvider.GetTimestamp() + ToTimestampTicks(_options.CloseTimeout));
-            _phase = Phase.CloseSent;
-            _sentCloseCode = code;
-            _sentCloseReason = reason;
-            FrameWriter.WriteClose(_output, code, reason);
-            _needsFlush = true;
-            return true;
-        }
-        finally
+        // The deadline is set before the frame can reach the client, whose answer ends the loop.
+        _timeouts.CloseSent(_manager.TimeProvider.GetTimestamp());
+        if (!_sender.TryWriteClose(code, reason))
         {
-            _sendGate.Release();
+            return false;
         }
+
+        _deliverWhileClosing = deliverWhileClosing;
+        _sentCloseCode = code;
+        _sentCloseReason = reason;
+        if (_state == ConnectionState.Open)
+        {
+            _state = ConnectionState.Closing;
+        }
+
+        return true;
     }
 
-    private void SendControl(WebSocketOpcode opcode, ReadOnlySpan<byte> payload) => Write(opcode, payload, dataFrame: false);
+    private void SendControl(WebSocketOpcode opcode, ReadOnlySpan<byte> payload) => Queue(opcode, payload);
 
-    private bool Write(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool dataFrame)
-    {
-        _sendGate.Wait();
-        try
-        {
-            // After our close frame, nothing but... nothing: RFC 6455 §5.5.1.
-            if (_outputCompleted || _phase is Phase.CloseSent or Phase.Closed || (dataFrame && _phase != Phase.Open))
-            {
-                return false;
-            }
-
-            FrameWriter.WriteFrame(_output, opcode, payload);
-            _needsFlush = true;
-            return true;
-        }
-        finally
-        {
-            _sendGate.Release();
-        }
-    }
-
-    private async ValueTask FlushAsync()
-    {
-        if (!_needsFlush)
-        {
-            return;
-        }
-
-        await _sendGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_needsFlush && !_outputCompleted)
-            {
-                _needsFlush = false;
-                await _output.FlushAsync().ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (IsTransportException(ex))
-        {
-            // The read side notices the dead transport too; nothing more to do here.
-        }
-        finally
-        {
-            _sendGate.Release();
-        }
-    }
+    /// <summary>The receive loop's flush after a read: hands the replies of that read to the transport, and waits
+    /// for it (backpressure: a client that does not read its replies stalls its own connection, and the write
+    /// timeout or the queue bound ends it).</summary>
+    private Task FlushAsync() => _sender.HasQueued ? _sender.FlushAsync() : Task.CompletedTask;
 }

@@ -18,6 +18,15 @@ internal enum AbortReason
     KeepAliveTimeout,
     CloseTimeout,
     ShutdownTimeout,
+
+    /// <summary>A flush waited on the client longer than <see cref="TradeGatewayOptions.WriteTimeout"/>.</summary>
+    WriteTimeout,
+
+    /// <summary>An incomplete frame or message arrived slower than <see cref="TradeGatewayOptions.MinReceiveRate"/>.</summary>
+    ReceiveTooSlow,
+
+    /// <summary>The connection ended but its transport did not close within <see cref="TradeGatewayOptions.CloseTimeout"/>.</summary>
+    FinishTimeout,
 }
 
 /// <summary>
@@ -31,8 +40,9 @@ internal enum AbortReason
 /// </remarks>
 internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender
 {
+    private readonly IConnectionTransport _transport;
+    private readonly ConnectionTimeouts _timeouts;
     private readonly PipeReader _input;
-    private readonly PipeWriter _output;
     private readonly ConnectionManager _manager;
     private readonly TradeGatewayOptions _options;
     private readonly ILogger _logger;
@@ -55,25 +65,31 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private CancellationTokenSource? _validation;
 
     public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
+        : this(transport as IConnectionTransport ?? new PipeTransport(transport), manager, remoteEndPoint, localEndPoint, isSecure, clientCertificate)
+    {
+    }
+
+    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null, long id = 0)
     {
         _isSecure = isSecure;
         _clientCertificate = clientCertificate;
+        _transport = transport;
         _input = transport.Input;
-        _output = transport.Output;
         _manager = manager;
         _options = manager.Options;
         _logger = manager.Logger;
         _metrics = manager.Metrics;
-        Id = manager.NextConnectionId();
+        Id = id != 0 ? id : manager.NextConnectionId();
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(_handler, Id);
         _message = new MessageBuffer(_options.MaxMessageSize);
-        _lastReceive = manager.TimeProvider.GetTimestamp();
-        _lastMessage = _lastReceive;
+        _timeouts = new ConnectionTimeouts(_options, manager.TimeProvider);
+        long created = manager.TimeProvider.GetTimestamp();
+        _sender = new ConnectionSender(transport.Output, manager.TimeProvider, _options.MaxSendQueueSize);
         _rateLimit = _options.MessageRateLimit;
         _tokens = _rateLimit?.Burst ?? 0;
-        _tokensAt = _lastReceive;
+        _tokensAt = created;
     }
 
     public long Id { get; }
@@ -89,37 +105,61 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// <summary>Completes when the connection has ended and <c>OnDisconnect</c> was called.</summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>The transport this connection runs on.</summary>
+    internal IConnectionTransport Transport => _transport;
+
     /// <summary>The processor of this connection's binary messages (counters for tests and stats).</summary>
     internal TradeMessageProcessor<ITradeMessageHandler> Processor => _processor;
 
     /// <summary>Runs a raw connection whose first bytes are the HTTP/1.1 upgrade request (standalone hosting).</summary>
-    public async Task RunAsync()
+    /// <param name="pending">The connection's place among the handshakes in progress, taken at the TCP accept (before
+    /// TLS) by the hosting; when null it is taken here, and a connection over the limit is answered 503.</param>
+    public async Task RunAsync(PendingHandshake? pending = null)
     {
         _manager.Register(this);
-        _phase = Phase.Handshake;
-        _handshakeDeadline = _lastReceive + ToTimestampTicks(_options.HandshakeTimeout);
+        _state = ConnectionState.Handshake;
         try
         {
-            HandshakeRequest? request = await ReadHandshakeAsync().ConfigureAwait(false);
-            if (request is null)
+            string? refusal = null;
+            pending ??= _manager.TryBeginHandshake(ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address), out refusal);
+            _timeouts.StartHandshake(pending?.AcceptedAt ?? _manager.TimeProvider.GetTimestamp());
+            if (pending is null)
             {
+                await WriteHandshakeErrorAsync(503, refusal ?? "Too many handshakes in progress").ConfigureAwait(false);
                 return;
             }
 
-            _handshakeParsed = true;
-            ClaimsPrincipal? user = await AdmitAsync(request).ConfigureAwait(false);
-            if (user is null)
+            HandshakeRequest? request;
+            ClaimsPrincipal? user;
+            try
             {
-                return;
+                request = await ReadHandshakeAsync().ConfigureAwait(false);
+                if (request is null)
+                {
+                    return;
+                }
+
+                _handshakeParsed = true;
+                user = await AdmitAsync(request).ConfigureAwait(false);
+                if (user is null)
+                {
+                    return;
+                }
+
+                _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
+            }
+            finally
+            {
+                pending.End();
             }
 
-            HandshakeResponse.WriteSwitchingProtocols(_output, request.Key);
-            await _output.FlushAsync().ConfigureAwait(false);
+            await _sender.FlushAsync().ConfigureAwait(false);
             await RunWebSocketAsync(request.Path, user).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
-            // The client vanished during the handshake: nothing to tell a handler, none was created.
+            // The client vanished during the handshake (or the heartbeat gave up on it): nothing to tell a handler,
+            // none was created.
             Log.TransportError(_logger, Id, ex);
         }
         finally
@@ -183,98 +223,64 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             int code = HandshakeResponse.GetStatusCode(status);
             Log.HandshakeRejected(_logger, Id, RemoteEndPoint, code, error ?? status.ToString());
             _metrics.ConnectionRejected(code);
-            HandshakeResponse.WriteError(_output, status, error ?? status.ToString());
-            await _output.FlushAsync().ConfigureAwait(false);
+            _sender.TryWriteRaw((Status: status, Reason: error ?? status.ToString()), static (output, s) => HandshakeResponse.WriteError(output, s.Status, s.Reason));
+            await _sender.FlushAsync().ConfigureAwait(false);
             return null;
         }
     }
 
-    /// <summary>The standalone server's admission of a parsed upgrade request: origin allow-list (403), connection
-    /// limits (503, or 429 per address), then the application's validator (its 4xx). Returns the identity to run
-    /// the connection with, or null after answering the refusal; on success a connection slot is held.</summary>
+    /// <summary>The standalone server's admission of a parsed upgrade request (<see cref="ConnectionManager.AdmitAsync"/>,
+    /// shared with ASP.NET Core hosting). Returns the identity to run the connection with, or null after answering the
+    /// refusal; on success a connection slot is held.</summary>
     private async Task<ClaimsPrincipal?> AdmitAsync(HandshakeRequest request)
     {
-        if (!_manager.IsOriginAllowed(request.Origin))
-        {
-            _metrics.HandshakeDenied(GatewayMetrics.DenialOrigin, 403);
-            await WriteHandshakeErrorAsync(403, $"Origin '{HandshakeRejections.Printable(request.Origin)}' is not allowed").ConfigureAwait(false);
-            return null;
-        }
-
         IPAddress? address = ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address);
-        Admission admission = _manager.TryAdmit(address);
-        if (admission != Admission.Admitted)
-        {
-            (int code, string reason) = _manager.DescribeRefusal(admission, address);
-            await WriteHandshakeErrorAsync(code, reason).ConfigureAwait(false);
-            return null;
-        }
-
-        _slotHeld = true;
-        _admittedAddress = address;
         ClaimsPrincipal anonymous = new(new ClaimsIdentity());
-        if (_options.ValidateHandshake is not { } validate)
-        {
-            return anonymous;
-        }
-
         using var validation = new CancellationTokenSource();
         _validation = validation;
-        if (_phase != Phase.Handshake || _manager.TimeProvider.GetTimestamp() >= _handshakeDeadline)
+        if (_state != ConnectionState.Handshake || _timeouts.HandshakeExpired(_manager.TimeProvider.GetTimestamp()))
         {
             validation.Cancel();
         }
 
-        var context = new HandshakeContext(
-            request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, validation.Token);
-        HandshakeResult result;
+        AdmissionResult result;
         try
         {
-            result = await validate(context).AsTask().WaitAsync(validation.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (validation.IsCancellationRequested)
-        {
-            _metrics.LimitExceeded(GatewayMetrics.LimitHandshakeTimeout, GatewayMetrics.ActionRejected);
-            string reason = _manager.IsStopping
-                ? "The gateway is shutting down"
-                : $"Handshake validation did not complete within the {_options.HandshakeTimeout.TotalSeconds:0.###} s handshake timeout";
-            await WriteHandshakeErrorAsync(503, reason).ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex)
-        {
-            Log.ValidatorFailed(_logger, Id, ex);
-            await WriteHandshakeErrorAsync(500, "Handshake validation failed").ConfigureAwait(false);
-            return null;
+            result = await _manager.AdmitAsync(
+                Id,
+                request.Origin,
+                address,
+                RemoteEndPoint,
+                anonymous,
+                token => new HandshakeContext(request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, token),
+                validation.Token).ConfigureAwait(false);
         }
         finally
         {
             _validation = null;
         }
 
-        if (result is null || !result.IsAccepted)
+        if (!result.IsAdmitted)
         {
-            result ??= HandshakeResult.Reject(500, "Handshake validation failed");
-            _metrics.HandshakeDenied(GatewayMetrics.DenialValidator, result.StatusCode);
-            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate)).ConfigureAwait(false);
+            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate), logged: true).ConfigureAwait(false);
             return null;
         }
 
-        if (_manager.IsStopping)
-        {
-            await WriteHandshakeErrorAsync(503, "The gateway is shutting down").ConfigureAwait(false);
-            return null;
-        }
-
-        return result.User ?? anonymous;
+        _slotHeld = true;
+        _admittedAddress = address;
+        return result.User;
     }
 
-    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null)
+    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null, bool logged = false)
     {
-        Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
+        if (!logged)
+        {
+            Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
+        }
+
         _metrics.ConnectionRejected(statusCode);
-        HandshakeResponse.WriteError(_output, statusCode, reason, headers);
-        await _output.FlushAsync().ConfigureAwait(false);
+        _sender.TryWriteRaw((statusCode, reason, headers), static (output, s) => HandshakeResponse.WriteError(output, s.statusCode, s.reason, s.headers));
+        await _sender.FlushAsync().ConfigureAwait(false);
     }
 
     private async Task RunWebSocketAsync(string path, ClaimsPrincipal? user)
@@ -294,16 +300,15 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         {
             Log.HandlerError(_logger, Id, ex);
             SendClose(CloseStatus.InternalError, "Handler could not be created");
-            await FlushAsync().ConfigureAwait(false);
+            await _sender.FlushAsync().ConfigureAwait(false);
             return;
         }
 
         _handler = handler;
         _raw = handler as IRawMessageHandler;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(handler, Id);
-        _lastReceive = _manager.TimeProvider.GetTimestamp();
-        _lastMessage = _lastReceive;
-        _phase = Phase.Open;
+        _timeouts.Opened(_manager.TimeProvider.GetTimestamp());
+        _state = ConnectionState.Open;
         Interlocked.MemoryBarrier(); // the phase is written before IsStopping is read (ShutdownAsync does the reverse)
         _metrics.ConnectionOpened();
         Log.ConnectionOpened(_logger, Id, RemoteEndPoint, path);
@@ -322,16 +327,24 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             if (_manager.IsStopping)
             {
                 // The shutdown began while this connection was completing its handshake.
-                await CloseFromTimerAsync(CloseStatus.GoingAway, "Server shutting down").ConfigureAwait(false);
+                CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
             }
 
             await ReceiveLoopAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
-            Log.TransportError(_logger, Id, ex);
-            _processor.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
-            _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
+            if (_abortReason != AbortReason.None)
+            {
+                // The heartbeat or the shutdown gave up on the connection and closed its transport.
+                OnAborted();
+            }
+            else
+            {
+                Log.TransportError(_logger, Id, ex);
+                _processor.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
+                _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
+            }
         }
         finally
         {
@@ -346,7 +359,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             return;
         }
 
-        _phase = Phase.Closed;
         _metrics.ConnectionClosed();
         WebSocketCloseInfo info = _closeInfo ?? new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: true, Clean: false);
         Log.ConnectionClosed(_logger, Id, info.Code, info.Clean, _processor.MessagesProcessed + _rawMessages);
@@ -360,27 +372,43 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
     }
 
+    /// <summary>
+    /// The connection's last step, whichever way it ended: the last frames go out and the transport is closed, then
+    /// the slot is given back. A connection that ended cleanly completes its output and waits for the transport to
+    /// close (Kestrel sends what is left, then closes the socket); one that was given up (a timeout, the shutdown, a
+    /// client that does not read) has its transport aborted. The heartbeat bounds the wait with
+    /// <see cref="TradeGatewayOptions.CloseTimeout"/>, so no socket outlives its slot and nothing waits forever.
+    /// </summary>
     private async Task FinishAsync()
     {
-        _phase = Phase.Closed;
-        _manager.Unregister(this);
-        if (_slotHeld)
-        {
-            _slotHeld = false;
-            _manager.Release(_admittedAddress);
-        }
-
-        await _sendGate.WaitAsync().ConfigureAwait(false);
+        _timeouts.Finishing(_manager.TimeProvider.GetTimestamp());
+        _state = ConnectionState.Finishing;
         try
         {
-            _outputCompleted = true;
-            await _output.CompleteAsync().ConfigureAwait(false);
+            if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
+            {
+                AbortTransport();
+            }
+
+            await _sender.CompleteAsync().ConfigureAwait(false);
+            await _transport.Closed.ConfigureAwait(false);
             await _input.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportException(ex))
+        {
+            AbortTransport();
         }
         finally
         {
-            _sendGate.Release();
+            _state = ConnectionState.Closed;
             _message.Dispose();
+            _manager.Unregister(this);
+            if (_slotHeld)
+            {
+                _slotHeld = false;
+                _manager.Release(_admittedAddress);
+            }
+
             _completion.TrySetResult();
         }
     }
@@ -388,7 +416,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private static bool IsTransportException(Exception ex)
         => ex is IOException or ObjectDisposedException or OperationCanceledException; // Kestrel's ConnectionReset/AbortedException derive from these
 
-    private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _manager.TimeProvider.TimestampFrequency);
+    /// <summary>Whether the connection's transport was given up on (tests).</summary>
+    internal bool TransportAborted => _transportAborted != 0;
+
 
     /// <summary>Stand-in until the real handler exists, so the fields are never null.</summary>
     private sealed class NullHandler : ITradeMessageHandler

@@ -5,12 +5,17 @@ namespace WsGateway.Framing;
 /// <summary>
 /// A growable buffer on <see cref="ArrayPool{T}"/> for reassembling a message that spans frames or pipe segments.
 /// It never holds more than <see cref="MaxLength"/> bytes; the first array is rented on the first write, growth
-/// doubles, <see cref="Clear"/> keeps the array for the next message and <see cref="Dispose"/> returns it.
+/// doubles, <see cref="Clear"/> keeps an array of up to <see cref="RetainedCapacity"/> for the next message (a larger
+/// one goes back to the pool, so that a connection that once received a large message does not pin it while idle)
+/// and <see cref="Dispose"/> returns it.
 /// </summary>
 /// <remarks>Not thread safe: one connection's read loop owns it. <see cref="WrittenSpan"/> is valid until the next write, <see cref="Clear"/> or <see cref="Dispose"/>.</remarks>
 internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
 {
     public const int DefaultInitialCapacity = 256;
+
+    /// <summary>Largest array <see cref="Clear"/> keeps for the next message.</summary>
+    public const int RetainedCapacity = 16 * 1024;
 
     private readonly ArrayPool<byte> _pool;
     private readonly int _initialCapacity;
@@ -115,11 +120,17 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
         _length += count;
     }
 
-    /// <summary>Empties the buffer and keeps its array for the next message.</summary>
+    /// <summary>Empties the buffer; keeps its array for the next message when it is at most
+    /// <see cref="RetainedCapacity"/> bytes, returns it to the pool otherwise.</summary>
     public void Clear()
     {
         ThrowIfDisposed();
         _length = 0;
+        if (_array is { Length: > RetainedCapacity } array)
+        {
+            _array = null;
+            _pool.Return(array);
+        }
     }
 
     /// <summary>Returns the array to the pool. Further use throws <see cref="ObjectDisposedException"/>.</summary>

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using WsGateway.Connections;
@@ -15,6 +16,68 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
         // With wss:// Kestrel's TLS middleware runs first: the transport carries decrypted bytes and the feature
         // tells that the connection is secure (and which certificate the client presented, if asked for one).
         ITlsConnectionFeature? tls = connection.Features.Get<ITlsConnectionFeature>();
-        return new WebSocketConnection(connection.Transport, manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync();
+        PendingHandshake? pending = connection.Features.Get<PendingHandshake>();
+        return new WebSocketConnection(new KestrelConnectionTransport(connection), manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync(pending);
+    }
+
+    /// <summary>Connection middleware that runs first, at the TCP accept (before TLS): counts the connection as a
+    /// handshake in progress (<see cref="TradeGatewayOptions.MaxPendingHandshakes"/>, per address too) and starts its
+    /// handshake timeout; over the limit the connection is answered 503 (plain) or closed (TLS) at once.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> CountPendingHandshakes(ConnectionManager manager, bool secure)
+        => next => async connection =>
+        {
+            System.Net.IPAddress? address = ConnectionManager.Normalize((connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address);
+            PendingHandshake? pending = manager.TryBeginHandshake(address, out string? refusal);
+            if (pending is null)
+            {
+                Log.HandshakeRejected(manager.Logger, 0, connection.RemoteEndPoint, 503, refusal!);
+                manager.Metrics.ConnectionRejected(503);
+                if (!secure)
+                {
+                    Connections.Handshake.HandshakeResponse.WriteError(connection.Transport.Output, 503, refusal!);
+                    await connection.Transport.Output.FlushAsync().ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            connection.Features.Set(pending);
+            try
+            {
+                await next(connection).ConfigureAwait(false);
+            }
+            finally
+            {
+                pending.End();
+            }
+        };
+}
+
+/// <summary>A Kestrel connection as the connection core's transport: <see cref="Abort"/> closes the socket now
+/// (<see cref="BaseConnectionContext.Abort(ConnectionAbortedException)"/>), and <see cref="Closed"/> is
+/// <see cref="BaseConnectionContext.ConnectionClosed"/>, which fires once Kestrel has sent what was left and closed
+/// the socket, or the client closed its side.</summary>
+internal sealed class KestrelConnectionTransport(ConnectionContext connection) : IConnectionTransport
+{
+    private Task? _closed;
+
+    public PipeReader Input => connection.Transport.Input;
+
+    public PipeWriter Output => connection.Transport.Output;
+
+    public Task Closed => _closed ??= WhenClosed(connection.ConnectionClosed);
+
+    public void Abort(string reason) => connection.Abort(new ConnectionAbortedException(reason));
+
+    private static Task WhenClosed(CancellationToken closed)
+    {
+        if (closed.IsCancellationRequested || !closed.CanBeCanceled)
+        {
+            return Task.CompletedTask;
+        }
+
+        var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), source);
+        return source.Task;
     }
 }

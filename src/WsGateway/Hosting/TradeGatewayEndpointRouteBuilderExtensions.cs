@@ -1,17 +1,14 @@
 using System.IO.Pipelines;
 using System.Net;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using WsGateway.Connections;
 using WsGateway.Connections.Handshake;
-using WsGateway.Diagnostics;
 using WsGateway.Hosting;
 
 namespace WsGateway;
@@ -57,77 +54,61 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
         }
 
         string? origin = headers.Origin.Count == 0 ? null : headers.Origin.ToString();
-        if (!manager.IsOriginAllowed(origin))
-        {
-            manager.Metrics.HandshakeDenied(GatewayMetrics.DenialOrigin, StatusCodes.Status403Forbidden);
-            await RejectAsync(context, StatusCodes.Status403Forbidden, $"Origin '{HandshakeRejections.Printable(origin)}' is not allowed").ConfigureAwait(false);
-            return;
-        }
-
         IPAddress? address = ConnectionManager.Normalize(context.Connection.RemoteIpAddress);
-        Admission admission = manager.TryAdmit(address);
-        if (admission != Admission.Admitted)
+        long id = manager.NextConnectionId();
+        AdmissionResult admission;
+        using (var timeout = new CancellationTokenSource(manager.Options.HandshakeTimeout, manager.TimeProvider))
+        using (var aborted = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted, manager.Stopping))
         {
-            (int code, string reason) = manager.DescribeRefusal(admission, address);
-            await RejectAsync(context, code, reason).ConfigureAwait(false);
-            return;
+            admission = await manager.AdmitAsync(id, origin, address, RemoteEndPoint(context), context.User, token => CreateContext(context, token), aborted.Token).ConfigureAwait(false);
         }
 
-        ClaimsPrincipal user = context.User;
-        if (manager.Options.ValidateHandshake is { } validate)
+        if (!admission.IsAdmitted)
         {
-            HandshakeResult? result = await ValidateAsync(context, manager, validate).ConfigureAwait(false);
-            if (result is null || !result.IsAccepted)
+            if (!context.RequestAborted.IsCancellationRequested)
             {
-                manager.Release(address);
-                if (result is not null)
+                if (admission.WwwAuthenticate is { } challenge)
                 {
-                    if (result.WwwAuthenticate is { } challenge)
-                    {
-                        context.Response.Headers.WWWAuthenticate = challenge;
-                    }
-
-                    await RejectAsync(context, result.StatusCode, result.Reason ?? "Refused").ConfigureAwait(false);
+                    context.Response.Headers.WWWAuthenticate = challenge;
                 }
 
-                return;
+                await RejectAsync(context, admission.StatusCode, admission.Reason ?? "Refused").ConfigureAwait(false);
             }
 
-            user = result.User ?? user;
+            return;
         }
 
-        string key = headers.SecWebSocketKey.ToString();
-        context.Response.Headers.Connection = HeaderNames.Upgrade;
-        context.Response.Headers.Upgrade = "websocket";
-        context.Response.Headers.SecWebSocketAccept = HandshakeResponse.ComputeAccept(key);
-
-        Stream stream;
+        // From here the slot is ours: given back here unless the connection took it over.
+        bool handedOver = false;
         try
         {
-            stream = await upgrade!.UpgradeAsync().ConfigureAwait(false);
+            string key = headers.SecWebSocketKey.ToString();
+            context.Response.Headers.Connection = HeaderNames.Upgrade;
+            context.Response.Headers.Upgrade = "websocket";
+            context.Response.Headers.SecWebSocketAccept = HandshakeResponse.ComputeAccept(key);
+            Stream stream = await upgrade!.UpgradeAsync().ConfigureAwait(false);
+            var transport = new UpgradedTransport(
+                context,
+                PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
+                PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+            var connection = new WebSocketConnection(transport, manager, RemoteEndPoint(context), LocalEndPoint(context), id: id);
+            handedOver = true;
+            await connection.RunUpgradedAsync(context.Request.Path.Value ?? "/", admission.User, address).ConfigureAwait(false);
         }
-        catch
+        finally
         {
-            manager.Release(address);
-            throw;
+            if (!handedOver)
+            {
+                manager.Release(address);
+            }
         }
-
-        var transport = new StreamDuplexPipe(
-            PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
-            PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
-        var connection = new WebSocketConnection(transport, manager, RemoteEndPoint(context), LocalEndPoint(context));
-        await connection.RunUpgradedAsync(context.Request.Path.Value ?? "/", user, address).ConfigureAwait(false);
     }
 
-    /// <summary>Runs the application's validator within the handshake timeout; null after answering a failure
-    /// (500 for an exception, 503 for a timeout).</summary>
-    private static async Task<HandshakeResult?> ValidateAsync(HttpContext context, ConnectionManager manager, Func<HandshakeContext, ValueTask<HandshakeResult>> validate)
+    private static HandshakeContext CreateContext(HttpContext context, CancellationToken aborted)
     {
-        using var timeout = new CancellationTokenSource(manager.Options.HandshakeTimeout, manager.TimeProvider);
-        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
         IHeaderDictionary headers = context.Request.Headers;
         string? query = context.Request.QueryString.HasValue ? context.Request.QueryString.Value![1..] : null;
-        var handshake = new HandshakeContext(
+        return new HandshakeContext(
             context.Request.Path.Value ?? "/",
             query,
             RemoteEndPoint(context),
@@ -136,34 +117,7 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
             context.Connection.ClientCertificate,
             context.User,
             name => headers.TryGetValue(name, out StringValues values) ? values.ToString() : null,
-            aborted.Token);
-        try
-        {
-            HandshakeResult result = await validate(handshake).AsTask().WaitAsync(aborted.Token).ConfigureAwait(false);
-            if (result is null || !result.IsAccepted)
-            {
-                result ??= HandshakeResult.Reject(500, "Handshake validation failed");
-                manager.Metrics.HandshakeDenied(GatewayMetrics.DenialValidator, result.StatusCode);
-            }
-
-            return result;
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            manager.Metrics.LimitExceeded(GatewayMetrics.LimitHandshakeTimeout, GatewayMetrics.ActionRejected);
-            await RejectAsync(context, StatusCodes.Status503ServiceUnavailable, $"Handshake validation did not complete within the {manager.Options.HandshakeTimeout.TotalSeconds:0.###} s handshake timeout").ConfigureAwait(false);
-            return null;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            manager.Logger.LogWarning(ex, "The handshake validator threw; answered 500");
-            await RejectAsync(context, StatusCodes.Status500InternalServerError, "Handshake validation failed").ConfigureAwait(false);
-            return null;
-        }
+            aborted);
     }
 
     private static Task RejectAsync(HttpContext context, int status, string reason)
@@ -185,10 +139,17 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
     private static System.Net.IPEndPoint? LocalEndPoint(HttpContext context)
         => context.Connection.LocalIpAddress is { } ip ? new System.Net.IPEndPoint(ip, context.Connection.LocalPort) : null;
 
-    private sealed class StreamDuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    /// <summary>An upgraded request as the connection core's transport: <see cref="Abort"/> is
+    /// <see cref="HttpContext.Abort"/>; Kestrel closes the connection itself once the endpoint returns, so
+    /// <see cref="Closed"/> is complete at once (the core bounds its last flush).</summary>
+    private sealed class UpgradedTransport(HttpContext context, PipeReader input, PipeWriter output) : IConnectionTransport
     {
         public PipeReader Input { get; } = input;
 
         public PipeWriter Output { get; } = output;
+
+        public Task Closed => Task.CompletedTask;
+
+        public void Abort(string reason) => context.Abort();
     }
 }

@@ -59,6 +59,29 @@ public sealed class MessageRateLimit
     public override string ToString() => $"{MessagesPerSecond:0.###} messages/s, burst {Burst}, {Policy}";
 }
 
+/// <summary>The slowest rate at which an incomplete frame or message may arrive: <see cref="BytesPerSecond"/> on
+/// average once <see cref="GracePeriod"/> has passed (the idea of Kestrel's <c>MinDataRate</c>).</summary>
+public sealed class MinReceiveRate
+{
+    /// <summary>Creates a minimum receive rate.</summary>
+    /// <param name="bytesPerSecond">Average bytes per second, at least (positive).</param>
+    /// <param name="gracePeriod">Time before the rate is enforced (at least 1 s, the heartbeat's period).</param>
+    public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod)
+    {
+        BytesPerSecond = bytesPerSecond;
+        GracePeriod = gracePeriod;
+    }
+
+    /// <summary>Average bytes per second, at least.</summary>
+    public double BytesPerSecond { get; }
+
+    /// <summary>Time before the rate is enforced.</summary>
+    public TimeSpan GracePeriod { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{BytesPerSecond:0.###} bytes/s after {GracePeriod.TotalSeconds:0.###} s";
+}
+
 /// <summary>
 /// Limits and timeouts of the trade gateway. Every limit has a safe default; a value outside its range is refused
 /// when the gateway starts.
@@ -80,6 +103,22 @@ public sealed class TradeGatewayOptions
     /// answered 408 and disconnected. Default 10 s. Standalone server only.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Most connections that have not finished their handshake (TLS and HTTP upgrade), counted from the TCP
+    /// accept; the next one is answered 503 (<c>ws://</c>) or closed at once (<c>wss://</c>, before TLS). Default
+    /// 1,000. Standalone server only: in ASP.NET Core, Kestrel's own limits apply.</summary>
+    public int MaxPendingHandshakes { get; set; } = 1000;
+
+    /// <summary>Most connections from one IP address that have not finished their handshake; the next one is refused
+    /// as with <see cref="MaxPendingHandshakes"/>. Default 256 (a burst of clients behind one NAT still gets in). Standalone server only.</summary>
+    public int MaxPendingHandshakesPerAddress { get; set; } = 256;
+
+    /// <summary>Slowest a frame or fragmented message may arrive once it has begun: after the grace period, a
+    /// connection whose incomplete frame or message has received fewer bytes than this rate allows (counted only
+    /// while the gateway waits for data) is closed with 1008 and its TCP connection closed (counted as
+    /// <c>receive_rate</c>). Any single byte is no longer enough to keep a connection and its buffers alive.
+    /// <see langword="null"/> turns it off. Default 240 bytes/s after 5 s, as Kestrel's <c>MinRequestBodyDataRate</c>.</summary>
+    public MinReceiveRate? MinReceiveRate { get; set; } = new(240, TimeSpan.FromSeconds(5));
+
     /// <summary>Interval of quiet after which the gateway pings the client. <see cref="TimeSpan.Zero"/> turns
     /// keep-alive pings off. Default 30 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
@@ -91,6 +130,17 @@ public sealed class TradeGatewayOptions
     /// <summary>Time the client has to answer the gateway's close frame before the TCP connection is dropped.
     /// Default 5 s.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most bytes waiting to be sent on one connection (replies, pongs) before the gateway treats the client
+    /// as a slow consumer: the frame that would pass the bound is dropped and the connection is closed with 1008
+    /// (counted as <c>send_queue</c> in <c>wsgateway.limits.exceeded</c>). A single frame larger than the bound is
+    /// accepted when nothing else is waiting. Default 1 MiB.</summary>
+    public int MaxSendQueueSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Time a write may wait for the client to read (TCP flow control) before the connection is dropped
+    /// (counted as <c>write_timeout</c>): a client that stops reading cannot hold a connection, its buffers or a
+    /// thread. Default 30 s.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Time without any data message after which the connection is closed with 1000. <see langword="null"/>
     /// (the default) never closes an idle connection.</summary>
@@ -182,6 +232,31 @@ public sealed class TradeGatewayOptions
         if (CloseTimeout <= TimeSpan.Zero)
         {
             return $"CloseTimeout must be positive, got {CloseTimeout}";
+        }
+
+        if (MaxPendingHandshakes < 1)
+        {
+            return $"MaxPendingHandshakes must be at least 1, got {MaxPendingHandshakes}";
+        }
+
+        if (MaxPendingHandshakesPerAddress < 1)
+        {
+            return $"MaxPendingHandshakesPerAddress must be at least 1, got {MaxPendingHandshakesPerAddress}";
+        }
+
+        if (MinReceiveRate is { } minRate && (!(minRate.BytesPerSecond > 0) || double.IsInfinity(minRate.BytesPerSecond) || minRate.GracePeriod < TimeSpan.FromSeconds(1)))
+        {
+            return $"MinReceiveRate must have a positive BytesPerSecond and a GracePeriod of at least 1 s, got {minRate}";
+        }
+
+        if (MaxSendQueueSize < 1024)
+        {
+            return $"MaxSendQueueSize must be at least 1024 bytes, got {MaxSendQueueSize}";
+        }
+
+        if (WriteTimeout <= TimeSpan.Zero)
+        {
+            return $"WriteTimeout must be positive, got {WriteTimeout}";
         }
 
         if (IdleTimeout is { } idle && idle <= TimeSpan.Zero)

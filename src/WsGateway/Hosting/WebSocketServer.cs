@@ -122,6 +122,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             Action<ListenOptions> configure = lo =>
             {
+                lo.Use(GatewayConnectionHandler.CountPendingHandshakes(_manager, secure: _manager.Options.ServerCertificate is not null));
                 if (_manager.Options.ServerCertificate is { } certificate)
                 {
                     lo.UseHttps(https =>
@@ -146,7 +147,7 @@ public sealed class WebSocketServer : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets();
-        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>, BlockMemoryPoolFactory>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(_manager.TimeProvider)));
 
         WebApplication app = builder.Build();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

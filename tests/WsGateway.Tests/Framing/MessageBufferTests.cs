@@ -111,6 +111,20 @@ public class MessageBufferTests
     }
 
     [Fact]
+    public void Clear_returns_an_array_larger_than_the_retained_capacity_to_the_pool()
+    {
+        var pool = new CountingPool();
+        using var buffer = new MessageBuffer(1024 * 1024, 64, pool);
+        buffer.Append(new byte[(1024 * 1024) - 1]);
+        Assert.True(buffer.Capacity > 16 * 1024);
+        buffer.Clear();
+        Assert.Equal(0, buffer.Capacity);
+        Assert.Equal(pool.Rented, pool.Returned);
+        buffer.Append([7]);
+        Assert.Equal(new byte[] { 7 }, buffer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
     public void Dispose_returns_the_array_once_and_blocks_further_use()
     {
         var pool = new CountingPool();

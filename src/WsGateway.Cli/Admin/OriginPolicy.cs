@@ -1,0 +1,39 @@
+using System.Net;
+
+namespace WsGateway.Cli.Admin;
+
+/// <summary>
+/// Which web pages may open a connection to <c>wsgw serve</c>: clients without an <c>Origin</c> header (not
+/// browsers) always; browsers only from the admin page's own origin and the <c>--allow-origin</c> list. Without the
+/// check any page the operator opens could connect to <c>ws://127.0.0.1:9001</c> and send trades.
+/// </summary>
+internal static class OriginPolicy
+{
+    /// <summary>Sets the gateway's origin allow-list; when it would be empty (<c>--admin none</c> or port 0, no
+    /// <c>--allow-origin</c>), a handshake validator refuses every browser with 403.</summary>
+    public static void Apply(TradeGatewayOptions options, string admin, IReadOnlyList<string> allowOrigins)
+    {
+        foreach (string origin in allowOrigins)
+        {
+            options.AllowedOrigins.Add(origin);
+        }
+
+        if (AdminAddress.Parse(admin) is { Port: > 0 } address)
+        {
+            string[] hosts = address.Address is { } ip && !IPAddress.IsLoopback(ip) && !ip.Equals(IPAddress.Any) && !ip.Equals(IPAddress.IPv6Any)
+                ? [ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ip}]" : ip.ToString()]
+                : ["127.0.0.1", "localhost", "[::1]"];
+            foreach (string host in hosts)
+            {
+                options.AllowedOrigins.Add($"http://{host}:{address.Port}");
+            }
+        }
+
+        if (options.AllowedOrigins.Count == 0)
+        {
+            options.ValidateHandshake = static context => ValueTask.FromResult(context.Origin is null
+                ? HandshakeResult.Accept()
+                : HandshakeResult.Forbidden($"Origin '{WsGateway.Connections.HandshakeRejections.Printable(context.Origin)}' is not allowed: start wsgw serve with --allow-origin"));
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using WsGateway.Framing;
+
+namespace WsGateway.Connections;
+
+/// <summary>What <see cref="ConnectionSender.TryWrite"/> did with a frame.</summary>
+internal enum SendOutcome
+{
+    /// <summary>Queued; it goes out with the next flush.</summary>
+    Queued,
+
+    /// <summary>Dropped: a close frame was already queued, or the connection is finishing.</summary>
+    Closed,
+
+    /// <summary>Dropped: the outbound queue is full, the client does not read (the slow-consumer policy applies).</summary>
+    QueueFull,
+}
+
+/// <summary>
+/// The send side of one connection, in the manner of Kestrel's frame writers: every frame (replies, pongs, pings,
+/// the close, the handshake's response) is copied into a bounded outbound queue under a short lock that is never
+/// held across an await; one flusher at a time moves the queue into the transport and awaits the transport's
+/// flush. Nobody ever waits synchronously: a thread that finds a flush in flight leaves its frames for it.
+/// </summary>
+/// <remarks>
+/// The queue is bounded by <see cref="TradeGatewayOptions.MaxSendQueueSize"/> (a single frame larger than the bound
+/// is taken when the queue is empty). A flush that does not complete is visible through
+/// <see cref="PendingFlushSince"/>, which the heartbeat compares with <see cref="TradeGatewayOptions.WriteTimeout"/>.
+/// After <see cref="Abort"/> no flush starts any more and what is queued is dropped.
+/// </remarks>
+internal sealed class ConnectionSender
+{
+    private static readonly PipeOptions s_queueOptions = new(
+        pauseWriterThreshold: 0, // never pauses: the bound is ours (_queued), checked before a frame is written
+        resumeWriterThreshold: 0,
+        minimumSegmentSize: 4096,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        useSynchronizationContext: false);
+
+    private readonly PipeWriter _output;
+    private readonly TimeProvider _time;
+    private readonly long _limit;
+    private readonly Lock _lock = new();
+    private Pipe? _queue;
+
+    // Bytes accepted and not yet handed over by a completed transport flush.
+    private long _queued;
+
+    // 1 while one caller owns the flush; _flushDone exists only while that flush waits on the transport.
+    private int _flushing;
+    private TaskCompletionSource? _flushDone;
+    private long _flushStartedAt;
+
+    private bool _closeQueued;
+    private bool _completed;
+    private volatile bool _aborted;
+    private volatile bool _broken;
+
+    public ConnectionSender(PipeWriter output, TimeProvider time, long limit)
+    {
+        _output = output;
+        _time = time;
+        _limit = limit;
+    }
+
+    /// <summary>Bytes waiting to go out (queued, or in a transport flush that has not completed).</summary>
+    public long QueuedBytes => Volatile.Read(ref _queued);
+
+    /// <summary>Whether a flush has work to do.</summary>
+    public bool HasQueued => Volatile.Read(ref _queued) > 0 && !_aborted && !_broken;
+
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> at which the transport flush in flight started waiting
+    /// for the client, or 0 when none waits.</summary>
+    public long PendingFlushSince => Volatile.Read(ref _flushStartedAt);
+
+    /// <summary>Whether the transport refused a flush (the client is gone) or the sender was aborted.</summary>
+    public bool IsBroken => _broken || _aborted;
+
+    /// <summary>Whether a close frame was queued.</summary>
+    public bool CloseQueued
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closeQueued;
+            }
+        }
+    }
+
+    /// <summary>Queues one frame. <paramref name="bounded"/> frames (data, pongs) are refused with
+    /// <see cref="SendOutcome.QueueFull"/> when the queue would pass its bound; keep-alive pings are not.</summary>
+    public SendOutcome TryWrite(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool bounded)
+    {
+        int size = FrameWriter.GetHeaderLength(payload.Length, masked: false) + payload.Length;
+        lock (_lock)
+        {
+            if (_completed || _closeQueued || _aborted || _broken)
+            {
+                return SendOutcome.Closed;
+            }
+
+            long queued = Volatile.Read(ref _queued);
+            if (bounded && queued > 0 && queued + size > _limit)
+            {
+                return SendOutcome.QueueFull;
+            }
+
+            PipeWriter queue = Queue.Writer;
+            FrameWriter.WriteFrame(queue, opcode, payload);
+            Commit(queue, size);
+            return SendOutcome.Queued;
+        }
+    }
+
+    /// <summary>Queues the close frame; false when one was already queued (RFC 6455 §5.5.1: one close, then
+    /// nothing) or the connection is finishing.</summary>
+    public bool TryWriteClose(ushort code, string? reason)
+    {
+        lock (_lock)
+        {
+            if (_completed || _closeQueued || _aborted || _broken)
+            {
+                return false;
+            }
+
+            _closeQueued = true;
+            PipeWriter queue = Queue.Writer;
+            long before = queue.UnflushedBytes;
+            FrameWriter.WriteClose(queue, code, reason);
+            Commit(queue, queue.UnflushedBytes - before);
+            return true;
+        }
+    }
+
+    /// <summary>Queues bytes that are not a WebSocket frame (the handshake's HTTP response).</summary>
+    public bool TryWriteRaw<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        lock (_lock)
+        {
+            if (_completed || _closeQueued || _aborted || _broken)
+            {
+                return false;
+            }
+
+            PipeWriter queue = Queue.Writer;
+            long before = queue.UnflushedBytes;
+            write(queue, state);
+            Commit(queue, queue.UnflushedBytes - before);
+            return true;
+        }
+    }
+
+    /// <summary>Moves what is queued into the transport and flushes it, or, when another caller's flush is in flight,
+    /// leaves it to that one. Never blocks; the task completes when the flush (this one or the one in flight)
+    /// has handed everything over, or at once when there is nothing to do.</summary>
+    public Task FlushAsync()
+    {
+        if (Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
+        {
+            return Volatile.Read(ref _flushDone)?.Task ?? Task.CompletedTask;
+        }
+
+        return RunFlushAsync();
+    }
+
+    /// <summary>Stops sending for good: no flush starts after this, what is queued is dropped. The transport
+    /// abort that goes with it ends a flush already waiting.</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        _output.CancelPendingFlush();
+    }
+
+    /// <summary>Refuses new frames, flushes what is queued (unless aborted), then completes the transport's output.
+    /// The flush can wait on the client; the heartbeat bounds it by aborting the transport.</summary>
+    public async Task CompleteAsync()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+        }
+
+        // Take the flush for good: wait out a flush in flight (it ends on its own or at the abort).
+        while (Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
+        {
+            if (Volatile.Read(ref _flushDone) is { } done)
+            {
+                await done.Task.ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.Yield();
+            }
+        }
+
+        try
+        {
+            await DrainQueueAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await _output.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransportException(ex))
+            {
+                // The transport is gone already.
+            }
+
+            if (_queue is { } queue)
+            {
+                await queue.Reader.CompleteAsync().ConfigureAwait(false);
+                await queue.Writer.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Pipe Queue => _queue ??= new Pipe(s_queueOptions);
+
+    private void Commit(PipeWriter queue, long size)
+    {
+        // Never pauses (no threshold), so this completes synchronously and makes the bytes readable.
+        queue.FlushAsync().GetAwaiter().GetResult();
+        Interlocked.Add(ref _queued, size);
+    }
+
+    private async Task RunFlushAsync()
+    {
+        while (true)
+        {
+            await DrainQueueAsync().ConfigureAwait(false);
+            TaskCompletionSource? done = Interlocked.Exchange(ref _flushDone, null);
+            Interlocked.Exchange(ref _flushing, 0);
+            done?.TrySetResult();
+
+            // A writer that queued after our last read saw the flush taken and left its frames to us.
+            if (!HasQueued || Interlocked.CompareExchange(ref _flushing, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+
+    // Runs with the flush owned by the caller.
+    private async ValueTask DrainQueueAsync()
+    {
+        try
+        {
+            while (!_aborted && !_broken && _queue is { } queue && queue.Reader.TryRead(out ReadResult read))
+            {
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                long count = buffer.Length;
+                if (count == 0)
+                {
+                    queue.Reader.AdvanceTo(buffer.End);
+                    return;
+                }
+
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                {
+                    _output.Write(segment.Span);
+                }
+
+                queue.Reader.AdvanceTo(buffer.End);
+                if (_aborted)
+                {
+                    return;
+                }
+
+                ValueTask<FlushResult> pending = _output.FlushAsync();
+                FlushResult result;
+                if (pending.IsCompletedSuccessfully)
+                {
+                    result = pending.Result;
+                }
+                else
+                {
+                    if (Volatile.Read(ref _flushDone) is null)
+                    {
+                        Volatile.Write(ref _flushDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                    }
+
+                    Volatile.Write(ref _flushStartedAt, Math.Max(1, _time.GetTimestamp()));
+                    try
+                    {
+                        result = await pending.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _flushStartedAt, 0);
+                    }
+                }
+
+                Interlocked.Add(ref _queued, -count);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    _broken = true;
+                }
+            }
+        }
+        catch (Exception ex) when (IsTransportException(ex))
+        {
+            _broken = true;
+        }
+        finally
+        {
+            if (_aborted || _broken)
+            {
+                Discard();
+            }
+        }
+    }
+
+    private void Discard()
+    {
+        lock (_lock)
+        {
+            if (_queue is { } queue && queue.Reader.TryRead(out ReadResult read))
+            {
+                queue.Reader.AdvanceTo(read.Buffer.End);
+            }
+
+            Volatile.Write(ref _queued, 0);
+        }
+    }
+
+    internal static bool IsTransportException(Exception ex)
+        => ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException;
+}

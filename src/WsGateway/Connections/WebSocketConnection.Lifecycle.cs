@@ -1,0 +1,188 @@
+using WsGateway.Framing;
+
+namespace WsGateway.Connections;
+
+internal sealed partial class WebSocketConnection
+{
+    private volatile ConnectionState _state;
+    private volatile bool _deliverWhileClosing;
+    private int _transportAborted;
+    private volatile AbortReason _abortReason;
+
+    /// <summary>Called by the shared heartbeat (about once a second, on a timer thread): asks the connection's
+    /// <see cref="ConnectionTimeouts"/> what is due and carries it out. Never blocks: it only queues a frame, starts a
+    /// flush, cancels a read or aborts the transport.</summary>
+    /// <param name="now">The heartbeat's timestamp, in <see cref="TimeProvider.GetTimestamp"/> ticks.</param>
+    public void OnHeartbeat(long now)
+    {
+        if (Volatile.Read(ref _transportAborted) != 0)
+        {
+            return; // given up already: nothing is left to time
+        }
+
+        bool stopping = _abortReason != AbortReason.None;
+
+        switch (_timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince))
+        {
+            case TimeoutAction.HandshakeTimeout when !stopping:
+                Abort(AbortReason.HandshakeTimeout);
+                break;
+            case TimeoutAction.CancelValidation:
+                CancelValidation();
+                break;
+            case TimeoutAction.WriteTimeout:
+                _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
+                Abort(AbortReason.WriteTimeout);
+                break;
+            case TimeoutAction.ReceiveTooSlow when !stopping:
+                // The stream stops mid-frame: failed, so close frame, then TCP closed without waiting for an answer.
+                _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
+                _metrics.ProtocolError(CloseStatus.PolicyViolation);
+                if (SendClose(CloseStatus.PolicyViolation, "Receive rate too low"))
+                {
+                    _ = _sender.FlushAsync();
+                }
+
+                Abort(AbortReason.ReceiveTooSlow);
+                break;
+            case TimeoutAction.Idle:
+                CloseFromTimer(CloseStatus.Normal, "Idle timeout");
+                break;
+            case TimeoutAction.Ping:
+                _timeouts.PingSent(now);
+                Ping();
+                break;
+            case TimeoutAction.KeepAliveTimeout:
+                Abort(AbortReason.KeepAliveTimeout);
+                break;
+            case TimeoutAction.CloseTimeout:
+                Abort(AbortReason.CloseTimeout);
+                break;
+            case TimeoutAction.FinishTimeout:
+                Abort(AbortReason.FinishTimeout);
+                break;
+        }
+    }
+
+    /// <summary>Queues a keep-alive ping (not bounded by the send queue) and starts a flush; never waits. Behind a
+    /// flush stuck on the client the ping waits in the queue, and the keep-alive or write timeout ends the connection.</summary>
+    private void Ping()
+    {
+        if (_sender.TryWrite(WebSocketOpcode.Ping, ReadOnlySpan<byte>.Empty, bounded: false) == SendOutcome.Queued)
+        {
+            _ = _sender.FlushAsync();
+        }
+    }
+
+    /// <summary>Queues a close frame from outside the receive loop (heartbeat, shutdown) and starts a flush; never
+    /// waits on the client.</summary>
+    private void CloseFromTimer(ushort code, string reason)
+    {
+        if (BeginClose(code, reason, deliverWhileClosing: true))
+        {
+            _ = _sender.FlushAsync();
+        }
+    }
+
+    /// <summary>Graceful shutdown of this connection: close 1001, and keep delivering what arrives until the
+    /// client answers. A connection still in its handshake is dropped.</summary>
+    public void CloseForShutdown()
+    {
+        if (_state == ConnectionState.Handshake)
+        {
+            if (_handshakeParsed)
+            {
+                // Past the request: a running validator is cancelled; a connection that still opens sees the
+                // shutdown in RunWebSocketAsync and is closed with 1001 there.
+                CancelValidation();
+            }
+            else
+            {
+                Abort(AbortReason.ShutdownTimeout);
+            }
+
+            return;
+        }
+
+        if (_state != ConnectionState.Open)
+        {
+            return;
+        }
+
+        CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
+    }
+
+    /// <summary>Cancels the handshake validator, if one is running; callbacks run on the thread pool, not on the
+    /// heartbeat's thread.</summary>
+    private void CancelValidation()
+    {
+        if (_validation is { } validation)
+        {
+            try
+            {
+                _ = validation.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The validator finished in the meantime.
+            }
+        }
+    }
+
+    /// <summary>Stops the connection from outside. A handshake that timed out, or a frame that arrives too slowly,
+    /// only has its pending read cancelled (the loop answers 408, or has queued its 1008, and closes TCP after it);
+    /// every other reason gives up on the client: the transport is closed now, so
+    /// pending and later reads and flushes end, and the loop ends without a closing handshake. Never waits.</summary>
+    public void Abort(AbortReason reason)
+    {
+        if (_abortReason == AbortReason.None)
+        {
+            _abortReason = reason;
+        }
+
+        _input.CancelPendingRead();
+        if (reason is not (AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
+        {
+            AbortTransport();
+        }
+    }
+
+    private void AbortTransport()
+    {
+        if (Interlocked.Exchange(ref _transportAborted, 1) != 0)
+        {
+            return;
+        }
+
+        _sender.Abort();
+        _transport.Abort(_abortReason == AbortReason.None ? "Connection given up" : _abortReason.ToString());
+    }
+
+    /// <summary>The receive loop saw its read cancelled by <see cref="Abort"/>.</summary>
+    private void OnAborted()
+    {
+        AbortReason reason = _abortReason;
+        string message = reason switch
+        {
+            AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
+            AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
+            AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
+            AbortReason.ReceiveTooSlow => $"Receive rate too low: an incomplete frame or message received {_timeouts.Partial.Bytes} bytes in {_timeouts.Partial.Seconds:0.#} s, expected at least {_options.MinReceiveRate}",
+            AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
+            _ => "Connection aborted",
+        };
+        Log.ConnectionAborted(_logger, Id, message);
+        _processor.ReportError(new WsError(WsErrorKind.Timeout, message, Id));
+        if (_state == ConnectionState.Closing && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
+        {
+            _closeInfo ??= new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: false);
+        }
+
+        if (reason == AbortReason.ReceiveTooSlow)
+        {
+            _closeInfo ??= new WebSocketCloseInfo(CloseStatus.PolicyViolation, message, InitiatedByClient: false, Clean: false);
+        }
+
+        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, message, InitiatedByClient: false, Clean: false);
+    }
+}

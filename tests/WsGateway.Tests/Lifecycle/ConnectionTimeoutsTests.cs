@@ -1,0 +1,92 @@
+using WsGateway.Connections;
+
+namespace WsGateway.Tests.Lifecycle;
+
+/// <summary>The deadlines on their own, as the heartbeat sees them: timestamps in, the action that is due out (a
+/// frequency of 1,000 ticks a second, so that the numbers read as milliseconds).</summary>
+public sealed class ConnectionTimeoutsTests
+{
+    private const long Second = 1000;
+
+    private static ConnectionTimeouts Create(TradeGatewayOptions options) => new(options, new MillisecondClock());
+
+    [Fact]
+    public void A_flush_waiting_longer_than_the_write_timeout_is_due_first_in_any_state()
+    {
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { WriteTimeout = TimeSpan.FromSeconds(3) });
+        timeouts.Opened(0);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(2 * Second, ConnectionState.Open, false, pendingFlushSince: 1));
+        Assert.Equal(TimeoutAction.WriteTimeout, timeouts.Check((3 * Second) + 1, ConnectionState.Open, false, pendingFlushSince: 1));
+        Assert.Equal(TimeoutAction.WriteTimeout, timeouts.Check((3 * Second) + 1, ConnectionState.Handshake, false, pendingFlushSince: 1));
+    }
+
+    [Fact]
+    public void A_partial_frame_must_arrive_at_the_minimum_rate_counting_only_time_spent_waiting_for_it()
+    {
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { MinReceiveRate = new MinReceiveRate(100, TimeSpan.FromSeconds(2)), KeepAliveInterval = TimeSpan.Zero });
+        timeouts.Opened(0);
+        timeouts.ReadHandled(0, readLength: 10, buffered: 10, incomplete: true); // a frame begins
+
+        // The handler ran for a minute: not the client's fault, not counted.
+        Assert.Equal(TimeoutAction.None, timeouts.Check(60 * Second, ConnectionState.Open, false, 0));
+
+        // Then one byte in 3 s of waiting: far below 100 B/s after the grace period.
+        Assert.True(timeouts.TimingReads);
+        timeouts.ReadStarting(60 * Second);
+        timeouts.ReadHandled(63 * Second, readLength: 11, buffered: 11, incomplete: true);
+        Assert.Equal(TimeoutAction.ReceiveTooSlow, timeouts.Check(63 * Second, ConnectionState.Open, false, 0));
+        Assert.Equal(1, timeouts.Partial.Bytes);
+    }
+
+    [Fact]
+    public void A_frame_completing_resets_the_receive_rate_clock()
+    {
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { MinReceiveRate = new MinReceiveRate(100, TimeSpan.FromSeconds(2)), KeepAliveInterval = TimeSpan.Zero });
+        timeouts.ReadHandled(0, 10, 10, incomplete: true);
+        timeouts.ReadStarting(0);
+        timeouts.ReadHandled(5 * Second, 20, 0, incomplete: false); // done
+        Assert.False(timeouts.TimingReads);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(100 * Second, ConnectionState.Open, false, 0));
+    }
+
+    [Fact]
+    public void Keep_alive_pings_after_quiet_and_gives_up_without_an_answer_any_frame_answers()
+    {
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(30), KeepAliveTimeout = TimeSpan.FromSeconds(10) });
+        timeouts.Opened(0);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(29 * Second, ConnectionState.Open, false, 0));
+        Assert.Equal(TimeoutAction.Ping, timeouts.Check(30 * Second, ConnectionState.Open, false, 0));
+        timeouts.PingSent(30 * Second);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(39 * Second, ConnectionState.Open, false, 0));
+        Assert.Equal(TimeoutAction.KeepAliveTimeout, timeouts.Check(40 * Second, ConnectionState.Open, false, 0));
+        timeouts.Received(40 * Second);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(41 * Second, ConnectionState.Open, false, 0));
+    }
+
+    [Fact]
+    public void Handshake_close_and_finish_deadlines_each_belong_to_their_state()
+    {
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { HandshakeTimeout = TimeSpan.FromSeconds(10), CloseTimeout = TimeSpan.FromSeconds(5) });
+        timeouts.StartHandshake(acceptedAt: 1 * Second); // from the TCP accept, TLS included
+        Assert.Equal(TimeoutAction.None, timeouts.Check(10 * Second, ConnectionState.Handshake, false, 0));
+        Assert.Equal(TimeoutAction.HandshakeTimeout, timeouts.Check(11 * Second, ConnectionState.Handshake, false, 0));
+        Assert.Equal(TimeoutAction.CancelValidation, timeouts.Check(11 * Second, ConnectionState.Handshake, handshakeParsed: true, 0));
+
+        timeouts.Opened(20 * Second);
+        timeouts.CloseSent(20 * Second);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(24 * Second, ConnectionState.Closing, false, 0));
+        Assert.Equal(TimeoutAction.CloseTimeout, timeouts.Check(25 * Second, ConnectionState.Closing, false, 0));
+
+        timeouts.Finishing(30 * Second);
+        Assert.Equal(TimeoutAction.None, timeouts.Check(34 * Second, ConnectionState.Finishing, false, 0));
+        Assert.Equal(TimeoutAction.FinishTimeout, timeouts.Check(35 * Second, ConnectionState.Finishing, false, 0));
+        Assert.Equal(TimeoutAction.None, timeouts.Check(99 * Second, ConnectionState.Closed, false, 0));
+    }
+
+    private sealed class MillisecondClock : TimeProvider
+    {
+        public override long TimestampFrequency => Second;
+
+        public override long GetTimestamp() => 0;
+    }
+}
