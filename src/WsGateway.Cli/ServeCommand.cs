@@ -36,7 +36,7 @@ internal static class ServeCommand
         };
         Option<int> maxMessageSize = new("--max-message-size")
         {
-            Description = "Largest message accepted, in bytes (close 1009 above)",
+            Description = "Largest frame accepted (a whole WebSocket message, fragments together), in bytes (close 1009 above)",
             DefaultValueFactory = _ => new TradeGatewayOptions().MaxMessageSize,
         };
         Option<int> maxConnections = new("--max-connections")
