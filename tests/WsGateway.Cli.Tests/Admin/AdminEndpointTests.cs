@@ -205,7 +205,9 @@ public sealed class AdminEndpointTests
         await using ServeHost first = await StartAsync(new TradeRecorder());
         string taken = $"127.0.0.1:{first.AdminUrl!.Port}";
 
-        await Assert.ThrowsAnyAsync<IOException>(() => StartAsync(new TradeRecorder(), admin: taken));
+        ServeStartException e = await Assert.ThrowsAsync<ServeStartException>(() => StartAsync(new TradeRecorder(), admin: taken));
+        Assert.StartsWith($"cannot listen on http://{taken}/ (--admin", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("): address already in use", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

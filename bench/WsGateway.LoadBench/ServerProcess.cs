@@ -4,9 +4,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
-/// <summary>A <c>wsgw bench-server</c> child process: started with the same executable as this one, driven over
+/// <summary>A <c>WsGateway.LoadBench server</c> child process: started with the same executable as this one, driven over
 /// its standard input and output.</summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -157,7 +157,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>How to run this tool again: its apphost (<c>dotnet run</c>, an installed tool's shim) or, when the
-    /// host is <c>dotnet</c> itself (<c>dotnet wsgw.dll</c>, <c>dotnet tool run</c>), <c>dotnet</c> with this
+    /// host is <c>dotnet</c> itself (<c>dotnet WsGateway.LoadBench.dll</c>), <c>dotnet</c> with this
     /// assembly.</summary>
     private static ProcessStartInfo SelfStartInfo()
     {
