@@ -64,7 +64,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             string line = await server.ReadLineAsync(cancellationToken).ConfigureAwait(false);
             if (!line.StartsWith("READY ", StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"bench-server ({kind}) said '{line}' instead of READY");
+                throw new InvalidOperationException($"server process ({kind}) said '{line}' instead of READY");
             }
 
             server.EndPoint = new IPEndPoint(IPAddress.Loopback, int.Parse(line.AsSpan(6), CultureInfo.InvariantCulture));
@@ -82,7 +82,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         string line = await CommandAsync(collect ? "gcstats" : "stats", cancellationToken).ConfigureAwait(false);
         return JsonSerializer.Deserialize(line, BenchJsonContext.Default.ServerStats)
-            ?? throw new InvalidOperationException($"bench-server ({Kind}) answered '{line}'");
+            ?? throw new InvalidOperationException($"server process ({Kind}) answered '{line}'");
     }
 
     /// <summary>The allocation sampler's top types since the last call (server started with --alloc-profile).</summary>
@@ -148,11 +148,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         try
         {
             return await _process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"bench-server ({Kind}) exited: {StandardError()}");
+                ?? throw new InvalidOperationException($"server process ({Kind}) exited: {StandardError()}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"bench-server ({Kind}) did not answer within {s_commandTimeout.TotalSeconds} s: {StandardError()}");
+            throw new TimeoutException($"server process ({Kind}) did not answer within {s_commandTimeout.TotalSeconds} s: {StandardError()}");
         }
     }
 
