@@ -50,7 +50,7 @@ internal static class ServeCommand
         };
         Option<double> statsInterval = new("--stats-interval")
         {
-            Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off",
+            Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off; none with --handler json",
             DefaultValueFactory = _ => 1,
         };
         Option<string> admin = new("--admin")
