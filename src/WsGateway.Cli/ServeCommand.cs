@@ -81,7 +81,8 @@ internal static class ServeCommand
         };
         command.Validators.Add(r =>
         {
-            bool json = r.GetValue(handler) == Json;
+            string chosen = r.GetValue(handler) ?? Stats; // a command validator sees no default values
+            bool json = chosen == Json;
             FileInfo? file = r.GetValue(schema);
             if (json && file is null)
             {
@@ -89,7 +90,7 @@ internal static class ServeCommand
             }
             else if (!json && file is not null)
             {
-                r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {r.GetValue(handler)}");
+                r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
             }
         });
         command.SetAction(async (result, invocationToken) =>
@@ -112,12 +113,16 @@ internal static class ServeCommand
                 MaxConnections = result.GetValue(maxConnections),
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
             };
+
+            // The gateway's own rules, said with the options' names (a command validator does not see defaults).
             if (options.Validate() is { } problem)
             {
-                await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
-                return 2;
+                await Console.Error.WriteLineAsync("wsgw serve: " + problem
+                    .Replace("MaxMessageSize", maxMessageSize.Name, StringComparison.Ordinal)
+                    .Replace("MaxConnectionsPerAddress", maxPerAddress.Name, StringComparison.Ordinal)
+                    .Replace("MaxConnections", maxConnections.Name, StringComparison.Ordinal)).ConfigureAwait(false);
+                return CommandLine.UsageError;
             }
-
             SbeJsonDecoder? decoder = null;
             if (result.GetValue(schema) is { } schemaFile)
             {

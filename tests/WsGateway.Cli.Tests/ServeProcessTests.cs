@@ -69,6 +69,18 @@ public sealed class ServeProcessTests
         Assert.StartsWith("wsgw serve: Invalid admin address 'foo': expected host:port", Assert.Single(serve.Stderr), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--max-message-size", "0", "wsgw serve: --max-message-size must be between 8 and")]
+    [InlineData("--max-connections", "0", "wsgw serve: --max-connections must be at least 1, got 0")]
+    public async Task A_limit_out_of_range_is_one_line_naming_the_option_and_exit_2(string option, string value, string expected)
+    {
+        using WsgwProcess serve = await WsgwProcess.RunAsync("serve", option, value, "--listen", "127.0.0.1:0", "--admin", "none");
+
+        Assert.Equal(2, serve.ExitCode);
+        Assert.Empty(serve.Stdout);
+        Assert.StartsWith(expected, Assert.Single(serve.Stderr), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_port_in_use_is_one_line_on_stderr_with_the_ws_url_and_nothing_on_stdout()
     {
