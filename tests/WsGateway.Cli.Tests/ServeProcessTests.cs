@@ -242,6 +242,10 @@ public sealed class ServeProcessTests
     {
         const int Connections = 4;
         const int Frames = 50;
+        // A Position of 200 fills is ~10 KB of JSON: far above the 4 KiB a pipe writes atomically, so two connections
+        // writing at once without the output's lock would cut into each other's lines.
+        const int Fills = 200;
+        byte[] position = Position(7, 'P', 1, 1.5, 2.5, [.. Enumerable.Range(0, Fills).Select(i => ((char)('A' + (i % 26)), (long)i, i + 0.5))]);
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--schema", TradingSchema, "--handler", "json", "--admin", "none");
         using WsgwProcess _ = serve;
 
@@ -252,8 +256,7 @@ public sealed class ServeProcessTests
             for (int f = 0; f < Frames; f++)
             {
                 ulong id = (ulong)((c * Frames) + f) * 2;
-                byte[] fills = Position((uint)c, 'P', f, 1.5, 2.5, ('A', 1, 1), ('B', 2, 2), ('C', 3, 3), ('D', 4, 4));
-                await SendAsync(client, [.. Order(id, 'A', 'B', 1, 1, 1, 1), .. fills, .. Order(id + 1, 'A', 'S', 2, double.NaN, 1, 1)]);
+                await SendAsync(client, [.. Order(id, 'A', 'B', 1, 1, 1, 1), .. position, .. Order(id + 1, 'A', 'S', 2, double.NaN, 1, 1)]);
             }
 
             await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
@@ -269,6 +272,10 @@ public sealed class ServeProcessTests
             if (message.RootElement.GetProperty("$message").GetString() == "Order")
             {
                 Assert.True(orderIds.Add(message.RootElement.GetProperty("orderId").GetUInt64()));
+            }
+            else
+            {
+                Assert.Equal(Fills, message.RootElement.GetProperty("fills").GetArrayLength());
             }
         }
 
