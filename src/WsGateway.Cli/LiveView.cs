@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace WsGateway.Cli;
 
 /// <summary>
-/// <c>wsgw serve</c>'s view of the running gateway: a live table (messages/s, totals, connections, errors, and the
+/// <c>wsgw serve</c>'s view of the running gateway: a live table (frames/s, trades/s, totals, connections, errors, and the
 /// last session lines) on a terminal, or one plain line per interval when standard output is redirected.
 /// </summary>
 internal sealed class LiveView
@@ -62,14 +62,14 @@ internal sealed class LiveView
     internal static string FormatLine(GatewayMonitor.Snapshot now, GatewayMonitor.Snapshot last, double seconds)
         => string.Create(
             CultureInfo.InvariantCulture,
-            $"wsgw: {DateTime.UtcNow:HH:mm:ss} connections {now.Active}, messages/s {Rate(now.Messages, last.Messages, seconds):0}, trades/s {Rate(now.Trades, last.Trades, seconds):0}, "
-            + $"total {now.Messages} messages, {now.Trades} trades, {now.Bytes} bytes, errors {now.Errors} (decode {now.DecodeErrors}, protocol {now.ProtocolErrors}, handler {now.HandlerErrors}), rejected {now.Rejected}");
+            $"wsgw: {DateTime.UtcNow:HH:mm:ss} connections {now.Active}, frames/s {Rate(now.Messages, last.Messages, seconds):0}, trades/s {Rate(now.Trades, last.Trades, seconds):0}, "
+            + $"total {now.Messages} frames, {now.Trades} trades, {now.Bytes} bytes, errors {now.Errors} (decode {now.DecodeErrors}, protocol {now.ProtocolErrors}, handler {now.HandlerErrors}), rejected {now.Rejected}");
 
     private void Fill(Table table, GatewayMonitor.Snapshot now, GatewayMonitor.Snapshot last, double seconds, TimeSpan uptime)
     {
         table.Rows.Clear();
         table.AddRow("connections", Num(now.Active), $"{Num(now.Opened)} opened, {Num(now.Rejected)} refused");
-        table.AddRow("messages", $"{Rate(now.Messages, last.Messages, seconds):N0}/s", Num(now.Messages));
+        table.AddRow("frames", $"{Rate(now.Messages, last.Messages, seconds):N0}/s", Num(now.Messages));
         table.AddRow("trades", $"{Rate(now.Trades, last.Trades, seconds):N0}/s", Num(now.Trades));
         table.AddRow("received", $"{Rate(now.Bytes, last.Bytes, seconds) / 1e6:0.00} MB/s", $"{now.Bytes / 1e6:0.00} MB");
         table.AddRow("errors", Num(now.Errors - last.Errors), $"decode {Num(now.DecodeErrors)}, protocol {Num(now.ProtocolErrors)}, handler {Num(now.HandlerErrors)}");

@@ -4,12 +4,17 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
 using WsGateway.Handlers;
+using WsGateway.Sbe.Schema;
 
 namespace WsGateway.Cli;
 
 /// <summary><c>wsgw serve</c>: runs the standalone gateway until Ctrl+C, then shuts it down gracefully.</summary>
 internal static class ServeCommand
 {
+    private const string Stats = "stats";
+    private const string Echo = "echo";
+    private const string Json = "json";
+
     public static Command Create()
     {
         Option<string> listen = new("--listen", "-l")
@@ -17,15 +22,21 @@ internal static class ServeCommand
             Description = "Address to listen on: 127.0.0.1:9001, [::1]:9001, localhost:9001 or *:9001 (port 0 picks one)",
             DefaultValueFactory = _ => "127.0.0.1:9001",
         };
+        listen.Validators.Add(ListenAddress.Validator("listen address", examplePort: 9001));
         Option<string> handler = new("--handler")
         {
-            Description = "What to do with messages: stats (count trades, one line per closed connection) or echo (send every message back)",
-            DefaultValueFactory = _ => "stats",
+            Description = "What to do with what arrives: stats (count trades, one line per closed connection), echo (send every frame back) "
+                + "or json (write every message of --schema as one JSON line to standard output)",
+            DefaultValueFactory = _ => Stats,
         };
-        handler.AcceptOnlyFromAmong("stats", "echo");
+        handler.AcceptOnlyFromAmong(Stats, Echo, Json);
+        Option<FileInfo?> schema = new("--schema", "-s")
+        {
+            Description = "An SBE XML schema (e.g. schemas/trading.xml) for --handler json: every message of it is decoded at run time",
+        };
         Option<int> maxMessageSize = new("--max-message-size")
         {
-            Description = "Largest message accepted, in bytes (close 1009 above)",
+            Description = "Largest frame accepted (a whole WebSocket message, fragments together), in bytes (close 1009 above)",
             DefaultValueFactory = _ => new TradeGatewayOptions().MaxMessageSize,
         };
         Option<int> maxConnections = new("--max-connections")
@@ -39,7 +50,7 @@ internal static class ServeCommand
         };
         Option<double> statsInterval = new("--stats-interval")
         {
-            Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off",
+            Description = "Seconds between updates of the live view (a plain line each time when output is redirected); 0 turns it off; none with --handler json",
             DefaultValueFactory = _ => 1,
         };
         Option<string> admin = new("--admin")
@@ -65,14 +76,28 @@ internal static class ServeCommand
         };
         Option<LogLevel> logLevel = new("--log-level")
         {
-            Description = "Minimum level of the gateway's logs on standard error",
+            Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
             DefaultValueFactory = _ => LogLevel.Warning,
         };
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, logLevel,
         };
+        command.Validators.Add(r =>
+        {
+            string chosen = r.GetValue(handler) ?? Stats; // a command validator sees no default values
+            bool json = chosen == Json;
+            FileInfo? file = r.GetValue(schema);
+            if (json && file is null)
+            {
+                r.AddError("--handler json needs --schema: the SBE XML schema of the messages to decode, e.g. --schema schemas/trading.xml");
+            }
+            else if (!json && file is not null)
+            {
+                r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
+            }
+        });
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM (systemd, docker stop, kill) both mean a graceful shutdown: close with 1001, drain.
@@ -94,24 +119,43 @@ internal static class ServeCommand
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
             };
             OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
+
+            // The gateway's own rules, said with the options' names (a command validator does not see defaults).
             if (options.Validate() is { } problem)
             {
-                await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
-                return 2;
+                await Console.Error.WriteLineAsync("wsgw serve: " + problem
+                    .Replace("MaxMessageSize", maxMessageSize.Name, StringComparison.Ordinal)
+                    .Replace("MaxConnectionsPerAddress", maxPerAddress.Name, StringComparison.Ordinal)
+                    .Replace("MaxConnections", maxConnections.Name, StringComparison.Ordinal)).ConfigureAwait(false);
+                return CommandLine.UsageError;
+            }
+            SbeJsonDecoder? decoder = null;
+            if (result.GetValue(schema) is { } schemaFile)
+            {
+                try
+                {
+                    decoder = new SbeJsonDecoder(SbeSchema.Load(schemaFile.FullName));
+                }
+                catch (Exception e) when (e is SbeSchemaException or IOException or UnauthorizedAccessException)
+                {
+                    await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
+                    return 2;
+                }
             }
 
-            using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b
-                .SetMinimumLevel(result.GetValue(logLevel))
-                .AddSimpleConsole(o => o.SingleLine = true)
-                .AddFilter("Microsoft", LogLevel.Warning));
+            using ILoggerFactory loggerFactory = CreateLoggerFactory(result.GetValue(logLevel));
             var totals = new GatewayTotals();
+            string handlerName = result.GetValue(handler)!;
             double interval = result.GetValue(statsInterval);
             LiveView? view = null;
             TextWriter sessions = Console.Out;
-            bool echo = result.GetValue(handler) == "echo";
-            Func<IGatewayConnection, ITradeMessageHandler> factory = echo
-                ? _ => new EchoHandler()
-                : _ => new StatsHandler(sessions, totals);
+            JsonLinesOutput? json = decoder is null ? null : new JsonLinesOutput(Console.OpenStandardOutput(), Console.Error);
+            Func<IGatewayConnection, ITradeMessageHandler> factory = handlerName switch
+            {
+                Echo => _ => new EchoHandler(),
+                Json => _ => new JsonLinesHandler(decoder!, json!),
+                _ => _ => new StatsHandler(sessions, totals),
+            };
 
             var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options);
             ServeHost host;
@@ -119,25 +163,28 @@ internal static class ServeCommand
             {
                 host = await ServeHost.StartAsync(settings, factory, loggerFactory, cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (ServeStartException e)
             {
-                await Console.Error.WriteLineAsync($"wsgw: {e.Message} (see --listen and --admin; --admin none turns the admin endpoints off)").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
                 return 1;
             }
 
             await using ServeHost running = host;
 
             // Handlers are created per connection and read `sessions` then: on a terminal their closing lines go
-            // into the live table from here on.
-            if (interval > 0)
+            // into the live table from here on. With --handler json, standard output carries the JSON lines only.
+            if (interval > 0 && json is null)
             {
                 view = new LiveView(host.Monitor, TimeSpan.FromSeconds(interval));
                 sessions = view.SessionWriter;
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {result.GetValue(handler)}){adminText}; Ctrl+C stops");
-            Console.WriteLine(banner);
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}){adminText}; Ctrl+C stops");
+
+            // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
+            // notice are status, on standard error with the logs.
+            await Console.Error.WriteLineAsync(banner).ConfigureAwait(false);
             try
             {
                 await (view?.RunAsync(banner, cancellationToken) ?? Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
@@ -146,9 +193,13 @@ internal static class ServeCommand
             {
             }
 
-            Console.WriteLine("wsgw: shutting down (closing connections with 1001)");
+            await Console.Error.WriteLineAsync("wsgw: shutting down (closing connections with 1001)").ConfigureAwait(false);
             await host.StopAsync().ConfigureAwait(false);
-            if (!echo)
+            if (json is not null)
+            {
+                await Console.Error.WriteLineAsync(json.Summary()).ConfigureAwait(false);
+            }
+            else if (handlerName == Stats)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: {totals.ConnectionsClosed} connections, {totals.Messages} trades, total quantity {totals.TotalQuantity}, {totals.Errors} errors"));
             }
@@ -156,5 +207,22 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The gateway's logs: single lines, all on standard error (the console logger's default puts
+    /// everything below Error on standard output, where the data goes).</summary>
+    private static ILoggerFactory CreateLoggerFactory(LogLevel level)
+    {
+        // Framework categories are quieter than the gateway's: warnings at least, whatever --log-level says.
+        LogLevel framework = level > LogLevel.Warning ? level : LogLevel.Warning;
+        return LoggerFactory.Create(b => b
+            .SetMinimumLevel(level)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter("Microsoft", framework)
+
+            // A port in use makes the host log "Hosting failed to start" with the bind exception's stack trace
+            // before it throws; serve reports that itself, in one line. The host's critical logs still show.
+            .AddFilter("Microsoft.Extensions.Hosting", level > LogLevel.Critical ? level : LogLevel.Critical));
     }
 }

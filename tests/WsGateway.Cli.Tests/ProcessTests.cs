@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
-using System.Text.RegularExpressions;
 
 namespace WsGateway.Cli.Tests;
 
-/// <summary>The <c>wsgw</c> executable itself, as a user runs it: a child process, signals, exit codes.</summary>
-public sealed partial class ProcessTests
+/// <summary>The <c>wsgw</c> executable itself, as a user runs it: a child process, exit codes (serve: <see cref="ServeProcessTests"/>).</summary>
+public sealed class ProcessTests
 {
     private static string WsgwDll => Path.Combine(AppContext.BaseDirectory, "wsgw.dll");
 
@@ -19,48 +17,6 @@ public sealed partial class ProcessTests
         }
 
         return Process.Start(info)!;
-    }
-
-    [Fact]
-    public async Task Serve_listens_counts_and_shuts_down_gracefully_on_SIGTERM()
-    {
-        using Process serve = Start("serve", "--listen", "127.0.0.1:0", "--stats-interval", "0.2", "--admin", "none");
-        string? banner = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Match url = ListeningOn().Match(banner ?? string.Empty);
-        Assert.True(url.Success, $"unexpected first line: {banner}");
-
-        using (var client = new ClientWebSocket())
-        {
-            await client.ConnectAsync(new Uri(url.Groups[1].Value), CancellationToken.None);
-            byte[] trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
-            await client.SendAsync(trade, WebSocketMessageType.Binary, true, CancellationToken.None);
-            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        }
-
-        await Task.Delay(500);
-        Assert.Equal(0, Kill(serve.Id, 15)); // SIGTERM
-        string rest = await serve.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        await serve.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal(0, serve.ExitCode);
-        Assert.Matches(@"Session stats: connection \d+ \(127\.0\.0\.1:\d+\): 1 messages, total quantity 1000, 0 errors, closed 1000", rest);
-        Assert.Contains("connections 0, messages/s", rest, StringComparison.Ordinal);
-        Assert.Contains("wsgw: shutting down (closing connections with 1001)", rest, StringComparison.Ordinal);
-        Assert.Contains("wsgw: 1 connections, 1 trades, total quantity 1000, 0 errors", rest, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Bench_quick_runs_both_servers_and_exits_zero()
-    {
-        using Process bench = Start("bench", "--quick");
-        Task<string> output = bench.StandardOutput.ReadToEndAsync();
-        Task<string> errors = bench.StandardError.ReadToEndAsync();
-        await bench.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        string text = await output;
-
-        Assert.True(bench.ExitCode == 0, $"exit {bench.ExitCode}\n{text}\n{await errors}");
-        Assert.Matches(@"single frames, 1 connection\s+[\d,]+\s+[\d,]+\s+[\d.]+x", text);
-        Assert.Contains("ping-pong", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,14 +50,4 @@ public sealed partial class ProcessTests
         Assert.Contains("Odd number of hex digits", error, StringComparison.Ordinal);
         Assert.Empty(text);
     }
-
-    private static int Kill(int pid, int signal)
-    {
-        using Process kill = Process.Start("kill", $"-{signal} {pid}");
-        kill.WaitForExit();
-        return kill.ExitCode;
-    }
-
-    [GeneratedRegex(@"listening on (ws://\S+)")]
-    private static partial Regex ListeningOn();
 }

@@ -24,11 +24,11 @@ internal static class AdminAddress
 
         try
         {
-            return WebSocketServer.ParseListen(value, "admin address", examplePort: 9002);
+            return ListenAddress.Parse(value, "admin address", examplePort: 9002);
         }
-        catch (ArgumentException ex)
+        catch (FormatException ex)
         {
-            throw new FormatException(ex.Message.Replace(" (Parameter 'listen')", ", or 'none'", StringComparison.Ordinal), ex);
+            throw new FormatException($"{ex.Message}, or '{None}'", ex);
         }
     }
 }

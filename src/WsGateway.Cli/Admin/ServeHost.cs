@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WsGateway.Diagnostics;
@@ -54,6 +55,8 @@ internal sealed class ServeHost : IAsyncDisposable
 
     /// <summary>Starts the gateway, then the admin app.</summary>
     /// <exception cref="FormatException">The admin address is not valid.</exception>
+    /// <exception cref="ServeStartException">The gateway or the admin app could not listen (a port in use, an address
+    /// not on this machine).</exception>
     public static async Task<ServeHost> StartAsync(ServeSettings settings, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -69,14 +72,30 @@ internal sealed class ServeHost : IAsyncDisposable
         var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin"));
         try
         {
-            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw ServeStartException.CannotListen($"{(server.IsSecure ? "wss" : "ws")}://{settings.Listen}/", "--listen", e);
+            }
+
             if (admin is not null)
             {
                 state.Server = server;
                 state.Stats = stats;
                 state.Stopping = host._stopping.Token;
                 AdminApp.Map(admin, state);
-                await admin.StartAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await admin.StartAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    throw ServeStartException.CannotListen($"http://{settings.Admin}/", "--admin; --admin none turns the admin endpoints off", e);
+                }
+
                 host.AdminUrl = AdminApp.ListeningUrl(admin);
                 Log.AdminListening(host._logger, host.AdminUrl);
             }
@@ -113,4 +132,28 @@ internal sealed class ServeHost : IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}
+
+/// <summary>The gateway or its admin endpoints could not start listening; the message is one line naming the URL,
+/// the option that sets it and why (for example <c>cannot listen on ws://127.0.0.1:9001/ (--listen): address already
+/// in use</c>).</summary>
+internal sealed class ServeStartException : Exception
+{
+    public ServeStartException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Kestrel's bind failure ("Failed to bind to address http://...") said for the URL clients use.</summary>
+    internal static ServeStartException CannotListen(string url, string option, IOException e)
+    {
+        Exception cause = e;
+        while (cause.InnerException is { } inner)
+        {
+            cause = inner;
+        }
+
+        string reason = e.InnerException is AddressInUseException ? "address already in use" : cause.Message.TrimEnd('.');
+        return new ServeStartException($"cannot listen on {url} ({option}): {reason}", e);
+    }
 }

@@ -5,7 +5,7 @@ namespace WsGateway.Diagnostics;
 
 /// <summary>
 /// The gateway's instruments, on the meter <c>WsGateway</c> (names lowercase and dotted, units in braces, as
-/// Kestrel's). Counts are added once per socket read (a read brings many messages), never per message, and tags are
+/// Kestrel's). Counts are added once per socket read (a read brings many frames), never per frame, and tags are
 /// built off the hot path.
 /// </summary>
 public sealed class GatewayMetrics : IDisposable
@@ -55,10 +55,10 @@ public sealed class GatewayMetrics : IDisposable
         _active = _meter.CreateUpDownCounter<long>("wsgateway.connections.active", "{connection}", "WebSocket connections open now");
         _opened = _meter.CreateCounter<long>("wsgateway.connections.opened", "{connection}", "WebSocket connections accepted (handshake completed)");
         _rejected = _meter.CreateCounter<long>("wsgateway.connections.rejected", "{connection}", "Handshakes refused, by HTTP status code");
-        _messages = _meter.CreateCounter<long>("wsgateway.messages.received", "{message}", "Complete WebSocket data messages received");
-        _trades = _meter.CreateCounter<long>("wsgateway.trades.received", "{trade}", "SBE trades delivered to handlers (a batch counts each)");
+        _messages = _meter.CreateCounter<long>("wsgateway.messages.received", "{frame}", "WebSocket data frames received, binary and text (a fragmented message counts once, when complete)");
+        _trades = _meter.CreateCounter<long>("wsgateway.trades.received", "{trade}", "SBE trades delivered to handlers (a frame of N trades counts N)");
         _bytes = _meter.CreateCounter<long>("wsgateway.bytes.received", "By", "Bytes read from clients after the handshake");
-        _decodeErrors = _meter.CreateCounter<long>("wsgateway.decode.errors", "{message}", "Binary messages that were not valid SBE trades");
+        _decodeErrors = _meter.CreateCounter<long>("wsgateway.decode.errors", "{frame}", "Binary frames that were not a valid SBE trade or batch of trades (the connection goes on)");
         _protocolErrors = _meter.CreateCounter<long>("wsgateway.protocol.errors", "{connection}", "Connections closed for a protocol or policy reason, by close code");
         _handlerErrors = _meter.CreateCounter<long>("wsgateway.handler.errors", "{error}", "Exceptions thrown by handler callbacks");
         _limitsExceeded = _meter.CreateCounter<long>("wsgateway.limits.exceeded", "{event}", "Times a connection hit a limit, by limit (wsgateway.limit) and what the gateway did (wsgateway.limit.action)");
@@ -66,7 +66,7 @@ public sealed class GatewayMetrics : IDisposable
         _dispatchDuration = _meter.CreateHistogram<double>(
             "wsgateway.dispatch.duration",
             "s",
-            "Time handlers took for the messages of one socket read",
+            "Time handlers took for the frames of one socket read",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_dispatchBuckets });
     }

@@ -7,7 +7,7 @@ namespace WsGateway.Handlers;
 /// <summary>
 /// Counts one connection's trades, their total quantity and its errors, and prints one line when the connection
 /// closes, for example
-/// <c>Session stats: connection 7 (127.0.0.1:51234): 1000 messages, total quantity 500500, 0 errors, closed 1000</c>.
+/// <c>Session stats: connection 7 (127.0.0.1:51234): 1000 trades, total quantity 500500, 0 errors, closed 1000</c>.
 /// </summary>
 /// <remarks>Create one per connection (the gateway's handler factory does): the counters are not shared.</remarks>
 public sealed class StatsHandler : ITradeMessageHandler
@@ -28,7 +28,7 @@ public sealed class StatsHandler : ITradeMessageHandler
         _totals = totals;
     }
 
-    /// <summary>Trades received on this connection.</summary>
+    /// <summary>Trades received on this connection (a batch frame counts each of its trades).</summary>
     public long Messages { get; private set; }
 
     /// <summary>Sum of the quantity of the trades received.</summary>
@@ -78,7 +78,7 @@ public sealed class StatsHandler : ITradeMessageHandler
             : string.Create(CultureInfo.InvariantCulture, $"connection {_connection.Id} ({_connection.RemoteEndPoint})");
         _output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Session stats: {who}: {Messages} messages, total quantity {TotalQuantity}, {Errors} errors, closed {close.Code}{(close.Clean ? string.Empty : " (not clean)")}"));
+            $"Session stats: {who}: {Messages} trades, total quantity {TotalQuantity}, {Errors} errors, closed {close.Code}{(close.Clean ? string.Empty : " (not clean)")}"));
     }
 }
 

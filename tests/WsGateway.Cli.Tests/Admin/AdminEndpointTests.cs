@@ -214,7 +214,9 @@ public sealed class AdminEndpointTests
         await using ServeHost first = await StartAsync(new RecordingHandler());
         string taken = $"127.0.0.1:{first.AdminUrl!.Port}";
 
-        await Assert.ThrowsAnyAsync<IOException>(() => StartAsync(new RecordingHandler(), admin: taken));
+        ServeStartException e = await Assert.ThrowsAsync<ServeStartException>(() => StartAsync(new RecordingHandler(), admin: taken));
+        Assert.StartsWith($"cannot listen on http://{taken}/ (--admin", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("): address already in use", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

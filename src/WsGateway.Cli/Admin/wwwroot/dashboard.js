@@ -61,7 +61,7 @@
 
   const rateChart = new LineChart($('rate-chart'), {
     series: [
-      { name: 'messages/s', color: '#4fb3ff', fill: true },
+      { name: 'frames/s', color: '#4fb3ff', fill: true },
       { name: 'trades/s', color: '#f5a524' },
     ],
     format: compact,
@@ -82,7 +82,7 @@
 
   function errorRows(errors) {
     const rows = [
-      ['decode', 'binary message that is not a valid SBE trade', errors.decode],
+      ['decode', 'binary frame that is not a valid SBE trade or batch of trades', errors.decode],
       ['handler', 'exception thrown by a handler callback', errors.handler],
     ];
     for (const [code, count] of Object.entries(errors.protocolByCloseCode)) {

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
-/// <summary>One answer of a <c>wsgw bench-server</c> process to <c>stats</c> or <c>gcstats</c>: the server
+/// <summary>One answer of a <c>WsGateway.LoadBench server</c> process to <c>stats</c> or <c>gcstats</c>: the server
 /// process's own counters.</summary>
 /// <param name="Messages">Trades counted since start (or the last <c>reset</c>).</param>
 /// <param name="Errors">Messages that were not valid trades.</param>

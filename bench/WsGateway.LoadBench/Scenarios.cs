@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>One measured throughput run.</summary>
 /// <remarks><see cref="AllocatedBytes"/> covers the whole run (close handshakes included, connects not);

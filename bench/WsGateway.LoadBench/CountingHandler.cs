@@ -1,6 +1,6 @@
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
-/// <summary>The gateway side of <c>wsgw bench</c> in count mode: counts one connection's trades in a plain field,
+/// <summary>The gateway side of the load benchmark in count mode: counts one connection's trades in a plain field,
 /// which <see cref="TradeCounters"/> reads for <c>stats</c> (no interlocked operation per message).</summary>
 internal sealed class CountingHandler : ITradeMessageHandler
 {

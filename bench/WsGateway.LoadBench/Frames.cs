@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using WsGateway.Sbe;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>
 /// Client-to-server frames built once, before anything is timed: binary frames carrying SBE trades, masked with a

@@ -4,9 +4,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
-/// <summary>A <c>wsgw bench-server</c> child process: started with the same executable as this one, driven over
+/// <summary>A <c>WsGateway.LoadBench server</c> child process: started with the same executable as this one, driven over
 /// its standard input and output.</summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -64,7 +64,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             string line = await server.ReadLineAsync(cancellationToken).ConfigureAwait(false);
             if (!line.StartsWith("READY ", StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"bench-server ({kind}) said '{line}' instead of READY");
+                throw new InvalidOperationException($"server process ({kind}) said '{line}' instead of READY");
             }
 
             server.EndPoint = new IPEndPoint(IPAddress.Loopback, int.Parse(line.AsSpan(6), CultureInfo.InvariantCulture));
@@ -82,7 +82,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         string line = await CommandAsync(collect ? "gcstats" : "stats", cancellationToken).ConfigureAwait(false);
         return JsonSerializer.Deserialize(line, BenchJsonContext.Default.ServerStats)
-            ?? throw new InvalidOperationException($"bench-server ({Kind}) answered '{line}'");
+            ?? throw new InvalidOperationException($"server process ({Kind}) answered '{line}'");
     }
 
     /// <summary>The allocation sampler's top types since the last call (server started with --alloc-profile).</summary>
@@ -148,16 +148,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         try
         {
             return await _process.StandardOutput.ReadLineAsync(timeout.Token).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"bench-server ({Kind}) exited: {StandardError()}");
+                ?? throw new InvalidOperationException($"server process ({Kind}) exited: {StandardError()}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"bench-server ({Kind}) did not answer within {s_commandTimeout.TotalSeconds} s: {StandardError()}");
+            throw new TimeoutException($"server process ({Kind}) did not answer within {s_commandTimeout.TotalSeconds} s: {StandardError()}");
         }
     }
 
     /// <summary>How to run this tool again: its apphost (<c>dotnet run</c>, an installed tool's shim) or, when the
-    /// host is <c>dotnet</c> itself (<c>dotnet wsgw.dll</c>, <c>dotnet tool run</c>), <c>dotnet</c> with this
+    /// host is <c>dotnet</c> itself (<c>dotnet WsGateway.LoadBench.dll</c>), <c>dotnet</c> with this
     /// assembly.</summary>
     private static ProcessStartInfo SelfStartInfo()
     {

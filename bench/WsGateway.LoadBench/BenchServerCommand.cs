@@ -6,17 +6,17 @@ using System.Text.Json;
 using WsGateway.Baseline;
 using WsGateway.Handlers;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>
-/// <c>wsgw bench-server</c> (hidden): the server side of <c>wsgw bench</c>, in its own process so that its
+/// <c>WsGateway.LoadBench server</c> (hidden): the server side of the load benchmark, in its own process so that its
 /// allocation and memory figures are its own. Prints <c>READY &lt;port&gt;</c>, then answers one-line commands on
 /// standard input: <c>stats</c> and <c>gcstats</c> (one JSON line, <see cref="ServerStats"/>; <c>gcstats</c>
 /// forces a full compacting GC first), <c>reset</c> (zero the message counters), <c>quit</c>.
 /// </summary>
 internal static class BenchServerCommand
 {
-    public const string Name = "bench-server";
+    public const string Name = "server";
 
     public static Command Create()
     {
@@ -33,7 +33,7 @@ internal static class BenchServerCommand
         };
         Option<string> mode = new("--mode")
         {
-            Description = "count (count trades) or echo (send every message back)",
+            Description = "count (count trades) or echo (send every frame back)",
             DefaultValueFactory = _ => "count",
         };
         mode.AcceptOnlyFromAmong("count", "echo");
@@ -42,7 +42,7 @@ internal static class BenchServerCommand
             Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
         };
 
-        Command command = new(Name, "Server process of wsgw bench; commands on stdin: stats, gcstats, reset, allocs, quit")
+        Command command = new(Name, "Server process of the load benchmark; commands on stdin: stats, gcstats, reset, allocs, quit")
         {
             kind, listen, mode, allocProfile,
         };

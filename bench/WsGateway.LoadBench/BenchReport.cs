@@ -1,6 +1,6 @@
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
-/// <summary>Everything <c>wsgw bench</c> measured; written as JSON with <c>--json</c>.</summary>
+/// <summary>Everything the load benchmark measured; written as JSON with <c>--json</c>.</summary>
 internal sealed record BenchReport(
     MachineInfo Machine,
     BenchSettings Settings,
@@ -12,7 +12,23 @@ internal sealed record BenchReport(
 
 internal sealed record MachineInfo(int ProcessorCount, string CpuModel, string Os, string Runtime, bool ServerGc, string StartedUtc);
 
-internal sealed record BenchSettings(int Runs, double DurationSeconds, int BatchSize, int Rate, int PingPongCount, int IdleConnections, bool Quick);
+/// <summary>What was asked for; <paramref name="Only"/> selects scenarios by name (all when empty).</summary>
+internal sealed record BenchSettings(int Runs, double DurationSeconds, int BatchSize, int Rate, int PingPongCount, int IdleConnections, bool Quick, string[] Only, bool AllocProfile)
+{
+    /// <summary>Whether the scenario <paramref name="name"/> runs.</summary>
+    public bool Selected(string name)
+    {
+        foreach (string word in Only)
+        {
+            if (name.Contains(word, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return Only.Length == 0;
+    }
+}
 
 /// <summary>One throughput scenario against one server: medians over the runs.</summary>
 internal sealed record ThroughputResult(

@@ -1,9 +1,9 @@
 using System.Diagnostics.Tracing;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>
-/// In-process allocation sampling for <c>wsgw bench-server --alloc-profile</c>: listens to the runtime's
+/// In-process allocation sampling for <c>WsGateway.LoadBench server --alloc-profile</c>: listens to the runtime's
 /// <c>GCAllocationTick</c> events (one per ~100 KB allocated, naming the type of the allocation that crossed the
 /// threshold) and keeps a count per type. The types with the most ticks are where the bytes go.
 /// </summary>

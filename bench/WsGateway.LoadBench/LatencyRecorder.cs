@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>Latency samples as <see cref="Stopwatch"/> ticks in a preallocated array; percentiles by nearest rank
 /// over the sorted samples (exact, unlike an HdrHistogram's buckets, and cheap at these sample counts).</summary>

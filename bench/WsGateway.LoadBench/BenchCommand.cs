@@ -5,20 +5,20 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>
-/// <c>wsgw bench</c>: end-to-end throughput, latency, allocations and idle memory of the gateway and, in the same
-/// run, of the baseline (Kestrel + System.Net.WebSockets). Each server runs in its own
-/// <c>wsgw bench-server</c> process; this process is the load generator.
+/// The load benchmark (<c>dotnet run -c Release --project bench/WsGateway.LoadBench -- ...</c>): end-to-end
+/// throughput, latency, allocations and idle memory of the gateway and, in the same run, of the baseline (Kestrel +
+/// System.Net.WebSockets). Each server runs in its own <c>WsGateway.LoadBench server</c> process; this process is the
+/// load generator.
 /// </summary>
 internal static class BenchCommand
 {
     private static readonly string[] s_kinds = ["gateway", "baseline"];
-    private static Func<string, bool> s_selected = _ => true;
-    private static bool s_allocProfile;
 
-    public static Command Create()
+    /// <summary>The benchmark as the root command, with the hidden <c>server</c> command of its child processes.</summary>
+    public static RootCommand Create()
     {
         Option<int> runs = new("--runs")
         {
@@ -37,7 +37,7 @@ internal static class BenchCommand
         };
         Option<int> rate = new("--rate")
         {
-            Description = "Messages per second of the fixed-rate latency scenario",
+            Description = "Frames (one trade each) per second of the fixed-rate latency scenario",
             DefaultValueFactory = _ => 10_000,
         };
         Option<int> pingPongCount = new("--pingpong-count")
@@ -69,9 +69,10 @@ internal static class BenchCommand
             Description = "Also write the results as JSON to this file",
         };
 
-        Command command = new("bench", "End-to-end benchmark: the gateway against a Kestrel + System.Net.WebSockets baseline, each in its own process")
+        RootCommand command = new("WsGateway.LoadBench: end-to-end benchmark of the gateway against a Kestrel + System.Net.WebSockets baseline, each in its own process")
         {
             runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, allocProfile, json,
+            BenchServerCommand.Create(),
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -83,10 +84,9 @@ internal static class BenchCommand
                 isQuick ? 2_000 : Math.Max(1, result.GetValue(rate)),
                 isQuick ? 2_000 : Math.Max(10, result.GetValue(pingPongCount)),
                 isQuick ? Math.Min(200, result.GetValue(idleConnections)) : Math.Max(0, result.GetValue(idleConnections)),
-                isQuick);
-            string[] filter = result.GetValue(only) ?? [];
-            s_selected = name => filter.Length == 0 || filter.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase));
-            s_allocProfile = result.GetValue(allocProfile);
+                isQuick,
+                result.GetValue(only) ?? [],
+                result.GetValue(allocProfile));
             BenchReport report = await RunAsync(settings, cancellationToken).ConfigureAwait(false);
             Console.WriteLine();
             Console.Write(Format(report));
@@ -113,7 +113,7 @@ internal static class BenchCommand
         {
             foreach (string kind in s_kinds)
             {
-                servers[kind] = await ServerProcess.StartAsync(kind, "count", s_allocProfile, cancellationToken).ConfigureAwait(false);
+                servers[kind] = await ServerProcess.StartAsync(kind, "count", settings.AllocProfile, cancellationToken).ConfigureAwait(false);
             }
 
             (string Name, int Connections, int TradesPerFrame)[] scenarios =
@@ -123,12 +123,12 @@ internal static class BenchCommand
                 ("single frames, 100 connections", 100, 1),
                 ($"batched ({settings.BatchSize}/frame), 1 connection", 1, settings.BatchSize),
             ];
-            foreach ((string name, int connections, int tradesPerFrame) in scenarios.Where(s => s_selected(s.Name)))
+            foreach ((string name, int connections, int tradesPerFrame) in scenarios.Where(s => settings.Selected(s.Name)))
             {
                 await ThroughputScenarioAsync(report, servers, name, connections, tradesPerFrame, runLimit, cancellationToken).ConfigureAwait(false);
             }
 
-            if (settings.IdleConnections > 0 && s_selected("idle connections"))
+            if (settings.IdleConnections > 0 && settings.Selected("idle connections"))
             {
                 foreach (string kind in s_kinds)
                 {
@@ -150,7 +150,7 @@ internal static class BenchCommand
             await StopAsync(servers).ConfigureAwait(false);
         }
 
-        if (!s_selected("ping-pong") && !s_selected("fixed rate"))
+        if (!settings.Selected("ping-pong") && !settings.Selected("fixed rate"))
         {
             EvaluateTargets(report);
             return report;
@@ -161,16 +161,16 @@ internal static class BenchCommand
         {
             foreach (string kind in s_kinds)
             {
-                servers[kind] = await ServerProcess.StartAsync(kind, "echo", s_allocProfile, cancellationToken).ConfigureAwait(false);
+                servers[kind] = await ServerProcess.StartAsync(kind, "echo", settings.AllocProfile, cancellationToken).ConfigureAwait(false);
             }
 
-            if (s_selected("ping-pong"))
+            if (settings.Selected("ping-pong"))
             {
                 await LatencyScenarioAsync(report, servers, "ping-pong", (server, ct) => Scenarios.PingPongAsync(server, settings.PingPongCount, runLimit, ct), settings, cancellationToken).ConfigureAwait(false);
             }
 
             int fixedCount = (int)Math.Max(10, settings.Rate * settings.DurationSeconds * (settings.Quick ? 5 : 1));
-            if (s_selected("fixed rate"))
+            if (settings.Selected("fixed rate"))
             {
                 await LatencyScenarioAsync(report, servers, $"fixed rate {settings.Rate}/s", (server, ct) => Scenarios.FixedRateAsync(server, settings.Rate, fixedCount, runLimit, ct), settings, cancellationToken).ConfigureAwait(false);
             }
@@ -192,7 +192,7 @@ internal static class BenchCommand
         var runs = s_kinds.ToDictionary(k => k, _ => new List<ThroughputRun>());
         try
         {
-            if (s_allocProfile)
+            if (settings.AllocProfile)
             {
                 foreach (string kind in s_kinds)
                 {
@@ -242,7 +242,7 @@ internal static class BenchCommand
             Fail(report, $"{name}: {ex.GetType().Name}: {ex.Message}");
         }
 
-        if (s_allocProfile)
+        if (settings.AllocProfile)
         {
             foreach (string kind in s_kinds)
             {
@@ -369,7 +369,7 @@ internal static class BenchCommand
         var text = new StringBuilder();
         MachineInfo m = report.Machine;
         BenchSettings s = report.Settings;
-        text.AppendLine(Invariant($"wsgw bench: {m.ProcessorCount} cores ({m.CpuModel}), {m.Os}, {m.Runtime}, {(m.ServerGc ? "server" : "workstation")} GC; {s.Runs} run(s), medians{(s.Quick ? "; QUICK: sizes too small to quote" : string.Empty)}"));
+        text.AppendLine(Invariant($"WsGateway.LoadBench: {m.ProcessorCount} cores ({m.CpuModel}), {m.Os}, {m.Runtime}, {(m.ServerGc ? "server" : "workstation")} GC; {s.Runs} run(s), medians{(s.Quick ? "; QUICK: sizes too small to quote" : string.Empty)}"));
         text.AppendLine();
         text.AppendLine(Invariant($"{"Throughput (trades/s)",-34} {"gateway",13} {"baseline",13} {"ratio",7}   {"server B/msg: steady gw",23} {"baseline",9} {"run gw",8} {"baseline",9}"));
         foreach (IGrouping<string, ThroughputResult> scenario in report.Throughput.GroupBy(t => t.Scenario))

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace WsGateway.Cli.Bench;
+namespace WsGateway.LoadBench;
 
 /// <summary>
 /// One load-generator WebSocket connection over a raw <see cref="Socket"/>: the handshake written by hand, then
