@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using WsGateway.Client;
 using WsGateway.Sbe;
 
@@ -46,16 +45,8 @@ internal static class SendCommand
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM stop the run: connections are dropped and the summary still printed (exit 130).
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
-            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var stop = new StopSignal(invocationToken);
             CancellationToken cancellationToken = stop.Token;
-
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
 
             var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate))
             {

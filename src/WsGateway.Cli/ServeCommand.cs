@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
@@ -101,16 +100,8 @@ internal static class ServeCommand
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM (systemd, docker stop, kill) both mean a graceful shutdown: close with 1001, drain.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
-            using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var stop = new StopSignal(invocationToken);
             CancellationToken cancellationToken = stop.Token;
-
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
 
             var options = new TradeGatewayOptions
             {
