@@ -147,7 +147,15 @@ internal sealed partial class ConnectionManager : IDisposable
         long now = TimeProvider.GetTimestamp();
         foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
         {
-            entry.Value.OnHeartbeat(now);
+            // The heartbeat is shared: nothing one connection does may stop it or, on its timer thread, the process.
+            try
+            {
+                entry.Value.OnHeartbeat(now);
+            }
+            catch (Exception ex)
+            {
+                Log.HeartbeatFailed(Logger, entry.Key, ex);
+            }
         }
     }
 

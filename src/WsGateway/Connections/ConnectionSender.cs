@@ -171,7 +171,15 @@ internal sealed class ConnectionSender
     public void Abort()
     {
         _aborted = true;
-        _output.CancelPendingFlush();
+        try
+        {
+            _output.CancelPendingFlush();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The transport's output has already ended (Kestrel's TLS stream pipe disposes its cancellation source when
+            // it completes): no flush is pending, none can start.
+        }
     }
 
     /// <summary>Refuses new frames, flushes what is queued (unless aborted), then completes the transport's output.

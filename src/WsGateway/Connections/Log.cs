@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Information, "Connection {ConnectionId}: slow consumer: {Reason}")]
     public static partial void SlowConsumer(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(13, LogLevel.Error, "Connection {ConnectionId}: the heartbeat's timeout check failed; the other connections go on")]
+    public static partial void HeartbeatFailed(ILogger logger, long connectionId, Exception exception);
 }

@@ -17,7 +17,7 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
         // tells that the connection is secure (and which certificate the client presented, if asked for one).
         ITlsConnectionFeature? tls = connection.Features.Get<ITlsConnectionFeature>();
         PendingHandshake? pending = connection.Features.Get<PendingHandshake>();
-        return new WebSocketConnection(new KestrelConnectionTransport(connection), manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync(pending);
+        return new WebSocketConnection(new KestrelConnectionTransport(connection, closesWhenHandlerReturns: tls is not null), manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync(pending);
     }
 
     /// <summary>Connection middleware that runs first, at the TCP accept (before TLS): counts the connection as a
@@ -57,7 +57,11 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
 /// (<see cref="BaseConnectionContext.Abort(ConnectionAbortedException)"/>), and <see cref="Closed"/> is
 /// <see cref="BaseConnectionContext.ConnectionClosed"/>, which fires once Kestrel has sent what was left and closed
 /// the socket, or the client closed its side.</summary>
-internal sealed class KestrelConnectionTransport(ConnectionContext connection) : IConnectionTransport
+/// <param name="connection">Kestrel's connection.</param>
+/// <param name="closesWhenHandlerReturns">Over TLS, Kestrel's TLS middleware wraps the socket's pipe and closes the socket
+/// only after the connection handler returns, so <see cref="Closed"/> could never complete before that: it is complete
+/// at once, the final flush is bounded by the write deadline, and Kestrel closes the socket as the handler returns.</param>
+internal sealed class KestrelConnectionTransport(ConnectionContext connection, bool closesWhenHandlerReturns = false) : IConnectionTransport
 {
     private Task? _closed;
 
@@ -65,7 +69,7 @@ internal sealed class KestrelConnectionTransport(ConnectionContext connection) :
 
     public PipeWriter Output => connection.Transport.Output;
 
-    public Task Closed => _closed ??= WhenClosed(connection.ConnectionClosed);
+    public Task Closed => _closed ??= closesWhenHandlerReturns ? Task.CompletedTask : WhenClosed(connection.ConnectionClosed);
 
     public void Abort(string reason) => connection.Abort(new ConnectionAbortedException(reason));
 

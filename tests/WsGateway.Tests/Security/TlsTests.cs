@@ -74,4 +74,37 @@ public sealed class TlsTests
         ArgumentException error = Assert.Throws<ArgumentException>(() => new WebSocketServer("127.0.0.1:0", new RecordingHandler(), new TradeGatewayOptions { ServerCertificate = publicOnly }));
         Assert.Contains("private key", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_handshake_timeout_counts_from_the_TCP_accept_not_from_the_end_of_TLS()
+    {
+        // Issue 11, finding 7: a TLS handshake finished just before the timeout used to start a fresh HandshakeTimeout
+        // (up to twice the documented bound). With 4 s: TLS started at 2.5 s, then silence. Counted from the accept the
+        // connection ends by about 4 s plus one heartbeat (1 s); counted from the end of TLS, not before 6.5 s.
+        using X509Certificate2 certificate = SecurityTestKit.CreateServerCertificate();
+        var options = new TradeGatewayOptions { ServerCertificate = certificate, HandshakeTimeout = TimeSpan.FromSeconds(4) };
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler(), options).Start();
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Url!.Host, server.Url.Port);
+        var accepted = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        using var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+
+        // Send nothing after TLS; read until the server gives up (a 408 and the end of the stream, or a reset). On a
+        // loaded machine the deadline may already pass during TLS: the connection ended in time then too.
+        byte[] buffer = new byte[1024];
+        try
+        {
+            await tls.AuthenticateAsClientAsync("localhost");
+            while (await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(15)) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        Assert.True(accepted.Elapsed < TimeSpan.FromSeconds(6), $"the connection ended {accepted.Elapsed.TotalSeconds:F1} s after the TCP accept; the bound is 4 s (+ one heartbeat)");
+    }
 }
