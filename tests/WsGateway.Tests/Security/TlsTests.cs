@@ -79,10 +79,12 @@ public sealed class TlsTests
     public async Task The_handshake_timeout_counts_from_the_TCP_accept_not_from_the_end_of_TLS()
     {
         // Issue 11, finding 7: a TLS handshake finished just before the timeout used to start a fresh HandshakeTimeout
-        // (up to twice the documented bound). With 4 s: TLS started at 2.5 s, then silence. Counted from the accept the
-        // connection ends by about 4 s plus one heartbeat (1 s); counted from the end of TLS, not before 6.5 s.
+        // (up to twice the documented bound), and the connection then waited CloseTimeout for a socket close that
+        // Kestrel's TLS middleware only does after the handler returns. With 4 s: TLS started at 2.5 s, then silence.
+        // Counted from the accept the connection ends by about 4 s plus one heartbeat (1 s); before, not until 6.5 s
+        // plus CloseTimeout (20 s here). The bound leaves room for a loaded machine.
         using X509Certificate2 certificate = SecurityTestKit.CreateServerCertificate();
-        var options = new TradeGatewayOptions { ServerCertificate = certificate, HandshakeTimeout = TimeSpan.FromSeconds(4) };
+        var options = new TradeGatewayOptions { ServerCertificate = certificate, HandshakeTimeout = TimeSpan.FromSeconds(4), CloseTimeout = TimeSpan.FromSeconds(20) };
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler(), options).Start();
 
         using var tcp = new System.Net.Sockets.TcpClient();
@@ -97,7 +99,7 @@ public sealed class TlsTests
         try
         {
             await tls.AuthenticateAsClientAsync("localhost");
-            while (await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(15)) > 0)
+            while (await tls.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(60)) > 0)
             {
             }
         }
@@ -105,6 +107,6 @@ public sealed class TlsTests
         {
         }
 
-        Assert.True(accepted.Elapsed < TimeSpan.FromSeconds(6), $"the connection ended {accepted.Elapsed.TotalSeconds:F1} s after the TCP accept; the bound is 4 s (+ one heartbeat)");
+        Assert.True(accepted.Elapsed < TimeSpan.FromSeconds(12), $"the connection ended {accepted.Elapsed.TotalSeconds:F1} s after the TCP accept; the bound is 4 s (+ one heartbeat)");
     }
 }
