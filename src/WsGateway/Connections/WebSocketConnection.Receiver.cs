@@ -247,20 +247,7 @@ internal sealed partial class WebSocketConnection
                 return true;
             }
 
-            int headerLength = (head[1] & 0x80) != 0 ? 6 : 2;
-            long length = head[1] & 0x7F;
-            if (length == 126)
-            {
-                headerLength += 2;
-                length = available >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(head[2..]) : -1;
-            }
-            else if (length == 127)
-            {
-                headerLength += 8;
-                length = available >= 10 ? (long)Math.Min(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(head[2..]), long.MaxValue) : -1;
-            }
-
-            if (available < headerLength || length < 0)
+            if (!FrameReader.TryReadExtent(head[..available], out int headerLength, out long length))
             {
                 return false; // the header's end has not arrived
             }

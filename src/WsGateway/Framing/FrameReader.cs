@@ -124,6 +124,41 @@ internal static class FrameReader
         return status == FrameParseStatus.Ok ? FrameParseStatus.Incomplete : status;
     }
 
+    /// <summary>
+    /// Where a frame ends, whatever else its header says (reserved bits, opcodes and sizes are not checked): for
+    /// skipping what a client still sends after its connection was failed, until its close frame.
+    /// </summary>
+    /// <param name="head">The first bytes of the frame (up to <see cref="MaxHeaderLength"/>).</param>
+    /// <param name="headerLength">The header's length, mask key included.</param>
+    /// <param name="payloadLength">The declared payload length (a 64-bit length with its top bit set is capped).</param>
+    /// <returns><see langword="false"/> while <paramref name="head"/> ends inside the header.</returns>
+    public static bool TryReadExtent(ReadOnlySpan<byte> head, out int headerLength, out long payloadLength)
+    {
+        headerLength = 0;
+        payloadLength = 0;
+        if (head.Length < MinHeaderLength)
+        {
+            return false;
+        }
+
+        int length = head[1] & 0x7F;
+        int extended = length switch { 126 => 2, 127 => 8, _ => 0 };
+        int total = MinHeaderLength + extended + ((head[1] & 0x80) != 0 ? 4 : 0);
+        if (head.Length < total)
+        {
+            return false;
+        }
+
+        headerLength = total;
+        payloadLength = extended switch
+        {
+            2 => BinaryPrimitives.ReadUInt16BigEndian(head[2..]),
+            8 => (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(head[2..]), long.MaxValue),
+            _ => length,
+        };
+        return true;
+    }
+
     /// <summary>Whether <paramref name="rawOpcode"/> is one of the six opcodes RFC 6455 defines.</summary>
     public static bool IsDefinedOpcode(byte rawOpcode) => rawOpcode is <= 0x2 or (>= 0x8 and <= 0xA);
 

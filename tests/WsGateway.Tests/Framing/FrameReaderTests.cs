@@ -297,4 +297,17 @@ public class FrameReaderTests
 
         Assert.Equal(FrameParseStatus.TooLarge, FrameReader.TryReadFrame(new ReadOnlySequence<byte>(s_maskedHello[..2]), FrameMasking.Required, 4, out _, out _, out _));
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0x82, 0x05 }, 2, 5L)]
+    [InlineData(new byte[] { 0xF7, 0x85, 1, 2, 3, 4 }, 6, 5L)] // reserved bits and opcode: not checked, only the extent
+    [InlineData(new byte[] { 0x82, 0xFE, 0x01, 0x00, 1, 2, 3, 4 }, 8, 256L)]
+    [InlineData(new byte[] { 0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0 }, 10, 65536L)]
+    [InlineData(new byte[] { 0x82, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, 10, long.MaxValue)]
+    public void The_extent_of_any_frame_is_read_for_skipping(byte[] head, int headerLength, long payloadLength)
+    {
+        Assert.True(FrameReader.TryReadExtent(head, out int actualHeader, out long actualPayload));
+        Assert.Equal((headerLength, payloadLength), (actualHeader, actualPayload));
+        Assert.False(FrameReader.TryReadExtent(head.AsSpan(0, headerLength - 1), out _, out _));
+    }
 }
