@@ -21,8 +21,15 @@ internal sealed partial class WebSocketConnection
         }
 
         bool stopping = _abortReason != AbortReason.None;
+        TimeoutAction action = _timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince);
+        if (IsReceivingPaused && action is TimeoutAction.Ping or TimeoutAction.KeepAliveTimeout or TimeoutAction.Idle or TimeoutAction.ReceiveTooSlow)
+        {
+            // Paused by backpressure: the client's silence is ours, not its.
+            _timeouts.Received(now);
+            return;
+        }
 
-        switch (_timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince))
+        switch (action)
         {
             case TimeoutAction.HandshakeTimeout when !stopping:
                 Abort(AbortReason.HandshakeTimeout);
@@ -88,6 +95,7 @@ internal sealed partial class WebSocketConnection
     /// client answers. A connection still in its handshake is dropped.</summary>
     public void CloseForShutdown()
     {
+        ResumeReceiving(); // the client's answering close must be read
         if (_state == ConnectionState.Handshake)
         {
             if (_handshakeParsed)
@@ -141,6 +149,7 @@ internal sealed partial class WebSocketConnection
         }
 
         _input.CancelPendingRead();
+        ResumeReceiving(); // a paused loop must see the abort at its next read
         if (reason is not (AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
         {
             AbortTransport();

@@ -62,10 +62,37 @@ internal sealed partial class WebSocketConnection
     private double _tokens;
     private long _tokensAt;
 
+    // Set while PauseReceiving is in effect: the receive loop waits on it before its next read.
+    private TaskCompletionSource? _resumeSignal;
+
+    public bool IsReceivingPaused => Volatile.Read(ref _resumeSignal) is not null;
+
+    public void PauseReceiving()
+    {
+        if (Volatile.Read(ref _resumeSignal) is null && _state is ConnectionState.Handshake or ConnectionState.Open)
+        {
+            Interlocked.CompareExchange(ref _resumeSignal, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        }
+    }
+
+    public void ResumeReceiving() => Interlocked.Exchange(ref _resumeSignal, null)?.TrySetResult();
+
+    /// <summary>Waits while receiving is paused; the keep-alive and the receive rate count again from the resume.</summary>
+    private async Task WaitWhilePausedAsync(TaskCompletionSource signal)
+    {
+        await signal.Task.ConfigureAwait(false);
+        _timeouts.Received(_manager.TimeProvider.GetTimestamp());
+    }
+
     private async Task ReceiveLoopAsync()
     {
         while (true)
         {
+            if (Volatile.Read(ref _resumeSignal) is { } paused)
+            {
+                await WaitWhilePausedAsync(paused).ConfigureAwait(false);
+            }
+
             if (_timeouts.TimingReads)
             {
                 _timeouts.ReadStarting(_manager.TimeProvider.GetTimestamp());

@@ -46,4 +46,17 @@ public interface IGatewayConnection
     /// <param name="code">A close code valid on the wire (1000, 1001, 1008, 1011, 3000-4999, ...).</param>
     /// <param name="reason">An optional reason, at most 123 UTF-8 bytes (longer reasons are truncated).</param>
     void Close(ushort code = 1000, string? reason = null);
+
+    /// <summary>Stops reading from this connection after the messages of the current read have been delivered:
+    /// the client's bytes stay in the kernel and TCP flow control slows the client down (backpressure, for example
+    /// from a sink that has too much unacknowledged). Keep-alive and idle timeouts do not count while paused.
+    /// Idempotent; safe from any thread.</summary>
+    void PauseReceiving();
+
+    /// <summary>Reads again after <see cref="PauseReceiving"/>. Idempotent; safe from any thread. A graceful shutdown
+    /// resumes every paused connection so that the clients' closing handshakes are read.</summary>
+    void ResumeReceiving();
+
+    /// <summary>Whether <see cref="PauseReceiving"/> is in effect.</summary>
+    bool IsReceivingPaused { get; }
 }
