@@ -54,6 +54,7 @@ internal sealed partial class WebSocketConnection
     private (long Messages, long Trades, long DecodeErrors, long HandlerErrors) _reported;
     private bool _failed;
     private bool _closeReceived;
+    private bool _deliveredInRead;
     private long _drainSkip;
 
     // Token bucket of the message rate limit: refilled from the read's timestamp, one token taken per message;
@@ -123,6 +124,11 @@ internal sealed partial class WebSocketConnection
             }
 
             ReportReceived(before - buffer.Length);
+            if (_readCompletion is not null && _deliveredInRead)
+            {
+                _deliveredInRead = false;
+                NotifyReadComplete();
+            }
 
             _timeouts.ReadHandled(now, readLength, buffer.Length, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
             if (step == Step.Throttle)
@@ -613,10 +619,24 @@ internal sealed partial class WebSocketConnection
         return Deliver(payload, isText);
     }
 
+    /// <summary>Tells an <see cref="IReadCompletionHandler"/> that the read's messages were delivered.</summary>
+    private void NotifyReadComplete()
+    {
+        try
+        {
+            _readCompletion!.OnReadComplete();
+        }
+        catch (Exception ex)
+        {
+            OnHandlerException(ex, _processor.MessagesProcessed + _rawMessages);
+        }
+    }
+
     /// <summary>Hands one complete message to the raw handler or the SBE processor.</summary>
     private bool Deliver(ReadOnlySpan<byte> payload, bool isText)
     {
         _timeouts.MessageDelivered();
+        _deliveredInRead = true;
         if (_raw is not null)
         {
             long number = ++_rawMessages;

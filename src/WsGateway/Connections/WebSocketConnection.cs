@@ -51,6 +51,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     private ITradeMessageHandler _handler = NullHandler.Instance;
     private IRawMessageHandler? _raw;
+    private IReadCompletionHandler? _readCompletion;
     private TradeMessageProcessor<ITradeMessageHandler> _processor;
     private WebSocketCloseInfo? _closeInfo;
     private int _disconnected;
@@ -306,6 +307,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
         _handler = handler;
         _raw = handler as IRawMessageHandler;
+        _readCompletion = handler as IReadCompletionHandler;
         _processor = new TradeMessageProcessor<ITradeMessageHandler>(handler, Id);
         _timeouts.Opened(_manager.TimeProvider.GetTimestamp());
         _state = ConnectionState.Open;

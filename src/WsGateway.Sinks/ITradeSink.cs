@@ -1,0 +1,29 @@
+namespace WsGateway.Sinks;
+
+/// <summary>
+/// A durable destination for trades (NATS JetStream, Kafka, PostgreSQL). The sink pipeline hands it batches of SBE
+/// trade messages exactly as they arrived (no re-encoding), several at once when it allows more than one in flight,
+/// and retries a batch whose publish failed: a sink must therefore be thread-safe and idempotent on the trade id (a
+/// trade stored twice is stored once).
+/// </summary>
+public interface ITradeSink : IAsyncDisposable
+{
+    /// <summary>A short name for logs, metrics and health ("nats", "kafka", "postgres").</summary>
+    string Name { get; }
+
+    /// <summary>Stores every trade of <paramref name="batch"/> durably, deduplicated on its trade id. Completes once
+    /// the system has acknowledged all of them; throws when it could not (the pipeline retries the whole batch).</summary>
+    /// <param name="batch">The trades, valid until the returned task completes.</param>
+    /// <param name="cancellationToken">Ends the attempt (shutdown).</param>
+    ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken);
+}
+
+/// <summary>Trades as SBE messages laid end to end, each <see cref="MessageSize"/> bytes (header and block).</summary>
+/// <param name="Messages">The messages' bytes.</param>
+/// <param name="Count">How many messages.</param>
+/// <param name="MessageSize">The size of each message.</param>
+public readonly record struct TradeBatch(ReadOnlyMemory<byte> Messages, int Count, int MessageSize)
+{
+    /// <summary>The <paramref name="index"/>th message's bytes.</summary>
+    public ReadOnlyMemory<byte> this[int index] => Messages.Slice(index * MessageSize, MessageSize);
+}
