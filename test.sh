@@ -70,6 +70,13 @@ dotnet test WsGateway.sln -c Release --no-build -nologo \
   --logger "trx" --results-directory "$results" ${args[@]+"${args[@]}"}
 status=$?
 
+# The standalone server runs on the native transport by default (Linux); the connection suite (conformance table,
+# lifecycle, fault and soak tests) and the examples run once more on Kestrel's transport.
+for project in tests/WsGateway.Tests tests/WsGateway.Examples.Tests; do
+  WSGW_TEST_TRANSPORT=kestrel dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFilePrefix=kestrel" --results-directory "$results" ${args[@]+"${args[@]}"} || status=1
+done
+
 # Sum the counters of every TRX file: dotnet test's own summary is per assembly.
 passed=0; failed=0; skipped=0
 for f in "$results"/*.trx; do

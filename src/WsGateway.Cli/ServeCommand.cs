@@ -73,6 +73,15 @@ internal static class ServeCommand
             Description = "A web origin (https://app.example.com) whose pages may connect, besides the admin page's own; repeatable. Clients that send no Origin (not browsers) are always allowed",
             AllowMultipleArgumentsPerToken = true,
         };
+        Option<GatewayTransport> transport = new("--transport")
+        {
+            Description = "The transport: native (the gateway's own epoll event loops, Linux, ws:// only), kestrel, or auto (native where it can serve)",
+            DefaultValueFactory = _ => GatewayTransport.Auto,
+        };
+        Option<int?> eventLoops = new("--event-loops")
+        {
+            Description = "Event loops of the native transport (threads, each owning its connections); one per core available when absent",
+        };
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -81,7 +90,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, logLevel,
         };
         command.Validators.Add(r =>
         {
@@ -108,6 +117,8 @@ internal static class ServeCommand
                 MaxMessageSize = result.GetValue(maxMessageSize),
                 MaxConnections = result.GetValue(maxConnections),
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
+                Transport = result.GetValue(transport),
+                EventLoops = result.GetValue(eventLoops),
             };
             OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
 
@@ -117,7 +128,18 @@ internal static class ServeCommand
                 await Console.Error.WriteLineAsync("wsgw serve: " + problem
                     .Replace("MaxMessageSize", maxMessageSize.Name, StringComparison.Ordinal)
                     .Replace("MaxConnectionsPerAddress", maxPerAddress.Name, StringComparison.Ordinal)
-                    .Replace("MaxConnections", maxConnections.Name, StringComparison.Ordinal)).ConfigureAwait(false);
+                    .Replace("MaxConnections", maxConnections.Name, StringComparison.Ordinal)
+                    .Replace("EventLoops", eventLoops.Name, StringComparison.Ordinal)).ConfigureAwait(false);
+                return CommandLine.UsageError;
+            }
+
+            try
+            {
+                _ = WebSocketServer.Resolve(options);
+            }
+            catch (Exception e) when (e is PlatformNotSupportedException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"wsgw serve: --transport native: {e.Message}").ConfigureAwait(false);
                 return CommandLine.UsageError;
             }
             SbeJsonDecoder? decoder = null;
@@ -171,7 +193,7 @@ internal static class ServeCommand
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}){adminText}; Ctrl+C stops");
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}){adminText}; Ctrl+C stops");
 
             // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
             // notice are status, on standard error with the logs.

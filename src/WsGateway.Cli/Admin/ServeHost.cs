@@ -41,6 +41,11 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The gateway's <c>ws://</c> URL.</summary>
     public Uri GatewayUrl => _server.Url!;
 
+    /// <summary>The transport serving the gateway, for the banner: <c>native, 2 event loops</c> or <c>kestrel</c>.</summary>
+    public string TransportDescription => _server.Transport == GatewayTransport.Native
+        ? $"native, {_server.EventLoopCount} event loop{(_server.EventLoopCount == 1 ? string.Empty : "s")}"
+        : "kestrel";
+
     /// <summary>The admin app's <c>http://</c> URL, or null when it is off.</summary>
     public Uri? AdminUrl { get; private set; }
 

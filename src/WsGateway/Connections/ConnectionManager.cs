@@ -55,10 +55,15 @@ internal sealed partial class ConnectionManager : IDisposable
         Logger = loggerFactory.CreateLogger("WsGateway.Connections");
         _allowedOrigins = options.AllowedOrigins.Count == 0 ? null : options.AllowedOrigins.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         TimeSpan period = heartbeatPeriod ?? TimeSpan.FromSeconds(1);
+        HeartbeatPeriod = period;
         _heartbeat = timeProvider.CreateTimer(static state => ((ConnectionManager)state!).OnHeartbeat(), this, period, period);
     }
 
     public TradeGatewayOptions Options { get; }
+
+    /// <summary>How often every connection's timeouts are checked (by the shared heartbeat, or by each event loop
+    /// for its own connections).</summary>
+    public TimeSpan HeartbeatPeriod { get; }
 
     public GatewayMetrics Metrics { get; }
 
@@ -147,6 +152,11 @@ internal sealed partial class ConnectionManager : IDisposable
         long now = TimeProvider.GetTimestamp();
         foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
         {
+            if (entry.Value.TimedByLoop)
+            {
+                continue; // its event loop checks it, on the loop's thread
+            }
+
             // The heartbeat is shared: nothing one connection does may stop it or, on its timer thread, the process.
             try
             {

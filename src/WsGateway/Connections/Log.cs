@@ -44,4 +44,10 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Error, "Connection {ConnectionId}: the heartbeat's timeout check failed; the other connections go on")]
     public static partial void HeartbeatFailed(ILogger logger, long connectionId, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Error, "Event loop {Loop}: {Message}")]
+    public static partial void EventLoopError(ILogger logger, int loop, string message, Exception? exception);
+
+    [LoggerMessage(15, LogLevel.Warning, "Event loop {Loop}: accept failed: {Message}; accepting again in 100 ms (raise the limit: ulimit -n, see docs/tuning.md)")]
+    public static partial void AcceptPaused(ILogger logger, int loop, string message);
 }

@@ -106,6 +106,10 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// <summary>Completes when the connection has ended and <c>OnDisconnect</c> was called.</summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>Whether an event loop of the native transport checks this connection's timeouts (on its own thread)
+    /// instead of the manager's shared heartbeat.</summary>
+    internal bool TimedByLoop { get; init; }
+
     /// <summary>The transport this connection runs on.</summary>
     internal IConnectionTransport Transport => _transport;
 

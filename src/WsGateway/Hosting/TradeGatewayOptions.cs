@@ -82,6 +82,20 @@ public sealed class MinReceiveRate
     public override string ToString() => $"{BytesPerSecond:0.###} bytes/s after {GracePeriod.TotalSeconds:0.###} s";
 }
 
+/// <summary>Which transport the standalone <see cref="WebSocketServer"/> runs on.</summary>
+public enum GatewayTransport
+{
+    /// <summary>The native transport where it can serve (Linux, <c>ws://</c>), Kestrel otherwise.</summary>
+    Auto,
+
+    /// <summary>The gateway's own epoll event loops (Linux only, <c>ws://</c> only): one thread per loop, the handler
+    /// called on the thread that read the bytes.</summary>
+    Native,
+
+    /// <summary>Kestrel's socket transport: <c>wss://</c>, every operating system.</summary>
+    Kestrel,
+}
+
 /// <summary>
 /// Limits and timeouts of the trade gateway. Every limit has a safe default; a value outside its range is refused
 /// when the gateway starts.
@@ -91,6 +105,19 @@ public sealed class TradeGatewayOptions
     /// <summary>Largest message (after reassembly of fragments) accepted, in bytes; a larger one closes the
     /// connection with 1009 before its payload is read. Default 1 MiB.</summary>
     public int MaxMessageSize { get; set; } = 1024 * 1024;
+
+    /// <summary>The standalone server's transport. Default <see cref="GatewayTransport.Auto"/>: the native event
+    /// loops on Linux for <c>ws://</c>, Kestrel for <c>wss://</c> and on other systems. ASP.NET Core hosting is
+    /// always Kestrel's.</summary>
+    public GatewayTransport Transport { get; set; } = DefaultTransport;
+
+    /// <summary>Event loops of the native transport; null (the default) for one per core available to the process
+    /// (<see cref="Environment.ProcessorCount"/>, which honours <c>taskset</c> and container limits). Each loop is a
+    /// thread that owns its connections: a slow handler delays the other connections of its loop.</summary>
+    public int? EventLoops { get; set; }
+
+    /// <summary>The default of <see cref="Transport"/> (the test suites run once per transport by setting it).</summary>
+    internal static GatewayTransport DefaultTransport { get; set; } = GatewayTransport.Auto;
 
     /// <summary>Most connections open at once; the next handshake is answered 503. Default 10,000.</summary>
     public int MaxConnections { get; set; } = 10_000;
@@ -207,6 +234,16 @@ public sealed class TradeGatewayOptions
         if (MaxConnections < 1)
         {
             return $"MaxConnections must be at least 1, got {MaxConnections}";
+        }
+
+        if (EventLoops is { } loops && (loops < 1 || loops > 1024))
+        {
+            return $"EventLoops must be between 1 and 1024 or null (one per core), got {loops}";
+        }
+
+        if (!Enum.IsDefined(Transport))
+        {
+            return $"Transport must be Auto, Native or Kestrel, got {Transport}";
         }
 
         if (MaxHandshakeSize < 256 || MaxHandshakeSize > 1024 * 1024)

@@ -15,12 +15,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WsGateway.Connections;
 using WsGateway.Diagnostics;
 using WsGateway.Hosting;
+using WsGateway.Transport.Native;
 
 namespace WsGateway;
 
 /// <summary>
-/// The standalone trade gateway: a Kestrel listener whose connections speak WebSocket from their first byte,
-/// handled by the gateway's own RFC 6455 implementation.
+/// The standalone trade gateway: a listener whose connections speak WebSocket from their first byte, handled by the
+/// gateway's own RFC 6455 implementation — on Linux over the gateway's own epoll event loops (the handler called on
+/// the thread that read the bytes), elsewhere and for <c>wss://</c> over Kestrel's socket transport
+/// (<see cref="TradeGatewayOptions.Transport"/>).
 /// </summary>
 /// <example>
 /// <code>
@@ -37,6 +40,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ConnectionManager _manager;
     private WebApplication? _app;
+    private NativeTransport? _native;
     private Task? _stopping;
 
     /// <summary>Creates a server that gives every connection the same handler instance, which must then be
@@ -85,6 +89,34 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>WebSocket connections currently open.</summary>
     public int ConnectionCount => _manager.OpenWebSockets;
 
+    /// <summary>The transport the server runs on once started: <see cref="GatewayTransport.Native"/> or
+    /// <see cref="GatewayTransport.Kestrel"/> (<see cref="GatewayTransport.Auto"/> before the start).</summary>
+    public GatewayTransport Transport { get; private set; }
+
+    /// <summary>The native transport's event loops once started (0 on Kestrel).</summary>
+    public int EventLoopCount => _native?.LoopCount ?? 0;
+
+    /// <summary>Connections per event loop (tests).</summary>
+    internal int[] ConnectionsPerLoop() => _native?.ConnectionsPerLoop() ?? [];
+
+    /// <summary>The transport <paramref name="options"/> ask for, resolved for this machine: Auto is the native
+    /// transport on Linux for <c>ws://</c>, Kestrel otherwise.</summary>
+    /// <exception cref="PlatformNotSupportedException">Native was asked for where it cannot run.</exception>
+    /// <exception cref="InvalidOperationException">Native was asked for with a server certificate (<c>wss://</c>).</exception>
+    public static GatewayTransport Resolve(TradeGatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        bool secure = options.ServerCertificate is not null;
+        return options.Transport switch
+        {
+            GatewayTransport.Kestrel => GatewayTransport.Kestrel,
+            GatewayTransport.Native when secure => throw new InvalidOperationException("The native transport serves ws:// only: wss:// (a ServerCertificate) needs Transport = Kestrel or Auto"),
+            GatewayTransport.Native when !NativeTransport.IsSupported => throw new PlatformNotSupportedException("The native transport needs Linux (x86-64 or ARM64, glibc): use Transport = Kestrel or Auto"),
+            GatewayTransport.Native => GatewayTransport.Native,
+            _ => !secure && NativeTransport.IsSupported ? GatewayTransport.Native : GatewayTransport.Kestrel,
+        };
+    }
+
     /// <summary>Starts listening and returns once the server accepts connections.</summary>
     /// <returns>This server, running; stop it with <see cref="StopAsync"/> or dispose it.</returns>
     public WebSocketServer Start()
@@ -97,12 +129,19 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start.</param>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_app is not null)
+        if (_app is not null || _native is not null)
         {
             throw new InvalidOperationException("The server was already started.");
         }
 
         (IPAddress? address, int port, bool localhost) = ParseListen(_listen);
+        if (Resolve(_manager.Options) == GatewayTransport.Native)
+        {
+            StartNative(address, port, localhost);
+            return;
+        }
+
+        Transport = GatewayTransport.Kestrel;
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
@@ -159,6 +198,33 @@ public sealed class WebSocketServer : IAsyncDisposable
         LocalEndPoint = new IPEndPoint(boundAddress, bound.Port);
     }
 
+    private void StartNative(IPAddress? address, int port, bool localhost)
+    {
+        List<IPEndPoint> endPoints = localhost
+            ? System.Net.Sockets.Socket.OSSupportsIPv6 ? [new(IPAddress.Loopback, port), new(IPAddress.IPv6Loopback, port)] : [new(IPAddress.Loopback, port)]
+            : [new(address!, port)];
+        var native = new NativeTransport(_manager);
+        try
+        {
+            native.Start(endPoints, _manager.Options.EventLoops ?? Environment.ProcessorCount);
+        }
+        catch (System.Net.Sockets.SocketException ex) when (localhost && endPoints.Count > 1 && ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressNotAvailable)
+        {
+            native = new NativeTransport(_manager);
+            native.Start([endPoints[0]], _manager.Options.EventLoops ?? Environment.ProcessorCount);
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            // The same exception Kestrel's transport gives, so callers handle one.
+            throw new IOException($"Failed to bind to address {FormatHost(endPoints[0])}: address already in use.", ex);
+        }
+
+        _native = native;
+        Transport = GatewayTransport.Native;
+        IPEndPoint bound = native.ListenerEndPoints[0];
+        LocalEndPoint = new IPEndPoint(bound.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : bound.Address, bound.Port);
+    }
+
     /// <summary>Runs the server until <paramref name="cancellationToken"/> is cancelled, then shuts it down
     /// gracefully.</summary>
     /// <param name="cancellationToken">Ends the run.</param>
@@ -183,6 +249,7 @@ public sealed class WebSocketServer : IAsyncDisposable
     private async Task StopCoreAsync()
     {
         await _manager.ShutdownAsync().ConfigureAwait(false);
+        _native?.Stop();
         if (_app is { } app)
         {
             await app.StopAsync().ConfigureAwait(false);

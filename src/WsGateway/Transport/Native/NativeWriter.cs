@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+
+namespace WsGateway.Transport.Native;
+
+/// <summary>
+/// The write side of a <see cref="NativeConnection"/>: frames are written into a per-connection array (rented while
+/// it holds unsent bytes, returned when they are all sent) and <see cref="FlushAsync"/> sends them straight to the
+/// socket. Only when the kernel's send buffer is full does a flush wait, for epoll to report room; the loop then
+/// sends the rest and completes it. The core has one flusher at a time (its <c>ConnectionSender</c>), which may be
+/// another thread than the loop's: a send from it is safe, and the loop touches the buffer only while that flusher
+/// waits.
+/// </summary>
+internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWriter, IValueTaskSource<FlushResult>
+{
+    private const int MinimumSize = 4096;
+
+    private ManualResetValueTaskSourceCore<FlushResult> _source;
+    private byte[]? _buffer;
+    private int _start;
+    private int _end;
+    private bool _broken;
+    private volatile bool _waiting;
+    private volatile int _cancelRequested;
+    private int _completed;
+
+    /// <summary>Bytes held unsent (tests).</summary>
+    internal int BufferCapacity => _buffer?.Length ?? 0;
+
+    public override bool CanGetUnflushedBytes => true;
+
+    public override long UnflushedBytes => _end - _start;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        int offset = Reserve(sizeHint);
+        return _buffer.AsMemory(offset);
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0)
+    {
+        int offset = Reserve(sizeHint);
+        return _buffer.AsSpan(offset);
+    }
+
+    public override void Advance(int bytes) => _end += bytes;
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _cancelRequested, 0) != 0)
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+
+        int sent = TrySend();
+        if (sent != 0)
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: sent < 0));
+        }
+
+        _source.Reset();
+        _waiting = true;
+        if (!connection.Loop.IsLoopThread)
+        {
+            // epoll may have reported room between our refused send and now: the loop tries again.
+            connection.Loop.Post(connection, LoopOp.Write);
+        }
+
+        return new ValueTask<FlushResult>(this, _source.Version);
+    }
+
+    public override void CancelPendingFlush()
+    {
+        Interlocked.Exchange(ref _cancelRequested, 1);
+        connection.RunOnLoop(LoopOp.CancelFlush);
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        connection.OnOutputCompleted();
+    }
+
+    public FlushResult GetResult(short token) => _source.GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _source.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>On the loop's thread: room in the send buffer (or the socket shut down); a waiting flush goes on.</summary>
+    internal void OnWritable()
+    {
+        if (!_waiting)
+        {
+            return;
+        }
+
+        int sent = TrySend();
+        if (sent == 0)
+        {
+            return;
+        }
+
+        _waiting = false;
+        _source.SetResult(new FlushResult(isCanceled: false, isCompleted: sent < 0));
+    }
+
+    internal void OnCancelRequested()
+    {
+        if (_waiting && Interlocked.Exchange(ref _cancelRequested, 0) != 0)
+        {
+            _waiting = false;
+            _source.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
+        }
+    }
+
+    /// <summary>The socket was closed: a waiting flush ends, what was unsent is dropped.</summary>
+    internal void OnSocketClosed()
+    {
+        _broken = true;
+        if (_waiting)
+        {
+            _waiting = false;
+            _source.SetResult(new FlushResult(isCanceled: false, isCompleted: true));
+        }
+
+        Release();
+    }
+
+    /// <summary>Sends what is buffered: 1 when all of it went, 0 when the kernel's buffer is full, -1 when the
+    /// connection is broken (what was unsent is dropped).</summary>
+    private int TrySend()
+    {
+        if (_broken || connection.IsAborted)
+        {
+            _broken = true;
+            Release();
+            return -1;
+        }
+
+        while (_start < _end)
+        {
+            nint n;
+            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(_buffer!))
+            {
+                n = Libc.send(connection.Fd, p + _start, _end - _start, Libc.MSG_NOSIGNAL);
+            }
+
+            if (n > 0)
+            {
+                _start += (int)n;
+                continue;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == Libc.EAGAIN)
+            {
+                return 0;
+            }
+
+            _broken = true; // EPIPE, ECONNRESET: the client is gone
+            Release();
+            return -1;
+        }
+
+        Release();
+        return 1;
+    }
+
+    private int Reserve(int sizeHint)
+    {
+        int size = Math.Max(sizeHint, 1);
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, MinimumSize));
+            _start = _end = 0;
+            return 0;
+        }
+
+        if (_buffer.Length - _end >= size)
+        {
+            return _end;
+        }
+
+        int pending = _end - _start;
+        if (_buffer.Length - pending >= size && _start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
+        }
+        else
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + size));
+            Buffer.BlockCopy(_buffer, _start, bigger, 0, pending);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+
+        _start = 0;
+        _end = pending;
+        return _end;
+    }
+
+    private void Release()
+    {
+        if (_buffer is { } buffer)
+        {
+            _buffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _start = _end = 0;
+    }
+}
