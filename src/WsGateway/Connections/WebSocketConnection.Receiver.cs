@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
@@ -14,6 +15,10 @@ internal sealed partial class WebSocketConnection
     internal const int WaitWholeFrameLimit = 16 * 1024;
 
     private const int MaxControlPayload = 125;
+
+    // A masked frame with a 7-bit length: 2 header bytes and the 4-byte mask key.
+    private const int SmallHeaderLength = 6;
+    private const int MaxSmallPayload = 125;
 
     private enum Step
     {
@@ -124,10 +129,15 @@ internal sealed partial class WebSocketConnection
             }
 
             ReportReceived(before - buffer.Length);
-            if (_readCompletion is not null && _deliveredInRead)
+            if (_deliveredInRead)
             {
+                // Once per read, not per message: the idle timeout counts from the read that brought the last message.
                 _deliveredInRead = false;
-                NotifyReadComplete();
+                _timeouts.MessageDelivered();
+                if (_readCompletion is not null)
+                {
+                    NotifyReadComplete();
+                }
             }
 
             _timeouts.ReadHandled(now, readLength, buffer.Length, incomplete: buffer.Length > 0 || _payloadRemaining > 0 || _inMessage);
@@ -434,8 +444,28 @@ internal sealed partial class WebSocketConnection
         stop = false;
         Span<byte> span = MemoryMarshal.AsMemory(buffer.First).Span;
         int offset = 0;
+        int smallLimit = _rateLimit is null ? Math.Min(MaxSmallPayload, _options.MaxMessageSize) : -1;
         while (span.Length - offset >= 2 && _state == ConnectionState.Open)
         {
+            // The common frame, told by two bytes: final, binary, masked, payload under 126 bytes (a trade, or a batch
+            // of up to four), whole in the buffer. No rate limit to consult (smallLimit is -1 with one).
+            int first = span[offset];
+            int second = span[offset + 1];
+            int small = second & 0x7F;
+            if (first == 0x82 && second >= 0x80 && small <= smallLimit && span.Length - offset >= SmallHeaderLength + small)
+            {
+                Span<byte> smallPayload = span.Slice(offset + SmallHeaderLength, small);
+                Masking.Apply(smallPayload, BinaryPrimitives.ReadInt32LittleEndian(span.Slice(offset + 2)), 0);
+                offset += SmallHeaderLength + small;
+                if (!Deliver(smallPayload, isText: false))
+                {
+                    stop = true;
+                    break;
+                }
+
+                continue;
+            }
+
             if (FrameReader.TryReadHeader(span.Slice(offset), FrameMasking.Required, _options.MaxMessageSize, out FrameHeader header, out _) != FrameParseStatus.Ok
                 || header.IsControl
                 || !header.Fin
@@ -635,7 +665,6 @@ internal sealed partial class WebSocketConnection
     /// <summary>Hands one complete message to the raw handler or the SBE processor.</summary>
     private bool Deliver(ReadOnlySpan<byte> payload, bool isText)
     {
-        _timeouts.MessageDelivered();
         _deliveredInRead = true;
         if (_raw is not null)
         {

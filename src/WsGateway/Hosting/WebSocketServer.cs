@@ -216,7 +216,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {
             // The same exception Kestrel's transport gives, so callers handle one.
-            throw new IOException($"Failed to bind to address {FormatHost(endPoints[0])}: address already in use.", ex);
+            throw new IOException($"Failed to bind to address {FormatHost(endPoints[0])}: address already in use.", new AddressInUseException(ex.Message, ex));
         }
 
         _native = native;
