@@ -10,12 +10,16 @@ namespace WsGateway.Examples;
 /// <summary>What a <see cref="QueueHandler"/> does with a trade when the <see cref="TradeQueue"/> is full.</summary>
 /// <remarks>
 /// <para><b>Why there is no "Block".</b> Waiting for room (<c>WriteAsync(...).AsTask().Wait()</c>) inside a handler
-/// callback would block the connection's receive loop on a thread-pool thread. Its client would be slowed by TCP flow
-/// control, which is the point of backpressure, but while it waits the loop reads nothing: the client's answers to
-/// keep-alive pings stay unread until the connection is dropped for it, shutdown waits for it, and every blocked connection holds a pool
-/// thread, so a thousand slow clients starve the pool that Kestrel, the timers and this queue's consumer also run on.
-/// Blocking is acceptable only as a deliberate choice for a few trusted connections, with a timeout; the gateway's own
-/// backpressure (it reads nothing while a callback runs) already slows a client whose handler is slow.</para>
+/// callback blocks the thread the callback runs on. On the native transport (the standalone server's <c>ws://</c> on
+/// Linux) that is the connection's event loop thread: every other connection of that loop stops being read, and
+/// their timeouts stop being checked, until room appears. On Kestrel it is a thread-pool thread: its client is slowed
+/// by TCP flow control, which is the point of backpressure, but while it waits the connection reads nothing (the
+/// client's answers to keep-alive pings stay unread until the connection is dropped for it), shutdown waits for it,
+/// and every blocked connection holds a pool thread, so a thousand slow clients starve the pool that Kestrel, the
+/// timers and this queue's consumer also run on. Blocking is acceptable only as a deliberate choice for a few trusted
+/// connections on Kestrel, with a timeout; the gateway's own backpressure (it reads nothing from a connection while
+/// its callback runs) already slows a client whose handler is slow, and
+/// <see cref="IGatewayConnection.PauseReceiving"/> stops reading a connection without blocking any thread.</para>
 /// </remarks>
 public enum QueueFullPolicy
 {
@@ -180,6 +184,10 @@ public sealed class TradeQueue : IAsyncDisposable
 /// <para><b>One instance per connection</b>, created by <see cref="TradeQueue.CreateHandler"/>: it remembers its
 /// connection (to close it) and whether it is refusing trades. Its callbacks never run concurrently; the queue they
 /// write to is shared and thread-safe.</para>
+/// <para><b>Where it runs.</b> Its callbacks run where the gateway delivers messages: on the native transport the
+/// event loop thread that read the bytes, shared with the loop's other connections; on Kestrel a thread-pool thread.
+/// So they only decode and <c>TryWrite</c> (never waiting, no allocation); the slow work runs on the queue's
+/// consumer task.</para>
 /// <para><b>Never blocks.</b> A full queue is answered at once by the policy; see <see cref="QueueFullPolicy"/> for why
 /// waiting for room on the receive loop is not offered.</para>
 /// </remarks>
