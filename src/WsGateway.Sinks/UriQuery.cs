@@ -19,8 +19,7 @@ internal static class UriQuery
             if (equals <= 0)
             {
                 throw new ArgumentException(
-                    $"{sink} sink URI {Redact(uri)}: query part '{Uri.UnescapeDataString(part)}' has no value; expected name=value pairs separated by '&'.",
-                    nameof(uri));
+                    $"{sink} sink URI {Redact(uri)}: query part '{Uri.UnescapeDataString(part)}' has no value; expected name=value pairs separated by '&'.");
             }
 
             pairs.Add(new(Uri.UnescapeDataString(part[..equals].Replace('+', ' ')), Uri.UnescapeDataString(part[(equals + 1)..].Replace('+', ' '))));
@@ -33,7 +32,7 @@ internal static class UriQuery
     {
         "TRUE" or "1" or "YES" => true,
         "FALSE" or "0" or "NO" => false,
-        _ => throw new ArgumentException($"{sink} sink URI {Redact(uri)}: {name}={value} is not a boolean; expected true or false.", nameof(uri)),
+        _ => throw new ArgumentException($"{sink} sink URI {Redact(uri)}: {name}={value} is not a boolean; expected true or false."),
     };
 
     /// <summary>The URI as it may be shown in an error: a password in it is replaced by <c>***</c>.</summary>

@@ -35,12 +35,12 @@ public sealed class KafkaSinkOptions
         const string Expected = "expected kafka://host[:port]/topic[?librdkafka.property=value&...]";
         if (!uri.IsAbsoluteUri || uri.Scheme != "kafka")
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: the scheme must be kafka; {Expected}.", nameof(uri));
+            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: the scheme must be kafka; {Expected}.");
         }
 
         if (string.IsNullOrEmpty(uri.Host))
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: no host; {Expected}.", nameof(uri));
+            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: no host; {Expected}.");
         }
 
         string topic = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
@@ -67,7 +67,7 @@ public sealed class KafkaSinkOptions
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: {ex.Message}", nameof(uri), ex);
+            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: {ex.Message}", ex);
         }
 
         return options;
@@ -79,31 +79,30 @@ public sealed class KafkaSinkOptions
     {
         if (string.IsNullOrWhiteSpace(BootstrapServers))
         {
-            throw new ArgumentException("kafka sink: no bootstrap servers; expected host:port[,host:port...].", nameof(BootstrapServers));
+            throw new ArgumentException("kafka sink: no bootstrap servers; expected host:port[,host:port...].");
         }
 
         if (!IsTopicName(Topic))
         {
             throw new ArgumentException(
-                $"kafka sink: topic '{Topic}' is not a Kafka topic name; expected 1 to 249 characters of letters, digits, '.', '_' and '-'.", nameof(Topic));
+                $"kafka sink: topic '{Topic}' is not a Kafka topic name; expected 1 to 249 characters of letters, digits, '.', '_' and '-'.");
         }
 
         if (Config.TryGetValue("enable.idempotence", out string? idempotence) && !string.Equals(idempotence, "true", StringComparison.OrdinalIgnoreCase))
         {
             throw new ArgumentException(
-                $"kafka sink: enable.idempotence={idempotence}: the sink's producer is always idempotent (no duplicates or reordering from its own retries); expected true or nothing.",
-                nameof(Config));
+                $"kafka sink: enable.idempotence={idempotence}: the sink's producer is always idempotent (no duplicates or reordering from its own retries); expected true or nothing.");
         }
 
         if (Config.TryGetValue("acks", out string? acks) && acks is not ("all" or "-1"))
         {
             throw new ArgumentException(
-                $"kafka sink: acks={acks}: a trade counts as stored only once every in-sync replica has it; expected all or nothing.", nameof(Config));
+                $"kafka sink: acks={acks}: a trade counts as stored only once every in-sync replica has it; expected all or nothing.");
         }
 
         if (Config.ContainsKey("bootstrap.servers"))
         {
-            throw new ArgumentException("kafka sink: bootstrap.servers belongs in BootstrapServers, not Config.", nameof(Config));
+            throw new ArgumentException("kafka sink: bootstrap.servers belongs in BootstrapServers, not Config.");
         }
     }
 

@@ -38,15 +38,15 @@ public sealed class KafkaTradeSink : ITradeSink
 
     /// <summary>Creates the sink and its producer (which connects in the background).</summary>
     /// <param name="options">The options.</param>
-    /// <param name="logger">Producer errors and librdkafka's log; none by default.</param>
+    /// <param name="loggerFactory">For producer errors and librdkafka's log; none by default.</param>
     /// <exception cref="ArgumentException">Bad options; the message names the option and what was expected.</exception>
-    public KafkaTradeSink(KafkaSinkOptions options, ILogger<KafkaTradeSink>? logger = null)
+    public KafkaTradeSink(KafkaSinkOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _topic = options.Topic;
         _flushTimeout = options.FlushTimeout;
-        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaTradeSink>();
         _config = new ProducerConfig(new Dictionary<string, string>(options.Config, StringComparer.Ordinal))
         {
             BootstrapServers = options.BootstrapServers,
@@ -61,7 +61,7 @@ public sealed class KafkaTradeSink : ITradeSink
         }
         catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
         {
-            throw new ArgumentException($"kafka sink: librdkafka refused the producer configuration: {ex.Message}", nameof(options), ex);
+            throw new ArgumentException($"kafka sink: librdkafka refused the producer configuration: {ex.Message}", ex);
         }
     }
 

@@ -34,12 +34,12 @@ public sealed class PostgresSinkOptions
         const string Expected = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
         if (!uri.IsAbsoluteUri || (uri.Scheme != "postgres" && uri.Scheme != "postgresql"))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the scheme must be postgres or postgresql; {Expected}.", nameof(uri));
+            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the scheme must be postgres or postgresql; {Expected}.");
         }
 
         if (string.IsNullOrEmpty(uri.Host))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: no host; {Expected}.", nameof(uri));
+            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: no host; {Expected}.");
         }
 
         var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port };
@@ -56,7 +56,7 @@ public sealed class PostgresSinkOptions
         string database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
         if (database.Contains('/', StringComparison.Ordinal))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the path '{uri.AbsolutePath}' is not one database name; {Expected}.", nameof(uri));
+            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the path '{uri.AbsolutePath}' is not one database name; {Expected}.");
         }
 
         if (database.Length > 0)
@@ -83,8 +83,7 @@ public sealed class PostgresSinkOptions
                     catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
                     {
                         throw new ArgumentException(
-                            $"postgres sink URI {UriQuery.Redact(uri)}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).",
-                            nameof(uri), ex);
+                            $"postgres sink URI {UriQuery.Redact(uri)}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
                     }
 
                     break;
@@ -103,7 +102,7 @@ public sealed class PostgresSinkOptions
         const string Expected = "expected 'Host=127.0.0.1;Port=5432;Username=...;Password=...;Database=...'";
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            throw new ArgumentException($"postgres sink: no connection string; {Expected}.", nameof(ConnectionString));
+            throw new ArgumentException($"postgres sink: no connection string; {Expected}.");
         }
 
         NpgsqlConnectionStringBuilder builder;
@@ -114,19 +113,18 @@ public sealed class PostgresSinkOptions
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
         {
             // Npgsql's message names the keyword; the connection string itself is not repeated (it may hold a password).
-            throw new ArgumentException($"postgres sink: bad connection string: {ex.Message}; {Expected}.", nameof(ConnectionString), ex);
+            throw new ArgumentException($"postgres sink: bad connection string: {ex.Message}; {Expected}.", ex);
         }
 
         if (string.IsNullOrEmpty(builder.Host))
         {
-            throw new ArgumentException($"postgres sink: the connection string has no Host; {Expected}.", nameof(ConnectionString));
+            throw new ArgumentException($"postgres sink: the connection string has no Host; {Expected}.");
         }
 
         if (!IsTableName(Table))
         {
             throw new ArgumentException(
-                $"postgres sink: table '{Table}' is not a plain table name; expected name or schema.name of letters, digits and underscores, not starting with a digit.",
-                nameof(Table));
+                $"postgres sink: table '{Table}' is not a plain table name; expected name or schema.name of letters, digits and underscores, not starting with a digit.");
         }
 
         return builder;

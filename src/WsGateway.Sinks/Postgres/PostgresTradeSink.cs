@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using WsGateway.Sbe;
@@ -36,8 +37,9 @@ public sealed class PostgresTradeSink : ITradeSink
 
     /// <summary>Creates the sink; no connection is opened until <see cref="InitializeAsync"/> or the first batch.</summary>
     /// <param name="options">The options.</param>
+    /// <param name="loggerFactory">For Npgsql's log (connection failures, notices); none by default.</param>
     /// <exception cref="ArgumentException">A bad connection string or table name.</exception>
-    public PostgresTradeSink(PostgresSinkOptions options)
+    public PostgresTradeSink(PostgresSinkOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         NpgsqlConnectionStringBuilder builder = options.Validate();
@@ -45,7 +47,13 @@ public sealed class PostgresTradeSink : ITradeSink
         // The staging table is a temporary table per connection, created once and emptied by every commit
         // (ON COMMIT DELETE ROWS); Npgsql's DISCARD ALL on returning a connection to the pool would drop it.
         builder.NoResetOnClose = true;
-        _dataSource = NpgsqlDataSource.Create(builder);
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString);
+        if (loggerFactory is not null)
+        {
+            dataSource.UseLoggerFactory(loggerFactory);
+        }
+
+        _dataSource = dataSource.Build();
         _table = options.Table;
         _createTables = options.CreateTables;
         _createStagingSql = $"""CREATE TEMP TABLE IF NOT EXISTS {StagingTable} (trade_id bigint NOT NULL, symbol "char" NOT NULL, price double precision NOT NULL, quantity bigint NOT NULL, sbe bytea NOT NULL) ON COMMIT DELETE ROWS""";
