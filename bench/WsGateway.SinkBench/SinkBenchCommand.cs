@@ -71,11 +71,17 @@ internal static class SinkBenchCommand
             Description = "Topic to produce to",
             DefaultValueFactory = _ => "bench-trades",
         };
-        Command kafka = new("kafka", "Idempotent producer, acks=all, one message per trade") { bootstrap, topic };
+        Option<string[]> config = new("--config")
+        {
+            Description = "librdkafka producer properties, name=value (linger.ms=0 ...)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Command kafka = new("kafka", "Idempotent producer, acks=all, one message per trade") { bootstrap, topic, config };
         kafka.SetAction(async (result, cancellationToken) =>
         {
             string? servers = result.GetValue(bootstrap);
             string name = result.GetValue(topic)!;
+            string[] properties = result.GetValue(config) ?? [];
             await RunAllAsync(
                 servers is null ? "kafka (mock cluster)" : "kafka",
                 () =>
@@ -84,6 +90,12 @@ internal static class SinkBenchCommand
                     if (servers is null)
                     {
                         options.Config["test.mock.num.brokers"] = "3"; // replaces bootstrap.servers with the mock brokers
+                    }
+
+                    foreach (string property in properties)
+                    {
+                        string[] pair = property.Split('=', 2);
+                        options.Config[pair[0]] = pair.Length == 2 ? pair[1] : throw new ArgumentException($"--config {property}: expected name=value");
                     }
 
                     return new KafkaTradeSink(options);

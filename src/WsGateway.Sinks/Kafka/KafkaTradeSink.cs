@@ -47,7 +47,18 @@ public sealed class KafkaTradeSink : ITradeSink
         _topic = options.Topic;
         _flushTimeout = options.FlushTimeout;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaTradeSink>();
-        _config = new ProducerConfig(new Dictionary<string, string>(options.Config, StringComparer.Ordinal))
+        var config = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // The gateway hands over whole batches (one socket read each): waiting 5 ms (librdkafka's default) for more
+            // adds latency to every batch. Messages queued while requests are in flight are still sent together.
+            ["linger.ms"] = "0",
+        };
+        foreach ((string name, string value) in options.Config)
+        {
+            config[name] = value;
+        }
+
+        _config = new ProducerConfig(config)
         {
             BootstrapServers = options.BootstrapServers,
             EnableIdempotence = true,
