@@ -28,12 +28,19 @@ internal static class UriQuery
         return pairs;
     }
 
-    public static bool ParseBool(string value, string name, Uri uri, string sink) => value.ToUpperInvariant() switch
+    public static bool ParseBool(string value, string name, string where) => value.ToUpperInvariant() switch
     {
         "TRUE" or "1" or "YES" => true,
         "FALSE" or "0" or "NO" => false,
-        _ => throw new ArgumentException($"{sink} sink URI {Redact(uri)}: {name}={value} is not a boolean; expected true or false."),
+        _ => throw new ArgumentException($"{where}: {name}={value} is not a boolean; expected true or false."),
     };
+
+    /// <summary>Whether <c>host[:port]</c> has its port (an IPv6 address is bracketed: <c>[::1]:5432</c>).</summary>
+    public static bool HasPort(string host)
+    {
+        int colon = host.LastIndexOf(':');
+        return colon > host.LastIndexOf(']') && (host.StartsWith('[') || host.IndexOf(':', StringComparison.Ordinal) == colon);
+    }
 
     /// <summary>The URI as it may be shown in an error: a password in it is replaced by <c>***</c>.</summary>
     public static string Redact(Uri uri)

@@ -33,24 +33,61 @@ public sealed class KafkaSinkOptions
     public static KafkaSinkOptions FromUri(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        const string Expected = "expected kafka://host[:port]/topic[?librdkafka.property=value&...]";
+        string where = $"kafka sink URI {UriQuery.Redact(uri)}";
         if (!uri.IsAbsoluteUri || uri.Scheme != "kafka")
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: the scheme must be kafka; {Expected}.");
+            throw new ArgumentException($"{where}: the scheme must be kafka; {ExpectedUri}.");
         }
 
         if (string.IsNullOrEmpty(uri.Host))
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: no host; {Expected}.");
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
         }
 
-        string topic = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
+        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "kafka"));
+    }
+
+    /// <summary>
+    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
+    /// brokers <c>host[:port][,host[:port]...]</c> (port 9092 by default), the topic, and the query parameters not
+    /// taken by someone else (librdkafka producer properties).
+    /// </summary>
+    /// <param name="authority">The brokers.</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="properties">Decoded query parameters: librdkafka producer properties, <c>bootstrap.servers</c> included.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">A bad part; the message names it and the expected form.</exception>
+    public static KafkaSinkOptions FromParts(string authority, string topic, IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(properties);
+        return FromParts("kafka sink", authority, topic, properties);
+    }
+
+    private const string ExpectedUri = "expected kafka://host[:port][,host[:port]...]/topic[?librdkafka.property=value&...]";
+
+    private static KafkaSinkOptions FromParts(string where, string authority, string topic, IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        if (authority.Contains('@', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"{where}: a user name or password in the URI is not used; expected the brokers alone, and SASL as properties (?security.protocol=SASL_SSL&sasl.mechanism=...).");
+        }
+
+        string[] hosts = authority.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (hosts.Length == 0)
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
         var options = new KafkaSinkOptions
         {
-            BootstrapServers = $"{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 9092 : uri.Port)}",
+            BootstrapServers = string.Join(',', hosts.Select(h => UriQuery.HasPort(h) ? h : h + ":9092")),
             Topic = topic,
         };
-        foreach ((string name, string value) in UriQuery.Parse(uri, "kafka"))
+        foreach ((string name, string value) in properties)
         {
             if (name == "bootstrap.servers")
             {
@@ -68,7 +105,7 @@ public sealed class KafkaSinkOptions
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"kafka sink URI {UriQuery.Redact(uri)}: {ex.Message}", ex);
+            throw new ArgumentException($"{where}: {ex.Message.Replace("kafka sink: ", "", StringComparison.Ordinal)}", ex);
         }
 
         return options;

@@ -31,32 +31,68 @@ public sealed class PostgresSinkOptions
     public static PostgresSinkOptions FromUri(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        const string Expected = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
+        string where = $"postgres sink URI {UriQuery.Redact(uri)}";
         if (!uri.IsAbsoluteUri || (uri.Scheme != "postgres" && uri.Scheme != "postgresql"))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the scheme must be postgres or postgresql; {Expected}.");
+            throw new ArgumentException($"{where}: the scheme must be postgres or postgresql; {ExpectedUri}.");
         }
 
         if (string.IsNullOrEmpty(uri.Host))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: no host; {Expected}.");
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
         }
 
-        var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port };
-        if (uri.UserInfo.Length > 0)
+        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
+        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "postgres"));
+    }
+
+    /// <summary>
+    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
+    /// authority <c>[user[:password]@]host[:port][,host[:port]...]</c> (user and password percent-encoded; several
+    /// hosts are Npgsql's multi-host failover), the database, and the query parameters not taken by someone else.
+    /// </summary>
+    /// <param name="authority">User, password and hosts.</param>
+    /// <param name="database">The database; empty for the user's default.</param>
+    /// <param name="query">Decoded query parameters: <c>table</c>, <c>create_tables</c> and Npgsql connection-string keywords.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">A bad part; the message names it and the expected form.</exception>
+    public static PostgresSinkOptions FromParts(string authority, string database, IEnumerable<KeyValuePair<string, string>> query)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(query);
+        return FromParts("postgres sink", authority, database, query);
+    }
+
+    private const string ExpectedUri = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
+
+    private static PostgresSinkOptions FromParts(string where, string authority, string database, IEnumerable<KeyValuePair<string, string>> query)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        string hosts = authority;
+        int at = authority.LastIndexOf('@');
+        if (at >= 0)
         {
-            int colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
-            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
+            string userInfo = authority[..at];
+            hosts = authority[(at + 1)..];
+            int colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+            builder.Username = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
             if (colon >= 0)
             {
-                builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
+                builder.Password = Uri.UnescapeDataString(userInfo[(colon + 1)..]);
             }
         }
 
-        string database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        string[] hostList = hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (hostList.Length == 0)
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
+        builder.Host = string.Join(',', hostList.Select(h => UriQuery.HasPort(h) ? h : h + ":5432"));
         if (database.Contains('/', StringComparison.Ordinal))
         {
-            throw new ArgumentException($"postgres sink URI {UriQuery.Redact(uri)}: the path '{uri.AbsolutePath}' is not one database name; {Expected}.");
+            throw new ArgumentException($"{where}: the path '/{database}' is not one database name; {ExpectedUri}.");
         }
 
         if (database.Length > 0)
@@ -65,7 +101,7 @@ public sealed class PostgresSinkOptions
         }
 
         var options = new PostgresSinkOptions();
-        foreach ((string name, string value) in UriQuery.Parse(uri, "postgres"))
+        foreach ((string name, string value) in query)
         {
             switch (name)
             {
@@ -73,7 +109,7 @@ public sealed class PostgresSinkOptions
                     options.Table = value;
                     break;
                 case "create_tables":
-                    options.CreateTables = UriQuery.ParseBool(value, name, uri, "postgres");
+                    options.CreateTables = UriQuery.ParseBool(value, name, where);
                     break;
                 default:
                     try
@@ -83,7 +119,7 @@ public sealed class PostgresSinkOptions
                     catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
                     {
                         throw new ArgumentException(
-                            $"postgres sink URI {UriQuery.Redact(uri)}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
+                            $"{where}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
                     }
 
                     break;
@@ -91,7 +127,15 @@ public sealed class PostgresSinkOptions
         }
 
         options.ConnectionString = builder.ConnectionString;
-        options.Validate();
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: {ex.Message.Replace("postgres sink: ", "", StringComparison.Ordinal)}", ex);
+        }
+
         return options;
     }
 

@@ -25,6 +25,22 @@ public sealed class KafkaSinkOptionsTests
         Assert.Empty(options.Config);
     }
 
+    [Fact]
+    public void The_parts_of_a_uri_parsed_elsewhere_give_the_brokers_with_their_ports_and_the_properties()
+    {
+        KafkaSinkOptions options = KafkaSinkOptions.FromParts("k1:9093,k2,[::1]:9094", "trades", [new("acks", "all"), new("linger.ms", "2")]);
+
+        Assert.Equal("k1:9093,k2:9092,[::1]:9094", options.BootstrapServers);
+        Assert.Equal("trades", options.Topic);
+        Assert.Equal(new Dictionary<string, string> { ["acks"] = "all", ["linger.ms"] = "2" }, options.Config);
+        Assert.Equal(
+            "kafka sink: a user name or password in the URI is not used; expected the brokers alone, and SASL as properties (?security.protocol=SASL_SSL&sasl.mechanism=...).",
+            Assert.Throws<ArgumentException>(() => KafkaSinkOptions.FromParts("user@k1", "trades", [])).Message);
+        Assert.Equal(
+            "kafka sink: acks=0: a trade counts as stored only once every in-sync replica has it; expected all or nothing.",
+            Assert.Throws<ArgumentException>(() => KafkaSinkOptions.FromParts("k1", "trades", [new("acks", "0")])).Message);
+    }
+
     [Theory]
     [InlineData("postgres://a:9092/trades", "the scheme must be kafka")]
     [InlineData("kafka://a:9092/", "topic '' is not a Kafka topic name")]

@@ -13,8 +13,7 @@ public sealed class PostgresSinkOptionsTests
             new Uri("postgres://wsgw:p%40ss%3Aword@db.example:6543/trading?table=market.trades&create_tables=false&Maximum%20Pool%20Size=7"));
 
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        Assert.Equal("db.example", builder.Host);
-        Assert.Equal(6543, builder.Port);
+        Assert.Equal("db.example:6543", builder.Host);
         Assert.Equal("wsgw", builder.Username);
         Assert.Equal("p@ss:word", builder.Password);
         Assert.Equal("trading", builder.Database);
@@ -29,10 +28,28 @@ public sealed class PostgresSinkOptionsTests
         PostgresSinkOptions options = PostgresSinkOptions.FromUri(new Uri("postgresql://wsgw@127.0.0.1"));
 
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        Assert.Equal(5432, builder.Port);
+        Assert.Equal("127.0.0.1:5432", builder.Host);
         Assert.Null(builder.Database);
         Assert.Equal("trades", options.Table);
         Assert.True(options.CreateTables);
+    }
+
+    [Fact]
+    public void The_parts_of_a_uri_parsed_elsewhere_give_the_same_options_and_several_hosts_fail_over()
+    {
+        PostgresSinkOptions options = PostgresSinkOptions.FromParts(
+            "wsgw:p%40ss@db-1:5432,db-2", "trading", [new("table", "trades_x"), new("Target Session Attributes", "primary")]);
+
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        Assert.Equal("db-1:5432,db-2:5432", builder.Host);
+        Assert.Equal("wsgw", builder.Username);
+        Assert.Equal("p@ss", builder.Password);
+        Assert.Equal("trading", builder.Database);
+        Assert.Equal("trades_x", options.Table);
+        Assert.Equal("primary", builder["Target Session Attributes"]?.ToString(), ignoreCase: true);
+
+        ArgumentException ex = Assert.Throws<ArgumentException>(() => PostgresSinkOptions.FromParts("u@h", "db", [new("table", "1st")]));
+        Assert.Equal("postgres sink: table '1st' is not a plain table name; expected name or schema.name of letters, digits and underscores, not starting with a digit.", ex.Message);
     }
 
     [Theory]
