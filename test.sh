@@ -54,6 +54,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 browser_js=tests/WsGateway.Browser.Tests/js
 command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium) >/dev/null 2>&1 \
   || echo "test.sh: could not install chromium (apt-get install --no-install-recommends chromium)" >&2
+# The PostgreSQL sink tests start their own server (initdb and pg_ctl of Debian's postgresql-15, in a temp folder).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15) >/dev/null 2>&1 \
+  || echo "test.sh: could not install PostgreSQL (apt-get install --no-install-recommends postgresql-15)" >&2
 if [ ! -f "$browser_js/node_modules/playwright-core/package.json" ] \
   || [ "$(node -p "require('./$browser_js/node_modules/playwright-core/package.json').version" 2>/dev/null)" != \
        "$(node -p "require('./$browser_js/package-lock.json').packages['node_modules/playwright-core'].version" 2>/dev/null)" ]; then

@@ -12,6 +12,10 @@ internal static class ExampleRunner
           batch    [--port 9001]                          commit each frame of trades as one batch
           queue    [--port 9001] [--capacity 1024] [--policy drop|close] [--work-us 0]
                                                           decode, queue, process on another task
+          postgres [--port 9001] --connection "Host=...;Username=...;Database=..." [--table trades]
+                                                          store every trade in a PostgreSQL table
+          kafka    [--port 9001] [--bootstrap 127.0.0.1:9092] --topic trades
+                                                          produce every trade to a Kafka topic
           client   [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 100]
                                                           send single trades and one batch, then close
         The servers listen on 127.0.0.1 (port 0 picks a free one) until Ctrl+C.
@@ -45,6 +49,8 @@ internal static class ExampleRunner
                 "stats" => ["port", "interval"],
                 "queue" => ["port", "capacity", "policy", "work-us"],
                 "client" => ["url", "count", "batch"],
+                "postgres" => ["port", "connection", "table"],
+                "kafka" => ["port", "bootstrap", "topic"],
                 _ => throw new UsageException($"unknown example '{args[0]}'"),
             };
             foreach (string name in options.Keys)
@@ -75,6 +81,14 @@ internal static class ExampleRunner
                     };
                     await QueueServer.RunAsync(Port(options), Int(options, "capacity", 1024, 1), policy, Int(options, "work-us", 0, 0), output, cancellationToken).ConfigureAwait(false);
                     break;
+                case "postgres":
+                    await PostgresSinkServer.RunAsync(
+                        Port(options), Required(options, "connection"), options.GetValueOrDefault("table", "trades"), output, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "kafka":
+                    await KafkaSinkServer.RunAsync(
+                        Port(options), options.GetValueOrDefault("bootstrap", "127.0.0.1:9092"), Required(options, "topic"), output, cancellationToken).ConfigureAwait(false);
+                    break;
                 case "client":
                     string url = options.GetValueOrDefault("url", "ws://127.0.0.1:9001/");
                     if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri))
@@ -88,7 +102,7 @@ internal static class ExampleRunner
 
             return 0;
         }
-        catch (UsageException ex)
+        catch (Exception ex) when (ex is UsageException or ArgumentException)
         {
             output.WriteLine(ex.Message);
             output.WriteLine(Usage);
@@ -126,6 +140,9 @@ internal static class ExampleRunner
         problem = null;
         return true;
     }
+
+    private static string Required(Dictionary<string, string> options, string name)
+        => options.TryGetValue(name, out string? value) ? value : throw new UsageException($"--{name} is required");
 
     private static int Port(Dictionary<string, string> options)
     {

@@ -132,6 +132,10 @@ public sealed partial class RunnerTests
     [InlineData(new[] { "queue", "--policy", "block" }, "--policy must be drop or close, got 'block'")]
     [InlineData(new[] { "batch", "--capacity", "3" }, "batch has no option --capacity")]
     [InlineData(new[] { "client", "--count", "-1" }, "--count must be a whole number of at least 0, got '-1'")]
+    [InlineData(new[] { "postgres", "--port", "0" }, "--connection is required")]
+    [InlineData(new[] { "postgres", "--connection", "Hots=x" }, "postgres sink: bad connection string: Couldn't set hots (Parameter 'hots'); expected 'Host=127.0.0.1;Port=5432;Username=...;Password=...;Database=...'.")]
+    [InlineData(new[] { "kafka", "--bootstrap", "127.0.0.1:9092" }, "--topic is required")]
+    [InlineData(new[] { "kafka", "--topic", "a/b" }, "kafka sink: topic 'a/b' is not a Kafka topic name; expected 1 to 249 characters of letters, digits, '.', '_' and '-'.")]
     public async Task Usage_errors_print_the_problem_and_the_usage_and_exit_with_2(string[] args, string problem)
     {
         var lines = new LineWriter();

@@ -21,7 +21,9 @@ internal enum SendOutcome
 /// The send side of one connection, in the manner of Kestrel's frame writers: every frame (replies, pongs, pings,
 /// the close, the handshake's response) is copied into a bounded outbound queue under a short lock that is never
 /// held across an await; one flusher at a time moves the queue into the transport and awaits the transport's
-/// flush. Nobody ever waits synchronously: a thread that finds a flush in flight leaves its frames for it.
+/// flush. Nobody ever waits synchronously: a thread that finds a flush in flight leaves its frames for it. The queue
+/// is one array rented from the shared pool while it holds bytes and returned when it is drained, so an idle
+/// connection holds none.
 /// </summary>
 /// <remarks>
 /// The queue is bounded by <see cref="TradeGatewayOptions.MaxSendQueueSize"/> (a single frame larger than the bound
@@ -29,21 +31,19 @@ internal enum SendOutcome
 /// <see cref="PendingFlushSince"/>, which the heartbeat compares with <see cref="TradeGatewayOptions.WriteTimeout"/>.
 /// After <see cref="Abort"/> no flush starts any more and what is queued is dropped.
 /// </remarks>
-internal sealed class ConnectionSender
+internal sealed class ConnectionSender : IBufferWriter<byte>
 {
-    private static readonly PipeOptions s_queueOptions = new(
-        pauseWriterThreshold: 0, // never pauses: the bound is ours (_queued), checked before a frame is written
-        resumeWriterThreshold: 0,
-        minimumSegmentSize: 4096,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        useSynchronizationContext: false);
+    private const int MinimumQueueSize = 512;
 
     private readonly PipeWriter _output;
     private readonly TimeProvider _time;
     private readonly long _limit;
     private readonly Lock _lock = new();
-    private Pipe? _queue;
+
+    // The queue: bytes [_start, _end) of a rented array, appended to under the lock.
+    private byte[]? _buffer;
+    private int _start;
+    private int _end;
 
     // Bytes accepted and not yet handed over by a completed transport flush.
     private long _queued;
@@ -78,6 +78,18 @@ internal sealed class ConnectionSender
     /// <summary>Whether the transport refused a flush (the client is gone) or the sender was aborted.</summary>
     public bool IsBroken => _broken || _aborted;
 
+    /// <summary>The capacity of the array the queue holds (tests: 0 when drained).</summary>
+    internal int QueueCapacity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _buffer?.Length ?? 0;
+            }
+        }
+    }
+
     /// <summary>Whether a close frame was queued.</summary>
     public bool CloseQueued
     {
@@ -94,7 +106,8 @@ internal sealed class ConnectionSender
     /// <see cref="SendOutcome.QueueFull"/> when the queue would pass its bound; keep-alive pings are not.</summary>
     public SendOutcome TryWrite(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool bounded)
     {
-        int size = FrameWriter.GetHeaderLength(payload.Length, masked: false) + payload.Length;
+        int headerLength = FrameWriter.GetHeaderLength(payload.Length, masked: false);
+        int size = headerLength + payload.Length;
         lock (_lock)
         {
             if (_completed || _closeQueued || _aborted || _broken)
@@ -108,9 +121,10 @@ internal sealed class ConnectionSender
                 return SendOutcome.QueueFull;
             }
 
-            PipeWriter queue = Queue.Writer;
-            FrameWriter.WriteFrame(queue, opcode, payload);
-            Commit(queue, size);
+            Span<byte> destination = GetSpan(size);
+            FrameWriter.WriteHeader(destination, opcode, fin: true, payload.Length);
+            payload.CopyTo(destination.Slice(headerLength));
+            Commit(size);
             return SendOutcome.Queued;
         }
     }
@@ -127,10 +141,9 @@ internal sealed class ConnectionSender
             }
 
             _closeQueued = true;
-            PipeWriter queue = Queue.Writer;
-            long before = queue.UnflushedBytes;
-            FrameWriter.WriteClose(queue, code, reason);
-            Commit(queue, queue.UnflushedBytes - before);
+            int before = _end;
+            FrameWriter.WriteClose(this, code, reason);
+            Commit(_end - before, advanced: true);
             return true;
         }
     }
@@ -145,10 +158,9 @@ internal sealed class ConnectionSender
                 return false;
             }
 
-            PipeWriter queue = Queue.Writer;
-            long before = queue.UnflushedBytes;
-            write(queue, state);
-            Commit(queue, queue.UnflushedBytes - before);
+            int before = _end;
+            write(this, state);
+            Commit(_end - before, advanced: true);
             return true;
         }
     }
@@ -219,20 +231,67 @@ internal sealed class ConnectionSender
                 // The transport is gone already.
             }
 
-            if (_queue is { } queue)
-            {
-                await queue.Reader.CompleteAsync().ConfigureAwait(false);
-                await queue.Writer.CompleteAsync().ConfigureAwait(false);
-            }
+            Discard();
         }
     }
 
-    private Pipe Queue => _queue ??= new Pipe(s_queueOptions);
+    // IBufferWriter<byte> over the queue, for the close frame and raw writes; called under the lock only.
+    void IBufferWriter<byte>.Advance(int count) => _end += count;
 
-    private void Commit(PipeWriter queue, long size)
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint)
     {
-        // Never pauses (no threshold), so this completes synchronously and makes the bytes readable.
-        queue.FlushAsync().GetAwaiter().GetResult();
+        Reserve(sizeHint);
+        return _buffer.AsMemory(_end);
+    }
+
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => GetSpan(sizeHint);
+
+    private Span<byte> GetSpan(int sizeHint)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsSpan(_end);
+    }
+
+    /// <summary>Room for <paramref name="sizeHint"/> more bytes at <see cref="_end"/>.</summary>
+    private void Reserve(int sizeHint)
+    {
+        int size = Math.Max(sizeHint, 1);
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, MinimumQueueSize));
+            _start = _end = 0;
+            return;
+        }
+
+        if (_buffer.Length - _end >= size)
+        {
+            return;
+        }
+
+        int pending = _end - _start;
+        if (_start > 0 && _buffer.Length - pending >= size)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
+        }
+        else
+        {
+            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + size));
+            Buffer.BlockCopy(_buffer, _start, bigger, 0, pending);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+
+        _start = 0;
+        _end = pending;
+    }
+
+    private void Commit(int size, bool advanced = false)
+    {
+        if (!advanced)
+        {
+            _end += size;
+        }
+
         Interlocked.Add(ref _queued, size);
     }
 
@@ -253,27 +312,42 @@ internal sealed class ConnectionSender
         }
     }
 
+    /// <summary>Under the lock: moves what is queued into the transport's buffer and gives the queue's array back.
+    /// Returns the number of bytes moved.</summary>
+    private int TakeQueued()
+    {
+        lock (_lock)
+        {
+            int count = _end - _start;
+            if (count > 0)
+            {
+                _output.Write(_buffer.AsSpan(_start, count));
+            }
+
+            if (_buffer is { } buffer)
+            {
+                _buffer = null;
+                _start = _end = 0;
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return count;
+        }
+    }
+
     // Runs with the flush owned by the caller.
     private async ValueTask DrainQueueAsync()
     {
         try
         {
-            while (!_aborted && !_broken && _queue is { } queue && queue.Reader.TryRead(out ReadResult read))
+            while (!_aborted && !_broken)
             {
-                ReadOnlySequence<byte> buffer = read.Buffer;
-                long count = buffer.Length;
+                int count = TakeQueued();
                 if (count == 0)
                 {
-                    queue.Reader.AdvanceTo(buffer.End);
                     return;
                 }
 
-                foreach (ReadOnlyMemory<byte> segment in buffer)
-                {
-                    _output.Write(segment.Span);
-                }
-
-                queue.Reader.AdvanceTo(buffer.End);
                 if (_aborted)
                 {
                     return;
@@ -327,11 +401,13 @@ internal sealed class ConnectionSender
     {
         lock (_lock)
         {
-            if (_queue is { } queue && queue.Reader.TryRead(out ReadResult read))
+            if (_buffer is { } buffer)
             {
-                queue.Reader.AdvanceTo(read.Buffer.End);
+                _buffer = null;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
 
+            _start = _end = 0;
             Volatile.Write(ref _queued, 0);
         }
     }

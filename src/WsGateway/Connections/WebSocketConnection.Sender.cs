@@ -6,6 +6,9 @@ internal sealed partial class WebSocketConnection
 {
     // Every frame goes through the sender's bounded queue; nobody waits synchronously on it (see ConnectionSender).
     private readonly ConnectionSender _sender;
+
+    /// <summary>The capacity of the outbound queue's array (tests: 0 once drained).</summary>
+    internal int SendQueueCapacity => _sender.QueueCapacity;
     private int _dispatchThreadId;
     private ushort _sentCloseCode;
     private string? _sentCloseReason;

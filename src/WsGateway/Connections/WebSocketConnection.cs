@@ -57,6 +57,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private int _disconnected;
     private bool _slotHeld;
     private IPAddress? _admittedAddress;
+    private ClaimsPrincipal? _user;
     private readonly bool _isSecure;
     private readonly X509Certificate2? _clientCertificate;
 
@@ -101,7 +102,11 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     public string Path { get; private set; } = "/";
 
-    public ClaimsPrincipal User { get; private set; } = new(new ClaimsIdentity());
+    public ClaimsPrincipal User
+    {
+        get => _user ??= new ClaimsPrincipal(new ClaimsIdentity()); // made when asked for: most connections never are
+        private set => _user = value;
+    }
 
     /// <summary>Completes when the connection has ended and <c>OnDisconnect</c> was called.</summary>
     public Task Completion => _completion.Task;
@@ -145,8 +150,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
                 }
 
                 _handshakeParsed = true;
-                user = await AdmitAsync(request).ConfigureAwait(false);
-                if (user is null)
+                bool admitted;
+                (admitted, user) = await AdmitAsync(request).ConfigureAwait(false);
+                if (!admitted)
                 {
                     return;
                 }
@@ -159,7 +165,12 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
             }
 
             await _sender.FlushAsync().ConfigureAwait(false);
-            await RunWebSocketAsync(request.Path, user).ConfigureAwait(false);
+
+            // What the handshake parsed is not kept for the connection's lifetime (this method's state holds it).
+            string path = request.Path;
+            request = null;
+            pending = null;
+            await RunWebSocketAsync(path, user).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsTransportException(ex))
         {
@@ -235,9 +246,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     }
 
     /// <summary>The standalone server's admission of a parsed upgrade request (<see cref="ConnectionManager.AdmitAsync"/>,
-    /// shared with ASP.NET Core hosting). Returns the identity to run the connection with, or null after answering the
-    /// refusal; on success a connection slot is held.</summary>
-    private async Task<ClaimsPrincipal?> AdmitAsync(HandshakeRequest request)
+    /// shared with ASP.NET Core hosting). Returns whether it was admitted (a refusal is answered here; on success a
+    /// connection slot is held) and the identity established, null for none.</summary>
+    private async Task<(bool Admitted, ClaimsPrincipal? User)> AdmitAsync(HandshakeRequest request)
     {
         IPAddress? address = ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address);
         ClaimsPrincipal anonymous = new(new ClaimsIdentity());
@@ -268,12 +279,14 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         if (!result.IsAdmitted)
         {
             await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate), logged: true).ConfigureAwait(false);
-            return null;
+            return (false, null);
         }
 
         _slotHeld = true;
         _admittedAddress = address;
-        return result.User;
+
+        // No identity was established: the anonymous principal is made again only if someone asks for User.
+        return (true, ReferenceEquals(result.User, anonymous) ? null : result.User);
     }
 
     private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null, bool logged = false)

@@ -66,9 +66,11 @@ public sealed class NativeTransportTests
         await handler.WaitForTradesAsync(1);
         ServerFrame? echo = await client.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(Trade(7), echo!.Payload);
-        await WaitUntil(() => reader.TailCapacity == 0 && writer.BufferCapacity == 0);
+        var core = (WebSocketConnection)handler.Connection!;
+        await WaitUntil(() => reader.TailCapacity == 0 && writer.BufferCapacity == 0 && core.SendQueueCapacity == 0);
         Assert.Equal(0, reader.TailCapacity);
         Assert.Equal(0, writer.BufferCapacity);
+        Assert.Equal(0, core.SendQueueCapacity); // the outbound queue's array went back to the pool too
     }
 
     [Fact]

@@ -1,0 +1,164 @@
+namespace WsGateway.Sinks.Kafka;
+
+/// <summary>Where and how <see cref="KafkaTradeSink"/> produces trades.</summary>
+public sealed class KafkaSinkOptions
+{
+    /// <summary>The brokers to bootstrap from, <c>host:port[,host:port...]</c> (librdkafka's
+    /// <c>bootstrap.servers</c>).</summary>
+    public string BootstrapServers { get; set; } = "";
+
+    /// <summary>The topic every trade goes to.</summary>
+    public string Topic { get; set; } = "";
+
+    /// <summary>
+    /// More librdkafka producer properties (<c>linger.ms</c>, <c>compression.type</c>, <c>security.protocol</c>,
+    /// <c>sasl.*</c>, ...: see librdkafka's CONFIGURATION.md). <c>enable.idempotence</c> and <c>acks</c> are the
+    /// sink's own (true and all): setting them otherwise is an error. The sink sets <c>linger.ms=0</c> (a batch is
+    /// sent at once); <c>linger.ms=5</c> here trades latency for fewer, larger requests.
+    /// </summary>
+    public IDictionary<string, string> Config { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How long <see cref="KafkaTradeSink.DisposeAsync"/> waits for messages still in flight. Default 10 s.</summary>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Reads the options from a sink URI, as <c>wsgw serve --sink</c> takes it:
+    /// <c>kafka://host[:port]/topic[?name=value...]</c> (port 9092 by default); every query parameter is a librdkafka
+    /// producer property (<c>?linger.ms=1&amp;compression.type=lz4</c>), <c>bootstrap.servers=a:9092,b:9092</c> naming
+    /// more brokers than the URI's host.
+    /// </summary>
+    /// <param name="uri">The URI.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">The URI is not a Kafka sink URI; the message names the part and the expected form.</exception>
+    public static KafkaSinkOptions FromUri(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        string where = $"kafka sink URI {UriQuery.Redact(uri)}";
+        if (!uri.IsAbsoluteUri || uri.Scheme != "kafka")
+        {
+            throw new ArgumentException($"{where}: the scheme must be kafka; {ExpectedUri}.");
+        }
+
+        if (string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
+        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
+        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "kafka"));
+    }
+
+    /// <summary>
+    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
+    /// brokers <c>host[:port][,host[:port]...]</c> (port 9092 by default), the topic, and the query parameters not
+    /// taken by someone else (librdkafka producer properties).
+    /// </summary>
+    /// <param name="authority">The brokers.</param>
+    /// <param name="topic">The topic.</param>
+    /// <param name="properties">Decoded query parameters: librdkafka producer properties, <c>bootstrap.servers</c> included.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">A bad part; the message names it and the expected form.</exception>
+    public static KafkaSinkOptions FromParts(string authority, string topic, IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(properties);
+        return FromParts("kafka sink", authority, topic, properties);
+    }
+
+    private const string ExpectedUri = "expected kafka://host[:port][,host[:port]...]/topic[?librdkafka.property=value&...]";
+
+    private static KafkaSinkOptions FromParts(string where, string authority, string topic, IEnumerable<KeyValuePair<string, string>> properties)
+    {
+        if (authority.Contains('@', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"{where}: a user name or password in the URI is not used; expected the brokers alone, and SASL as properties (?security.protocol=SASL_SSL&sasl.mechanism=...).");
+        }
+
+        string[] hosts = authority.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (hosts.Length == 0)
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
+        var options = new KafkaSinkOptions
+        {
+            BootstrapServers = string.Join(',', hosts.Select(h => UriQuery.HasPort(h) ? h : h + ":9092")),
+            Topic = topic,
+        };
+        foreach ((string name, string value) in properties)
+        {
+            if (name == "bootstrap.servers")
+            {
+                options.BootstrapServers = value;
+            }
+            else
+            {
+                options.Config[name] = value;
+            }
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: {ex.Message.Replace("kafka sink: ", "", StringComparison.Ordinal)}", ex);
+        }
+
+        return options;
+    }
+
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="ArgumentException">The message names the bad option and what was expected.</exception>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(BootstrapServers))
+        {
+            throw new ArgumentException("kafka sink: no bootstrap servers; expected host:port[,host:port...].");
+        }
+
+        if (!IsTopicName(Topic))
+        {
+            throw new ArgumentException(
+                $"kafka sink: topic '{Topic}' is not a Kafka topic name; expected 1 to 249 characters of letters, digits, '.', '_' and '-'.");
+        }
+
+        if (Config.TryGetValue("enable.idempotence", out string? idempotence) && !string.Equals(idempotence, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException(
+                $"kafka sink: enable.idempotence={idempotence}: the sink's producer is always idempotent (no duplicates or reordering from its own retries); expected true or nothing.");
+        }
+
+        if (Config.TryGetValue("acks", out string? acks) && acks is not ("all" or "-1"))
+        {
+            throw new ArgumentException(
+                $"kafka sink: acks={acks}: a trade counts as stored only once every in-sync replica has it; expected all or nothing.");
+        }
+
+        if (Config.ContainsKey("bootstrap.servers"))
+        {
+            throw new ArgumentException("kafka sink: bootstrap.servers belongs in BootstrapServers, not Config.");
+        }
+    }
+
+    private static bool IsTopicName(string topic)
+    {
+        if (topic.Length is 0 or > 249 || topic is "." or "..")
+        {
+            return false;
+        }
+
+        foreach (char c in topic)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

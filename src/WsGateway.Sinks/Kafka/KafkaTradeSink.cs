@@ -1,0 +1,302 @@
+using System.Buffers.Binary;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WsGateway.Sbe;
+
+namespace WsGateway.Sinks.Kafka;
+
+/// <summary>
+/// Produces each trade as one Kafka message to a topic: key = the trade id (8 bytes, big-endian, as Kafka's
+/// <c>LongSerializer</c> writes it for ids below 2^63), value = the SBE message exactly as received. The producer is
+/// idempotent (<c>enable.idempotence=true</c>, <c>acks=all</c>): librdkafka's own retries (a broker down, a
+/// leader change, a lost response) never write a message twice nor reorder a partition. <see cref="PublishAsync"/>
+/// completes when every message of the batch has its delivery report, that is when every in-sync replica has it.
+/// </summary>
+/// <remarks>
+/// <para>What holds, precisely. Within one producer session (this sink object, until a fatal producer error), each
+/// message <see cref="PublishAsync"/> is given is written once. A batch published <em>again</em> — the pipeline's
+/// retry of a batch that failed, or a resend after a gateway restart — is a new send of the same messages: Kafka
+/// stores them again. Exactly once for a consumer therefore needs the consumer to deduplicate on the key (the trade
+/// id), for example with a compacted topic, an upsert on the id, or a set of seen ids over the window in which a
+/// resend can happen.</para>
+/// <para>The messages of a batch are spread over partitions by the key (librdkafka's default partitioner), so the
+/// trades of one id always go to one partition. Thread-safe: batches may be published concurrently.</para>
+/// <para>Each message is handed to the client as a <see cref="Message{TKey, TValue}"/> of two arrays (8-byte key,
+/// the SBE bytes): Confluent.Kafka's produce API takes arrays, and librdkafka copies them into its own queue.</para>
+/// </remarks>
+public sealed class KafkaTradeSink : ITradeSink
+{
+    private readonly ProducerConfig _config;
+    private readonly string _topic;
+    private readonly TimeSpan _flushTimeout;
+    private readonly ILogger _logger;
+    private readonly Lock _producerLock = new();
+    private IProducer<byte[], byte[]> _producer;
+    private volatile bool _fatal;
+    private bool _disposed;
+
+    /// <summary>Creates the sink and its producer (which connects in the background).</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="loggerFactory">For producer errors and librdkafka's log; none by default.</param>
+    /// <exception cref="ArgumentException">Bad options; the message names the option and what was expected.</exception>
+    public KafkaTradeSink(KafkaSinkOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _topic = options.Topic;
+        _flushTimeout = options.FlushTimeout;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaTradeSink>();
+        var config = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // The gateway hands over whole batches (one socket read each): waiting 5 ms (librdkafka's default) for more
+            // adds latency to every batch. Messages queued while requests are in flight are still sent together.
+            ["linger.ms"] = "0",
+        };
+        foreach ((string name, string value) in options.Config)
+        {
+            config[name] = value;
+        }
+
+        _config = new ProducerConfig(config)
+        {
+            BootstrapServers = options.BootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            // The delivery report only needs the outcome: no copy of key, value, headers and timestamp back into .NET.
+            DeliveryReportFields = "status",
+        };
+        try
+        {
+            _producer = Build();
+        }
+        catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            throw new ArgumentException($"kafka sink: librdkafka refused the producer configuration: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Name => "kafka";
+
+    /// <summary>The topic the sink produces to.</summary>
+    public string Topic => _topic;
+
+    /// <inheritdoc/>
+    public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
+    {
+        CheckBatch(batch);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        IProducer<byte[], byte[]> producer = CurrentProducer();
+        var delivery = new BatchDelivery(batch.Count);
+        int produced = 0;
+        try
+        {
+            for (; produced < batch.Count; produced++)
+            {
+                ReadOnlySpan<byte> sbe = batch[produced].Span;
+                byte[] key = new byte[sizeof(ulong)];
+                BinaryPrimitives.WriteUInt64BigEndian(key, new TradeDecoder().WrapAndApplyHeader(sbe, 0).TradeId);
+                var message = new Message<byte[], byte[]> { Key = key, Value = sbe.ToArray() };
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(_topic, message, delivery.Handler);
+                        break;
+                    }
+                    catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        // librdkafka's local queue (queue.buffering.max.messages/kbytes) is full: wait for deliveries.
+                        await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is KafkaException or OperationCanceledException or SbeDecodeException)
+        {
+            // The rest of the batch is not sent; what was handed to librdkafka still gets its report.
+            delivery.Abandon(batch.Count - produced, ex);
+        }
+
+        await delivery.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (delivery.FirstError is { } error)
+        {
+            throw new KafkaSinkException(
+                $"kafka sink: {delivery.Failed} of {batch.Count} trades were not stored in topic '{_topic}': {error}", delivery.FirstException);
+        }
+    }
+
+    /// <summary>Waits up to <see cref="KafkaSinkOptions.FlushTimeout"/> for messages still in flight, then closes
+    /// the producer.</summary>
+    /// <returns>A task that completes when the producer is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        IProducer<byte[], byte[]> producer;
+        lock (_producerLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            producer = _producer;
+        }
+
+        await Task.Run(() =>
+        {
+            int left = producer.Flush(_flushTimeout);
+            if (left > 0)
+            {
+                KafkaLog.NotFlushed(_logger, left, _topic, _flushTimeout.TotalSeconds);
+            }
+
+            producer.Dispose();
+        }).ConfigureAwait(false);
+    }
+
+    private IProducer<byte[], byte[]> CurrentProducer()
+    {
+        lock (_producerLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_fatal)
+            {
+                // A fatal error (for example the broker fenced the producer id) ends an idempotent producer: a new
+                // one starts a new session. Messages the old one had not delivered failed their batches already.
+                IProducer<byte[], byte[]> old = _producer;
+                _fatal = false;
+                _producer = Build();
+                old.Dispose();
+            }
+
+            return _producer;
+        }
+    }
+
+    private IProducer<byte[], byte[]> Build() =>
+        new ProducerBuilder<byte[], byte[]>(_config)
+            .SetErrorHandler((_, error) =>
+            {
+                if (error.IsFatal)
+                {
+                    _fatal = true;
+                    KafkaLog.FatalError(_logger, _topic, error.Code, error.Reason);
+                }
+                else
+                {
+                    KafkaLog.ProducerError(_logger, _topic, error.Code, error.Reason);
+                }
+            })
+            .SetLogHandler((_, message) => KafkaLog.Librdkafka(_logger, message.LevelAs(LogLevelType.MicrosoftExtensionsLogging) is int level ? (LogLevel)level : LogLevel.Debug, message.Facility, message.Message))
+            .Build();
+
+    private static void CheckBatch(TradeBatch batch)
+    {
+        if (batch.Count < 0 || batch.MessageSize < Trade.EncodedSize || batch.Messages.Length != (long)batch.Count * batch.MessageSize)
+        {
+            throw new ArgumentException(
+                $"kafka sink: a batch of {batch.Count} messages of {batch.MessageSize} bytes must be {(long)batch.Count * batch.MessageSize} bytes long (got {batch.Messages.Length}), with messages of at least {Trade.EncodedSize} bytes.",
+                nameof(batch));
+        }
+    }
+
+    /// <summary>Counts a batch's delivery reports down; completes when the last arrives. The handler runs on the
+    /// producer's poll thread: it only counts.</summary>
+    private sealed class BatchDelivery
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+        private int _failed;
+        private string? _firstError;
+
+        public BatchDelivery(int count)
+        {
+            _remaining = count;
+            Handler = OnReport;
+        }
+
+        public Action<DeliveryReport<byte[], byte[]>> Handler { get; }
+
+        public Task Task => _done.Task;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public string? FirstError => Volatile.Read(ref _firstError);
+
+        public Exception? FirstException { get; private set; }
+
+        public void Abandon(int count, Exception reason)
+        {
+            if (count == 0)
+            {
+                return;
+            }
+
+            FirstException ??= reason;
+            Interlocked.CompareExchange(ref _firstError, reason.Message, null);
+            Interlocked.Add(ref _failed, count);
+            if (Interlocked.Add(ref _remaining, -count) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+
+        private void OnReport(DeliveryReport<byte[], byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                Interlocked.CompareExchange(ref _firstError, $"{report.Error.Code}: {report.Error.Reason}", null);
+                Interlocked.Increment(ref _failed);
+            }
+
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _done.TrySetResult();
+            }
+        }
+    }
+}
+
+/// <summary>Some trades of a batch were not stored in Kafka; the message says how many, the topic and the first
+/// error (librdkafka's code and reason). The batch may be published again: a consumer deduplicates on the key.</summary>
+public sealed class KafkaSinkException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public KafkaSinkException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed.</param>
+    public KafkaSinkException(string message) : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed.</param>
+    /// <param name="innerException">The cause, when an exception was the cause.</param>
+    public KafkaSinkException(string message, Exception? innerException) : base(message, innerException)
+    {
+    }
+}
+
+internal static partial class KafkaLog
+{
+    [LoggerMessage(1350, LogLevel.Warning, "Kafka sink (topic {Topic}): producer error {Code}: {Reason}")]
+    public static partial void ProducerError(ILogger logger, string topic, ErrorCode code, string reason);
+
+    [LoggerMessage(1351, LogLevel.Error, "Kafka sink (topic {Topic}): fatal producer error {Code}: {Reason}; a new producer is started for the next batch")]
+    public static partial void FatalError(ILogger logger, string topic, ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 1352, Message = "librdkafka {Facility}: {Message}")]
+    public static partial void Librdkafka(ILogger logger, LogLevel level, string facility, string message);
+
+    [LoggerMessage(1353, LogLevel.Warning, "Kafka sink (topic {Topic}): {Count} messages still in flight after {Seconds} s when closing")]
+    public static partial void NotFlushed(ILogger logger, int count, string topic, double seconds);
+}

@@ -1,0 +1,203 @@
+using Npgsql;
+
+namespace WsGateway.Sinks.Postgres;
+
+/// <summary>Where and how <see cref="PostgresTradeSink"/> stores trades.</summary>
+public sealed class PostgresSinkOptions
+{
+    /// <summary>An Npgsql connection string: <c>Host=127.0.0.1;Port=5432;Username=wsgw;Password=...;Database=trading</c>.
+    /// Pooling is on (Npgsql's pool, <c>Maximum Pool Size</c> 100 unless set here): one pooled connection per batch in
+    /// flight.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>The trades table, <c>name</c> or <c>schema.name</c> (letters, digits and underscores). Default
+    /// <c>trades</c>.</summary>
+    public string Table { get; set; } = "trades";
+
+    /// <summary>Creates the trades table (and its unique key on <c>trade_id</c>) when it is missing, before the first
+    /// batch. Default true; turn it off where the gateway's database user may not create tables — the table must then
+    /// have the columns of <see cref="PostgresTradeSink.CreateTableSql"/> and a unique key on <c>trade_id</c>.</summary>
+    public bool CreateTables { get; set; } = true;
+
+    /// <summary>
+    /// Reads the options from a sink URI, as <c>wsgw serve --sink</c> takes it:
+    /// <c>postgres://user[:password]@host[:port]/database?table=trades&amp;create_tables=true</c> (scheme
+    /// <c>postgres</c> or <c>postgresql</c>; port 5432 by default). Any other query parameter is an Npgsql
+    /// connection-string keyword (<c>?Maximum%20Pool%20Size=20&amp;SSL%20Mode=Require</c>).
+    /// </summary>
+    /// <param name="uri">The URI.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">The URI is not a PostgreSQL sink URI; the message names the part and the expected form.</exception>
+    public static PostgresSinkOptions FromUri(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        string where = $"postgres sink URI {UriQuery.Redact(uri)}";
+        if (!uri.IsAbsoluteUri || (uri.Scheme != "postgres" && uri.Scheme != "postgresql"))
+        {
+            throw new ArgumentException($"{where}: the scheme must be postgres or postgresql; {ExpectedUri}.");
+        }
+
+        if (string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
+        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
+        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "postgres"));
+    }
+
+    /// <summary>
+    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
+    /// authority <c>[user[:password]@]host[:port][,host[:port]...]</c> (user and password percent-encoded; several
+    /// hosts are Npgsql's multi-host failover), the database, and the query parameters not taken by someone else.
+    /// </summary>
+    /// <param name="authority">User, password and hosts.</param>
+    /// <param name="database">The database; empty for the user's default.</param>
+    /// <param name="query">Decoded query parameters: <c>table</c>, <c>create_tables</c> and Npgsql connection-string keywords.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="ArgumentException">A bad part; the message names it and the expected form.</exception>
+    public static PostgresSinkOptions FromParts(string authority, string database, IEnumerable<KeyValuePair<string, string>> query)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(query);
+        return FromParts("postgres sink", authority, database, query);
+    }
+
+    private const string ExpectedUri = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
+
+    private static PostgresSinkOptions FromParts(string where, string authority, string database, IEnumerable<KeyValuePair<string, string>> query)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        string hosts = authority;
+        int at = authority.LastIndexOf('@');
+        if (at >= 0)
+        {
+            string userInfo = authority[..at];
+            hosts = authority[(at + 1)..];
+            int colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+            builder.Username = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
+            if (colon >= 0)
+            {
+                builder.Password = Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+            }
+        }
+
+        string[] hostList = hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (hostList.Length == 0)
+        {
+            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+        }
+
+        builder.Host = string.Join(',', hostList.Select(h => UriQuery.HasPort(h) ? h : h + ":5432"));
+        if (database.Contains('/', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{where}: the path '/{database}' is not one database name; {ExpectedUri}.");
+        }
+
+        if (database.Length > 0)
+        {
+            builder.Database = database;
+        }
+
+        var options = new PostgresSinkOptions();
+        foreach ((string name, string value) in query)
+        {
+            switch (name)
+            {
+                case "table":
+                    options.Table = value;
+                    break;
+                case "create_tables":
+                    options.CreateTables = UriQuery.ParseBool(value, name, where);
+                    break;
+                default:
+                    try
+                    {
+                        builder[name] = value;
+                    }
+                    catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+                    {
+                        throw new ArgumentException(
+                            $"{where}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
+                    }
+
+                    break;
+            }
+        }
+
+        options.ConnectionString = builder.ConnectionString;
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{where}: {ex.Message.Replace("postgres sink: ", "", StringComparison.Ordinal)}", ex);
+        }
+
+        return options;
+    }
+
+    /// <summary>Checks the options and returns the parsed connection string.</summary>
+    /// <exception cref="ArgumentException">A bad connection string or table name; the message names it (never the password) and what was expected.</exception>
+    internal NpgsqlConnectionStringBuilder Validate()
+    {
+        const string Expected = "expected 'Host=127.0.0.1;Port=5432;Username=...;Password=...;Database=...'";
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            throw new ArgumentException($"postgres sink: no connection string; {Expected}.");
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            // Npgsql's message names the keyword; the connection string itself is not repeated (it may hold a password).
+            throw new ArgumentException($"postgres sink: bad connection string: {ex.Message}; {Expected}.", ex);
+        }
+
+        if (string.IsNullOrEmpty(builder.Host))
+        {
+            throw new ArgumentException($"postgres sink: the connection string has no Host; {Expected}.");
+        }
+
+        if (!IsTableName(Table))
+        {
+            throw new ArgumentException(
+                $"postgres sink: table '{Table}' is not a plain table name; expected name or schema.name of letters, digits and underscores, not starting with a digit.");
+        }
+
+        return builder;
+    }
+
+    private static bool IsTableName(string name)
+    {
+        string[] parts = name.Split('.');
+        if (parts.Length > 2)
+        {
+            return false;
+        }
+
+        foreach (string part in parts)
+        {
+            if (part.Length == 0 || part.Length > 63 || char.IsAsciiDigit(part[0]))
+            {
+                return false;
+            }
+
+            foreach (char c in part)
+            {
+                if (!char.IsAsciiLetterOrDigit(c) && c != '_')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}
