@@ -114,8 +114,13 @@ internal static class BenchServerCommand
             ? new WebSocketServer(listen, _ => new EchoHandler(), options)
             : new WebSocketServer(listen, _ => new CountingHandler(counters), options);
         await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new Server(gateway.LocalEndPoint!.Port, transport == GatewayTransport.Native ? "native" : "kestrel", counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
+        return new Server(gateway.LocalEndPoint!.Port, Describe(gateway), counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
     }
+
+    /// <summary>The transport the started gateway says it runs on (not the one asked for).</summary>
+    private static string Describe(WebSocketServer gateway) => gateway.Transport == GatewayTransport.Native
+        ? string.Create(CultureInfo.InvariantCulture, $"native, {gateway.EventLoopCount} event loop{(gateway.EventLoopCount == 1 ? string.Empty : "s")}")
+        : gateway.Transport.ToString().ToLowerInvariant();
 
     private static async Task<Server> StartBaselineAsync(string listen, bool echo, CancellationToken cancellationToken)
     {

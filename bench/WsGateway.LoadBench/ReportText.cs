@@ -85,9 +85,18 @@ internal static class ReportText
 
     private static void Table(StringBuilder text, string title, string[] servers, List<(string Label, Func<string, double?> Value)> rows, string format, bool ratios)
     {
-        if (rows.Count == 0)
+        bool any = false;
+        foreach ((_, Func<string, double?> value) in rows)
         {
-            return;
+            foreach (string kind in servers)
+            {
+                any |= value(kind) is { } v && !double.IsNaN(v);
+            }
+        }
+
+        if (!any)
+        {
+            return; // e.g. no steady-state samples: --quick runs end before the second one
         }
 
         text.AppendLine();
