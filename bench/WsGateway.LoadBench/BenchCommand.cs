@@ -83,7 +83,14 @@ internal static class BenchCommand
         {
             Description = "Pin every server process to these CPUs (taskset -c list, e.g. 0 or 0-1), started under taskset; default not pinned",
         };
-        serverCpus.Validators.Add(r => CheckCpus(r, "--server-cpus"));
+        serverCpus.Validators.Add(r =>
+        {
+            CheckCpus(r, "--server-cpus");
+            if (r.GetValueOrDefault<string?>() is { } list && CpuAffinity.FindTaskset() is null)
+            {
+                r.AddError($"--server-cpus {list}: taskset was not found on PATH (it is in util-linux); install it or leave out --server-cpus");
+            }
+        });
         Option<string?> clientCpus = new("--client-cpus")
         {
             Description = "Pin this load generator to these CPUs (e.g. 1), with Process.ProcessorAffinity; default not pinned",
