@@ -2,21 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 
 namespace WsGateway.LoadBench;
 
 /// <summary>
 /// The load benchmark (<c>dotnet run -c Release --project bench/WsGateway.LoadBench -- ...</c>): end-to-end
-/// throughput, latency, allocations and idle memory of the gateway and, in the same run, of the baseline (Kestrel +
+/// throughput, latency, allocations and idle memory of the gateway on its native transport (<c>gateway</c>), the
+/// gateway on Kestrel's socket transport (<c>gateway-kestrel</c>) and, in the same run, of the baseline (Kestrel +
 /// System.Net.WebSockets). Each server runs in its own <c>WsGateway.LoadBench server</c> process; this process is the
 /// load generator.
 /// </summary>
 internal static class BenchCommand
 {
-    private static readonly string[] s_kinds = ["gateway", "baseline"];
-
     /// <summary>The benchmark as the root command, with the hidden <c>server</c> command of its child processes.</summary>
     public static RootCommand Create()
     {
@@ -68,10 +66,40 @@ internal static class BenchCommand
         {
             Description = "Also write the results as JSON to this file",
         };
-
-        RootCommand command = new("WsGateway.LoadBench: end-to-end benchmark of the gateway against a Kestrel + System.Net.WebSockets baseline, each in its own process")
+        Option<string[]> servers = new("--servers")
         {
-            runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, allocProfile, json,
+            Description = $"The servers to run, comma-separated: {string.Join(", ", ServerKinds.All)} (default all three; ratios need baseline)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        servers.Validators.Add(r =>
+        {
+            _ = ServerKinds.Parse(r.GetValueOrDefault<string[]>() ?? [], out string? error);
+            if (error is not null)
+            {
+                r.AddError(error);
+            }
+        });
+        Option<string?> serverCpus = new("--server-cpus")
+        {
+            Description = "Pin every server process to these CPUs (taskset -c list, e.g. 0 or 0-1), started under taskset; default not pinned",
+        };
+        serverCpus.Validators.Add(r =>
+        {
+            CheckCpus(r, "--server-cpus");
+            if (r.GetValueOrDefault<string?>() is { } list && CpuAffinity.FindTaskset() is null)
+            {
+                r.AddError($"--server-cpus {list}: taskset was not found on PATH (it is in util-linux); install it or leave out --server-cpus");
+            }
+        });
+        Option<string?> clientCpus = new("--client-cpus")
+        {
+            Description = "Pin this load generator to these CPUs (e.g. 1), with Process.ProcessorAffinity; default not pinned",
+        };
+        clientCpus.Validators.Add(r => CheckCpus(r, "--client-cpus"));
+
+        RootCommand command = new("WsGateway.LoadBench: end-to-end benchmark of the gateway (native and Kestrel transports) against a Kestrel + System.Net.WebSockets baseline, each server in its own process")
+        {
+            runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, servers, serverCpus, clientCpus, allocProfile, json,
             BenchServerCommand.Create(),
         };
         command.SetAction(async (result, cancellationToken) =>
@@ -86,10 +114,18 @@ internal static class BenchCommand
                 isQuick ? Math.Min(200, result.GetValue(idleConnections)) : Math.Max(0, result.GetValue(idleConnections)),
                 isQuick,
                 result.GetValue(only) ?? [],
-                result.GetValue(allocProfile));
+                result.GetValue(allocProfile),
+                ServerKinds.Parse(result.GetValue(servers) ?? [], out _),
+                result.GetValue(serverCpus),
+                result.GetValue(clientCpus));
+            if (settings.ClientCpus is { } cpus && CpuAffinity.TryParse(cpus, Environment.ProcessorCount, out long mask, out _))
+            {
+                CpuAffinity.PinCurrentProcess(mask);
+            }
+
             BenchReport report = await RunAsync(settings, cancellationToken).ConfigureAwait(false);
             Console.WriteLine();
-            Console.Write(Format(report));
+            Console.Write(ReportText.Format(report));
             if (result.GetValue(json) is { } file)
             {
                 file.Directory?.Create();
@@ -104,16 +140,20 @@ internal static class BenchCommand
 
     private static async Task<BenchReport> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
-        var report = new BenchReport(Machine(), settings, [], [], [], [], []);
+        var report = new BenchReport(Machine(), settings, [], [], [], [], [], []);
+        string[] kinds = settings.Servers;
         TimeSpan runLimit = TimeSpan.FromSeconds(settings.Quick ? 20 : 60);
 
-        Log($"count mode: starting {string.Join(" and ", s_kinds)} servers");
+        Log($"count mode: starting {string.Join(", ", kinds)} servers{(settings.ServerCpus is null ? string.Empty : $" on CPUs {settings.ServerCpus}")}");
         var servers = new Dictionary<string, ServerProcess>();
         try
         {
-            foreach (string kind in s_kinds)
+            foreach (string kind in kinds)
             {
-                servers[kind] = await ServerProcess.StartAsync(kind, "count", settings.AllocProfile, cancellationToken).ConfigureAwait(false);
+                servers[kind] = await ServerProcess.StartAsync(kind, "count", settings.AllocProfile, settings.ServerCpus, cancellationToken).ConfigureAwait(false);
+                ServerStats stats = await servers[kind].StatsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                report.Servers.Add(new ServerInfo(kind, stats.Transport, stats.Cpus, stats.ProcessorCount));
+                Log($"{kind}: {stats.Transport}, CPUs {stats.Cpus} ({stats.ProcessorCount} processors as the server sees them)");
             }
 
             (string Name, int Connections, int TradesPerFrame)[] scenarios =
@@ -130,7 +170,7 @@ internal static class BenchCommand
 
             if (settings.IdleConnections > 0 && settings.Selected("idle connections"))
             {
-                foreach (string kind in s_kinds)
+                foreach (string kind in kinds)
                 {
                     Log($"idle memory: {kind}, {settings.IdleConnections} connections");
                     try
@@ -152,16 +192,16 @@ internal static class BenchCommand
 
         if (!settings.Selected("ping-pong") && !settings.Selected("fixed rate"))
         {
-            EvaluateTargets(report);
+            BenchTargets.Evaluate(report);
             return report;
         }
 
         Log("echo mode: starting servers");
         try
         {
-            foreach (string kind in s_kinds)
+            foreach (string kind in kinds)
             {
-                servers[kind] = await ServerProcess.StartAsync(kind, "echo", settings.AllocProfile, cancellationToken).ConfigureAwait(false);
+                servers[kind] = await ServerProcess.StartAsync(kind, "echo", settings.AllocProfile, settings.ServerCpus, cancellationToken).ConfigureAwait(false);
             }
 
             if (settings.Selected("ping-pong"))
@@ -180,28 +220,29 @@ internal static class BenchCommand
             await StopAsync(servers).ConfigureAwait(false);
         }
 
-        EvaluateTargets(report);
+        BenchTargets.Evaluate(report);
         return report;
     }
 
     private static async Task ThroughputScenarioAsync(BenchReport report, Dictionary<string, ServerProcess> servers, string name, int connections, int tradesPerFrame, TimeSpan runLimit, CancellationToken cancellationToken)
     {
         BenchSettings settings = report.Settings;
+        string[] kinds = settings.Servers;
         var sizes = new Dictionary<string, long>();
         var expected = new Dictionary<string, double>();
-        var runs = s_kinds.ToDictionary(k => k, _ => new List<ThroughputRun>());
+        var runs = kinds.ToDictionary(k => k, _ => new List<ThroughputRun>());
         try
         {
             if (settings.AllocProfile)
             {
-                foreach (string kind in s_kinds)
+                foreach (string kind in kinds)
                 {
                     _ = await servers[kind].AllocationsAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
 
             // Warm-up (not measured): JIT tiers, pools, and the size of a run of the target duration.
-            foreach (string kind in s_kinds)
+            foreach (string kind in kinds)
             {
                 long trades = settings.Quick ? 20_000L * Math.Min(tradesPerFrame, 8) : 100_000L * Math.Min(tradesPerFrame, 16);
                 ThroughputRun warm = await Scenarios.ThroughputAsync(servers[kind], connections, tradesPerFrame, trades, 0, runLimit, cancellationToken).ConfigureAwait(false);
@@ -225,7 +266,7 @@ internal static class BenchCommand
             // Measured runs, alternating the servers so that a noisy neighbour hurts both alike.
             for (int run = 0; run < settings.Runs; run++)
             {
-                foreach (string kind in s_kinds)
+                foreach (string kind in kinds)
                 {
                     ThroughputRun measured = await Scenarios.ThroughputAsync(servers[kind], connections, tradesPerFrame, sizes[kind], expected[kind], runLimit, cancellationToken).ConfigureAwait(false);
                     runs[kind].Add(measured);
@@ -244,13 +285,13 @@ internal static class BenchCommand
 
         if (settings.AllocProfile)
         {
-            foreach (string kind in s_kinds)
+            foreach (string kind in kinds)
             {
                 Log($"{name}: {kind} allocation ticks (~100 KB each, warm-up included): {await servers[kind].AllocationsAsync(cancellationToken).ConfigureAwait(false)}");
             }
         }
 
-        foreach (string kind in s_kinds)
+        foreach (string kind in kinds)
         {
             List<ThroughputRun> measured = runs[kind];
             if (measured.Count == 0)
@@ -275,17 +316,18 @@ internal static class BenchCommand
 
     private static async Task LatencyScenarioAsync(BenchReport report, Dictionary<string, ServerProcess> servers, string name, Func<ServerProcess, CancellationToken, Task<LatencyRecorder>> run, BenchSettings settings, CancellationToken cancellationToken)
     {
-        var recorders = s_kinds.ToDictionary(k => k, _ => new List<LatencyRecorder>());
+        string[] kinds = settings.Servers;
+        var recorders = kinds.ToDictionary(k => k, _ => new List<LatencyRecorder>());
         try
         {
-            foreach (string kind in s_kinds)
+            foreach (string kind in kinds)
             {
                 _ = await run(servers[kind], cancellationToken).ConfigureAwait(false); // warm-up, not measured
             }
 
             for (int i = 0; i < settings.Runs; i++)
             {
-                foreach (string kind in s_kinds)
+                foreach (string kind in kinds)
                 {
                     LatencyRecorder recorder = await run(servers[kind], cancellationToken).ConfigureAwait(false);
                     recorders[kind].Add(recorder);
@@ -298,7 +340,7 @@ internal static class BenchCommand
             Fail(report, $"{name}: {ex.GetType().Name}: {ex.Message}");
         }
 
-        foreach (string kind in s_kinds)
+        foreach (string kind in kinds)
         {
             List<LatencyRecorder> runs = recorders[kind];
             if (runs.Count == 0)
@@ -318,98 +360,12 @@ internal static class BenchCommand
         }
     }
 
-    private static void EvaluateTargets(BenchReport report)
+    private static void CheckCpus(System.CommandLine.Parsing.OptionResult result, string name)
     {
-        if (report.Settings.Quick)
+        if (result.GetValueOrDefault<string?>() is { } list && !CpuAffinity.TryParse(list, Environment.ProcessorCount, out _, out string? error))
         {
-            return; // sizes too small to mean anything
+            result.AddError($"{name}: {error}");
         }
-
-        ThroughputResult? Find(string server, int connections, int tradesPerFrame)
-            => report.Throughput.Find(t => t.Server == server && t.Connections == connections && t.TradesPerFrame == tradesPerFrame);
-
-        void Ratio(string target, int connections, int tradesPerFrame, double wanted)
-        {
-            if (Find("gateway", connections, tradesPerFrame) is { } gateway && Find("baseline", connections, tradesPerFrame) is { } baseline)
-            {
-                double ratio = gateway.MedianMessagesPerSecond / baseline.MedianMessagesPerSecond;
-                report.Targets.Add(new TargetResult(target, Invariant($"{ratio:0.00}x ({gateway.MedianMessagesPerSecond:N0} vs {baseline.MedianMessagesPerSecond:N0} msg/s)"), ratio >= wanted));
-            }
-        }
-
-        Ratio("single frames, 1 connection >= 3x baseline", 1, 1, 3);
-        Ratio("batched, 1 connection >= 1.5x baseline", 1, report.Settings.BatchSize, 1.5);
-
-        if (report.Latency.Find(l => l.Scenario == "ping-pong" && l.Server == "gateway") is { } gw
-            && report.Latency.Find(l => l.Scenario == "ping-pong" && l.Server == "baseline") is { } bl)
-        {
-            report.Targets.Add(new TargetResult("ping-pong p50 <= baseline", Invariant($"{gw.P50Us:0.0} us vs {bl.P50Us:0.0} us"), gw.P50Us <= bl.P50Us));
-        }
-
-        List<ThroughputResult> gatewayRuns = report.Throughput.FindAll(t => t.Server == "gateway");
-        if (gatewayRuns.Count > 0)
-        {
-            // Steady state when sampled (full runs); otherwise the whole run, connection close included.
-            double worst = gatewayRuns.Max(t => double.IsNaN(t.SteadyAllocatedBytesPerMessage) ? t.AllocatedBytesPerMessage : t.SteadyAllocatedBytesPerMessage);
-            report.Targets.Add(new TargetResult("0 B allocated per message in steady state (< 0.01 B/msg)", Invariant($"{worst:0.000} B/msg (worst scenario)"), worst < 0.01));
-        }
-
-        if (report.IdleMemory.Find(m => m.Server == "gateway") is { } idle)
-        {
-            double worst = Math.Max(idle.GcHeapBytesPerConnection, idle.WorkingSetBytesPerConnection);
-            report.Targets.Add(new TargetResult(
-                "<= 8 KiB server memory per idle connection",
-                Invariant($"GC heap {idle.GcHeapBytesPerConnection / 1024:0.00} KiB, working set {idle.WorkingSetBytesPerConnection / 1024:0.00} KiB"),
-                worst <= 8 * 1024));
-        }
-    }
-
-    private static string Format(BenchReport report)
-    {
-        var text = new StringBuilder();
-        MachineInfo m = report.Machine;
-        BenchSettings s = report.Settings;
-        text.AppendLine(Invariant($"WsGateway.LoadBench: {m.ProcessorCount} cores ({m.CpuModel}), {m.Os}, {m.Runtime}, {(m.ServerGc ? "server" : "workstation")} GC; {s.Runs} run(s), medians{(s.Quick ? "; QUICK: sizes too small to quote" : string.Empty)}"));
-        text.AppendLine();
-        text.AppendLine(Invariant($"{"Throughput (trades/s)",-34} {"gateway",13} {"baseline",13} {"ratio",7}   {"server B/msg: steady gw",23} {"baseline",9} {"run gw",8} {"baseline",9}"));
-        foreach (IGrouping<string, ThroughputResult> scenario in report.Throughput.GroupBy(t => t.Scenario))
-        {
-            ThroughputResult? gw = scenario.FirstOrDefault(t => t.Server == "gateway");
-            ThroughputResult? bl = scenario.FirstOrDefault(t => t.Server == "baseline");
-            string ratio = gw is not null && bl is not null ? Invariant($"{gw.MedianMessagesPerSecond / bl.MedianMessagesPerSecond:0.00}x") : "-";
-            text.AppendLine(Invariant($"{scenario.Key,-34} {gw?.MedianMessagesPerSecond,13:N0} {bl?.MedianMessagesPerSecond,13:N0} {ratio,7}   {gw?.SteadyAllocatedBytesPerMessage,23:0.000} {bl?.SteadyAllocatedBytesPerMessage,9:0.000} {gw?.AllocatedBytesPerMessage,8:0.000} {bl?.AllocatedBytesPerMessage,9:0.000}"));
-        }
-
-        text.AppendLine();
-        text.AppendLine(Invariant($"{"Latency (us, round trip)",-26} {"server",-9} {"p50",8} {"p90",8} {"p99",8} {"p99.9",8} {"max",9} {"samples",8}"));
-        foreach (LatencyResult l in report.Latency)
-        {
-            text.AppendLine(Invariant($"{l.Scenario,-26} {l.Server,-9} {l.P50Us,8:0.0} {l.P90Us,8:0.0} {l.P99Us,8:0.0} {l.P999Us,8:0.0} {l.MaxUs,9:0.0} {l.SamplesPerRun,8}"));
-        }
-
-        if (report.IdleMemory.Count > 0)
-        {
-            text.AppendLine();
-            text.AppendLine(Invariant($"{"Idle connections",-26} {"server",-9} {"GC heap/conn",13} {"working set/conn",17}"));
-            foreach (IdleMemoryResult i in report.IdleMemory)
-            {
-                text.AppendLine(Invariant($"{i.Connections,-26:N0} {i.Server,-9} {i.GcHeapBytesPerConnection / 1024,9:0.00} KiB {i.WorkingSetBytesPerConnection / 1024,13:0.00} KiB"));
-            }
-        }
-
-        text.AppendLine();
-        text.AppendLine("Targets");
-        foreach (TargetResult t in report.Targets)
-        {
-            text.AppendLine(Invariant($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Measured}"));
-        }
-
-        foreach (string failure in report.Failures)
-        {
-            text.AppendLine(Invariant($"FAILURE: {failure}"));
-        }
-
-        return text.ToString();
     }
 
     private static long Size(double trades, int connections, int tradesPerFrame)
@@ -463,6 +419,6 @@ internal static class BenchCommand
         {
         }
 
-        return new MachineInfo(Environment.ProcessorCount, cpu, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, GCSettings.IsServerGC, DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture));
+        return new MachineInfo(Environment.ProcessorCount, cpu, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, GCSettings.IsServerGC, DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture), CpuAffinity.Current());
     }
 }

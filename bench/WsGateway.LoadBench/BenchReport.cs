@@ -4,16 +4,66 @@ namespace WsGateway.LoadBench;
 internal sealed record BenchReport(
     MachineInfo Machine,
     BenchSettings Settings,
+    List<ServerInfo> Servers,
     List<ThroughputResult> Throughput,
     List<LatencyResult> Latency,
     List<IdleMemoryResult> IdleMemory,
     List<TargetResult> Targets,
     List<string> Failures);
 
-internal sealed record MachineInfo(int ProcessorCount, string CpuModel, string Os, string Runtime, bool ServerGc, string StartedUtc);
+/// <summary>Where the run took place; <c>ClientCpus</c> is the CPUs the load generator may run on, as the operating
+/// system reports them after <c>--client-cpus</c> (a list such as <c>1</c> or <c>0-3</c>).</summary>
+internal sealed record MachineInfo(int ProcessorCount, string CpuModel, string Os, string Runtime, bool ServerGc, string StartedUtc, string ClientCpus);
 
-/// <summary>What was asked for; <paramref name="Only"/> selects scenarios by name (all when empty).</summary>
-internal sealed record BenchSettings(int Runs, double DurationSeconds, int BatchSize, int Rate, int PingPongCount, int IdleConnections, bool Quick, string[] Only, bool AllocProfile)
+/// <summary>One server process of the run (count mode), with the CPUs it reported it may run on.</summary>
+internal sealed record ServerInfo(string Server, string Transport, string Cpus, int ProcessorCount);
+
+/// <summary>The servers the benchmark compares; <see cref="All"/> is also the order of their columns.</summary>
+internal static class ServerKinds
+{
+    /// <summary>WsGateway's <c>WebSocketServer</c> on its native epoll transport (<c>GatewayTransport.Native</c>).</summary>
+    public const string Gateway = "gateway";
+
+    /// <summary>WsGateway's <c>WebSocketServer</c> on Kestrel's socket transport (<c>GatewayTransport.Kestrel</c>).</summary>
+    public const string GatewayKestrel = "gateway-kestrel";
+
+    /// <summary>Kestrel + <c>System.Net.WebSockets</c> (bench/WsGateway.Baseline).</summary>
+    public const string Baseline = "baseline";
+
+    public static readonly string[] All = [Gateway, GatewayKestrel, Baseline];
+
+    /// <summary>The two gateway transports, which the targets check against the baseline.</summary>
+    public static readonly string[] Gateways = [Gateway, GatewayKestrel];
+
+    /// <summary>Reads <c>--servers</c> (names separated by commas or spaces, in any order, each at most once) into
+    /// the column order of <see cref="All"/>; returns an error naming the bad value instead when there is one.</summary>
+    public static string[] Parse(IEnumerable<string> values, out string? error)
+    {
+        var chosen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string value in values)
+        {
+            foreach (string name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (Array.IndexOf(All, name) < 0)
+                {
+                    error = $"--servers: unknown server '{name}'; expected a comma-separated list of {string.Join(", ", All)}";
+                    return [];
+                }
+
+                chosen.Add(name);
+            }
+        }
+
+        error = null;
+        return chosen.Count == 0 ? All : Array.FindAll(All, chosen.Contains);
+    }
+}
+
+/// <summary>What was asked for; <paramref name="Only"/> selects scenarios by name (all when empty),
+/// <paramref name="Servers"/> the servers (in <see cref="ServerKinds.All"/> order); <paramref name="ServerCpus"/>
+/// (<c>taskset -c</c> list) and <paramref name="ClientCpus"/> pin the server processes and the load generator
+/// (null: not pinned).</summary>
+internal sealed record BenchSettings(int Runs, double DurationSeconds, int BatchSize, int Rate, int PingPongCount, int IdleConnections, bool Quick, string[] Only, bool AllocProfile, string[] Servers, string? ServerCpus, string? ClientCpus)
 {
     /// <summary>Whether the scenario <paramref name="name"/> runs.</summary>
     public bool Selected(string name)

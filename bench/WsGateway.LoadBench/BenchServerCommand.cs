@@ -22,10 +22,10 @@ internal static class BenchServerCommand
     {
         Option<string> kind = new("--kind")
         {
-            Description = "Which server: gateway (WsGateway) or baseline (Kestrel + System.Net.WebSockets)",
-            DefaultValueFactory = _ => "gateway",
+            Description = "Which server: gateway (WsGateway, native transport), gateway-kestrel (WsGateway on Kestrel's socket transport) or baseline (Kestrel + System.Net.WebSockets)",
+            DefaultValueFactory = _ => ServerKinds.Gateway,
         };
-        kind.AcceptOnlyFromAmong("gateway", "baseline");
+        kind.AcceptOnlyFromAmong(ServerKinds.All);
         Option<string> listen = new("--listen")
         {
             Description = "Address to listen on (loopback, port 0 picks one)",
@@ -52,9 +52,13 @@ internal static class BenchServerCommand
             bool echo = result.GetValue(mode) == "echo";
             using AllocationSampler? sampler = result.GetValue(allocProfile) ? new AllocationSampler() : null;
             string address = result.GetValue(listen)!;
-            Server server = result.GetValue(kind) == "baseline"
-                ? await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false)
-                : await StartGatewayAsync(address, echo, cancellationToken).ConfigureAwait(false);
+            string cpus = CpuAffinity.Current();
+            Server server = result.GetValue(kind) switch
+            {
+                ServerKinds.Baseline => await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false),
+                ServerKinds.GatewayKestrel => await StartGatewayAsync(address, echo, GatewayTransport.Kestrel, cancellationToken).ConfigureAwait(false),
+                _ => await StartGatewayAsync(address, echo, GatewayTransport.Native, cancellationToken).ConfigureAwait(false),
+            };
             await using (server.ConfigureAwait(false))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"READY {server.Port}"));
@@ -77,7 +81,7 @@ internal static class BenchServerCommand
 
                             long allocated = GC.GetTotalAllocatedBytes(precise: true);
                             (long messages, long errors) = server.Counts();
-                            var stats = new ServerStats(messages - messageOffset, errors - errorOffset, server.Connections(), allocated, GC.GetTotalMemory(false), Environment.WorkingSet);
+                            var stats = new ServerStats(messages - messageOffset, errors - errorOffset, server.Connections(), allocated, GC.GetTotalMemory(false), Environment.WorkingSet, server.Transport, cpus, Environment.ProcessorCount);
                             Console.WriteLine(JsonSerializer.Serialize(stats, BenchJsonContext.Default.ServerStats).ReplaceLineEndings(string.Empty));
                             break;
                         case "reset":
@@ -102,27 +106,34 @@ internal static class BenchServerCommand
         return command;
     }
 
-    private static async Task<Server> StartGatewayAsync(string listen, bool echo, CancellationToken cancellationToken)
+    private static async Task<Server> StartGatewayAsync(string listen, bool echo, GatewayTransport transport, CancellationToken cancellationToken)
     {
         var counters = new TradeCounters();
-        var options = new TradeGatewayOptions { MaxConnections = 20_000 };
+        var options = new TradeGatewayOptions { MaxConnections = 20_000, Transport = transport };
         WebSocketServer gateway = echo
             ? new WebSocketServer(listen, _ => new EchoHandler(), options)
             : new WebSocketServer(listen, _ => new CountingHandler(counters), options);
         await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
-        return new Server(gateway.LocalEndPoint!.Port, counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
+        return new Server(gateway.LocalEndPoint!.Port, Describe(gateway), counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
     }
+
+    /// <summary>The transport the started gateway says it runs on (not the one asked for).</summary>
+    private static string Describe(WebSocketServer gateway) => gateway.Transport == GatewayTransport.Native
+        ? string.Create(CultureInfo.InvariantCulture, $"native, {gateway.EventLoopCount} event loop{(gateway.EventLoopCount == 1 ? string.Empty : "s")}")
+        : gateway.Transport.ToString().ToLowerInvariant();
 
     private static async Task<Server> StartBaselineAsync(string listen, bool echo, CancellationToken cancellationToken)
     {
         var endPoint = IPEndPoint.Parse(listen);
         BaselineServer baseline = await BaselineServer.StartAsync(endPoint, echo, cancellationToken).ConfigureAwait(false);
-        return new Server(baseline.LocalEndPoint.Port, () => (baseline.Messages, baseline.Errors), () => baseline.ConnectionCount, baseline.DisposeAsync);
+        return new Server(baseline.LocalEndPoint.Port, "kestrel+System.Net.WebSockets", () => (baseline.Messages, baseline.Errors), () => baseline.ConnectionCount, baseline.DisposeAsync);
     }
 
-    private sealed class Server(int port, Func<(long Messages, long Errors)> counts, Func<int> connections, Func<ValueTask> dispose) : IAsyncDisposable
+    private sealed class Server(int port, string transport, Func<(long Messages, long Errors)> counts, Func<int> connections, Func<ValueTask> dispose) : IAsyncDisposable
     {
         public int Port => port;
+
+        public string Transport => transport;
 
         public (long Messages, long Errors) Counts() => counts();
 

@@ -7,7 +7,8 @@ using System.Text.Json;
 namespace WsGateway.LoadBench;
 
 /// <summary>A <c>WsGateway.LoadBench server</c> child process: started with the same executable as this one, driven over
-/// its standard input and output.</summary>
+/// its standard input and output; under <c>taskset -c LIST</c> when the benchmark pins its servers
+/// (<c>--server-cpus</c>), so that every thread of the server, the runtime's included, starts pinned.</summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan s_commandTimeout = TimeSpan.FromSeconds(30);
@@ -29,9 +30,23 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, CancellationToken cancellationToken)
+    /// <summary>The operating system's id of the server process.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Starts a server; <paramref name="cpus"/> (a <c>taskset -c</c> CPU list, null for none) pins it.</summary>
+    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, string? cpus, CancellationToken cancellationToken)
     {
         ProcessStartInfo start = SelfStartInfo();
+        if (cpus is not null)
+        {
+            string taskset = CpuAffinity.FindTaskset()
+                ?? throw new InvalidOperationException($"--server-cpus {cpus}: taskset was not found on PATH (it is in util-linux); install it or leave out --server-cpus");
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, cpus);
+            start.ArgumentList.Insert(0, "-c");
+            start.FileName = taskset;
+        }
+
         foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" })
         {
             start.ArgumentList.Add(arg);

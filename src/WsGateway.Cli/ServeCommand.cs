@@ -73,11 +73,19 @@ internal static class ServeCommand
             Description = "A web origin (https://app.example.com) whose pages may connect, besides the admin page's own; repeatable. Clients that send no Origin (not browsers) are always allowed",
             AllowMultipleArgumentsPerToken = true,
         };
-        Option<GatewayTransport> transport = new("--transport")
+        Option<string> transport = new("--transport")
         {
             Description = "The transport: native (the gateway's own epoll event loops, Linux, ws:// only), kestrel, or auto (native where it can serve)",
-            DefaultValueFactory = _ => GatewayTransport.Auto,
+            DefaultValueFactory = _ => "auto",
         };
+        transport.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (ParseTransport(value) is null)
+            {
+                r.AddError($"--transport must be auto, native or kestrel, got '{value}'");
+            }
+        });
         Option<int?> eventLoops = new("--event-loops")
         {
             Description = "Event loops of the native transport (threads, each owning its connections); one per core available when absent",
@@ -117,7 +125,7 @@ internal static class ServeCommand
                 MaxMessageSize = result.GetValue(maxMessageSize),
                 MaxConnections = result.GetValue(maxConnections),
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
-                Transport = result.GetValue(transport),
+                Transport = ParseTransport(result.GetValue(transport)) ?? GatewayTransport.Auto,
                 EventLoops = result.GetValue(eventLoops),
             };
             OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
@@ -221,6 +229,14 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static GatewayTransport? ParseTransport(string? value) => value switch
+    {
+        "auto" => GatewayTransport.Auto,
+        "native" => GatewayTransport.Native,
+        "kestrel" => GatewayTransport.Kestrel,
+        _ => null,
+    };
 
     /// <summary>The gateway's logs: single lines, all on standard error (the console logger's default puts
     /// everything below Error on standard output, where the data goes).</summary>
