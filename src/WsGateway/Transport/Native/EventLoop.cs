@@ -182,7 +182,8 @@ internal sealed unsafe class EventLoop
                 int timeout = 0;
                 if (_ready.Count == 0 && _posted.IsEmpty && _adopted.IsEmpty)
                 {
-                    long wait = (nextTick - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                    long wakeAt = _acceptPaused ? Math.Min(nextTick, _acceptResumeAt) : nextTick;
+                    long wait = (wakeAt - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
                     timeout = (int)Math.Clamp(wait + 1, 0, int.MaxValue);
                 }
 
@@ -209,6 +210,12 @@ internal sealed unsafe class EventLoop
                 RunReady();
 
                 long now = Stopwatch.GetTimestamp();
+                if (_acceptPaused && now >= _acceptResumeAt)
+                {
+                    _acceptPaused = false;
+                    AddListeners(_transport.ListenerDescriptors);
+                }
+
                 if (now >= nextTick)
                 {
                     nextTick = now + _tickTicks;
@@ -334,11 +341,6 @@ internal sealed unsafe class EventLoop
             }
         }
 
-        if (_acceptPaused && Stopwatch.GetTimestamp() >= _acceptResumeAt)
-        {
-            _acceptPaused = false;
-            AddListeners(_transport.ListenerDescriptors);
-        }
     }
 
     private void Accept(int listener)
