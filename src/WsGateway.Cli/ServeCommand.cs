@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
+using WsGateway.Cli.Sinks;
 using WsGateway.Handlers;
 using WsGateway.Sbe.Schema;
 
@@ -73,6 +74,22 @@ internal static class ServeCommand
             Description = "A web origin (https://app.example.com) whose pages may connect, besides the admin page's own; repeatable. Clients that send no Origin (not browsers) are always allowed",
             AllowMultipleArgumentsPerToken = true,
         };
+        Option<string?> sink = new("--sink")
+        {
+            Description = "Store every trade durably and acknowledge it to the client (TradeAck) once stored: "
+                + "nats://127.0.0.1:4222?stream=TRADES&subject=trades (see docs/sinks.md for every option)",
+        };
+        sink.Validators.Add(r =>
+        {
+            try
+            {
+                _ = SinkFactory.Plan(r.GetValueOrDefault<string?>() ?? string.Empty);
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -81,7 +98,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, sink, logLevel,
         };
         command.Validators.Add(r =>
         {
@@ -148,7 +165,7 @@ internal static class ServeCommand
                 _ => _ => new StatsHandler(sessions, totals),
             };
 
-            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options);
+            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkFactory.Plan(sinkUri) : null);
             ServeHost host;
             try
             {
