@@ -91,7 +91,12 @@ public sealed class NatsJetStreamSink : ITradeSink
                     try
                     {
                         PubAckResponse ack = await pending[i].ConfigureAwait(false);
-                        ack.EnsureSuccess();
+
+                        // A duplicate is a trade stored before (a retry, a client's resend): what deduplication is for.
+                        if (!ack.Duplicate)
+                        {
+                            ack.EnsureSuccess();
+                        }
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
