@@ -69,7 +69,7 @@ public sealed class NatsCluster : IAsyncLifetime
         {
             if (!process.HasExited)
             {
-                process.Kill();
+                process.Kill(); // SIGKILL ends a stopped (SIGSTOP) process too
                 process.WaitForExit(10_000);
             }
 
@@ -78,8 +78,28 @@ public sealed class NatsCluster : IAsyncLifetime
         }
     }
 
+    /// <summary>SIGSTOP (<paramref name="stop"/>) or SIGCONT: the node freezes with its connections open, answering
+    /// nothing, then goes on where it was.</summary>
+    public void Freeze(int node, bool stop)
+    {
+        using Process kill = Process.Start("kill", $"{(stop ? "-STOP" : "-CONT")} {_nodes[node]!.Id}");
+        kill.WaitForExit(10_000);
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {(stop ? "-STOP" : "-CONT")} of node n{node} failed with exit code {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Starts a killed node again, same ports and store.</summary>
-    public void Restart(int node) => Start(node, FindServer());
+    public void Restart(int node, bool ifKilled = false)
+    {
+        if (ifKilled && _nodes[node] is not null)
+        {
+            return;
+        }
+
+        Start(node, FindServer());
+    }
 
     /// <summary>The index of the node named <paramref name="serverName"/> (n0, n1, n2).</summary>
     public static int NodeIndex(string serverName) => serverName[^1] - '0';
