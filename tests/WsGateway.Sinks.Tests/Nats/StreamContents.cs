@@ -18,7 +18,7 @@ internal static class StreamContents
         INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream);
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(cancellationToken: timeout.Token))
+        await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
         {
             trades.Add(Trade.Decode(message.Data));
             if (trades.Count >= expected)
