@@ -30,8 +30,13 @@ public sealed class SinkHealthCheck : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         => Task.FromResult(Evaluate(_pipeline.GetStatus(), _pipeline.Options));
 
-    internal static HealthCheckResult Evaluate(SinkStatus status, SinkPipelineOptions options)
+    /// <summary>The health a status means under the given thresholds (what <see cref="CheckHealthAsync"/> answers).</summary>
+    /// <param name="status">A snapshot from <see cref="SinkPipeline.GetStatus"/>.</param>
+    /// <param name="options">The pipeline's options, for the thresholds.</param>
+    /// <returns>Healthy, Degraded or Unhealthy, with a description naming the sink and the data.</returns>
+    public static HealthCheckResult Evaluate(SinkStatus status, SinkPipelineOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var data = new Dictionary<string, object>
         {
             ["sink"] = status.Sink,

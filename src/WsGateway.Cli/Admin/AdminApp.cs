@@ -84,6 +84,11 @@ internal static class AdminApp
         {
             context.Response.Headers.CacheControl = "no-store";
             StatsResponse stats = state.Stats!.Read(state.Server?.Url, state.Server?.Url is not null && !state.Stopping.IsCancellationRequested);
+            if (state.Sink is { } sink)
+            {
+                stats = stats with { Sink = SinkInfo.From(sink) };
+            }
+
             return TypedResults.Json(stats, AdminJsonContext.Default.StatsResponse);
         });
         AdminPages.Map(app);

@@ -164,6 +164,17 @@ public sealed class GatewayProcessTests(NatsCluster cluster, ITestOutputHelper o
             Assert.True(inFlight <= MaxInFlight + (Clients * 10_000), $"{inFlight} trades in flight with a bound of {MaxInFlight}");
             Assert.True(rssDuringOutage - rssBeforeOutage < 150 * 1024 * 1024, $"gateway RSS grew from {rssBeforeOutage >> 20} MiB to {rssDuringOutage >> 20} MiB while the sink was down");
             Assert.Equal("Healthy", statusAfter);
+
+            // The dashboard's data shows the sink: everything stored, nothing in flight, the outage's retries.
+            using (JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("api/stats")))
+            {
+                JsonElement sink = stats.RootElement.GetProperty("sink");
+                Assert.Equal("nats", sink.GetProperty("name").GetString());
+                Assert.Equal(final, sink.GetProperty("stored").GetInt64()); // a retried batch counts once, when stored
+                Assert.Equal(0, sink.GetProperty("inFlightTrades").GetInt64());
+                Assert.True(sink.GetProperty("retries").GetInt64() > 0, "no retries while the cluster was stopped");
+            }
+
             Assert.Equal(0, inFlightAfter);
             Assert.True(final >= stalledTo + 10_000, $"the clients did not go on after the sink came back: {final} sent, {stalledTo} at the end of the outage");
 
