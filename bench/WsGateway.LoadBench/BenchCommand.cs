@@ -73,6 +73,7 @@ internal static class BenchCommand
         {
             runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, allocProfile, json,
             BenchServerCommand.Create(),
+            SinkBenchCommand.Create(),
         };
         command.SetAction(async (result, cancellationToken) =>
         {

@@ -5,6 +5,8 @@ using System.Runtime;
 using System.Text.Json;
 using WsGateway.Baseline;
 using WsGateway.Handlers;
+using WsGateway.Sinks;
+using WsGateway.Sinks.Nats;
 
 namespace WsGateway.LoadBench;
 
@@ -42,9 +44,19 @@ internal static class BenchServerCommand
             Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
         };
 
+        Option<string?> nats = new("--nats")
+        {
+            Description = "Also store every trade in this NATS JetStream server's --stream through a SinkPipeline, acknowledging it to the client (the sinks benchmark)",
+        };
+        Option<string> stream = new("--stream")
+        {
+            Description = "The JetStream stream of --nats (created if missing)",
+            DefaultValueFactory = _ => "BENCH",
+        };
+
         Command command = new(Name, "Server process of the load benchmark; commands on stdin: stats, gcstats, reset, allocs, quit")
         {
-            kind, listen, mode, allocProfile,
+            kind, listen, mode, allocProfile, nats, stream,
         };
         command.Hidden = true;
         command.SetAction(async (result, cancellationToken) =>
@@ -54,7 +66,9 @@ internal static class BenchServerCommand
             string address = result.GetValue(listen)!;
             Server server = result.GetValue(kind) == "baseline"
                 ? await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false)
-                : await StartGatewayAsync(address, echo, cancellationToken).ConfigureAwait(false);
+                : result.GetValue(nats) is { } natsUrl
+                    ? await StartGatewayWithSinkAsync(address, natsUrl, result.GetValue(stream)!, cancellationToken).ConfigureAwait(false)
+                    : await StartGatewayAsync(address, echo, cancellationToken).ConfigureAwait(false);
             await using (server.ConfigureAwait(false))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"READY {server.Port}"));
@@ -111,6 +125,20 @@ internal static class BenchServerCommand
             : new WebSocketServer(listen, _ => new CountingHandler(counters), options);
         await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
         return new Server(gateway.LocalEndPoint!.Port, counters.Read, () => gateway.ConnectionCount, gateway.DisposeAsync);
+    }
+
+    /// <summary>The gateway counting trades and handing them to a NATS JetStream sink, which acknowledges them.</summary>
+    private static async Task<Server> StartGatewayWithSinkAsync(string listen, string natsUrl, string stream, CancellationToken cancellationToken)
+    {
+        var counters = new TradeCounters();
+        var pipeline = new SinkPipeline(new NatsJetStreamSink(new NatsSinkOptions { Url = natsUrl, Stream = stream, Subject = stream.ToLowerInvariant() }));
+        var gateway = new WebSocketServer(listen, _ => pipeline.CreateHandler(new CountingHandler(counters)), new TradeGatewayOptions { MaxConnections = 20_000 });
+        await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new Server(gateway.LocalEndPoint!.Port, counters.Read, () => gateway.ConnectionCount, async () =>
+        {
+            await gateway.DisposeAsync().ConfigureAwait(false);
+            await pipeline.DisposeAsync().ConfigureAwait(false);
+        });
     }
 
     private static async Task<Server> StartBaselineAsync(string listen, bool echo, CancellationToken cancellationToken)

@@ -29,10 +29,10 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, CancellationToken cancellationToken, params string[] extra)
     {
         ProcessStartInfo start = SelfStartInfo();
-        foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" })
+        foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" }.Concat(extra))
         {
             start.ArgumentList.Add(arg);
         }

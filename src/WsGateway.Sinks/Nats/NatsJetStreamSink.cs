@@ -50,6 +50,10 @@ public sealed class NatsJetStreamSink : ITradeSink
 
             // Reconnect for ever: the pipeline keeps retrying, and acknowledgements stop until NATS is back.
             MaxReconnectRetry = -1,
+
+            // Publish acks come back on the connection's one reply inbox, matched to their request, instead of a
+            // subscription made and removed for every publish (the default): several times the publish rate.
+            RequestReplyMode = NatsRequestReplyMode.Direct,
         };
         _connection = new NatsConnection(opts);
         _js = new NatsJSContext(_connection);
