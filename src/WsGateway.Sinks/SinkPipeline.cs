@@ -82,7 +82,9 @@ public sealed class SinkPipeline : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _resumeTrades = (long)(options.MaxInFlightTrades * options.ResumeFraction);
         _resumeBytes = (long)(options.MaxInFlightBytes * options.ResumeFraction);
-        _queue = Channel.CreateUnbounded<SinkBatch>(new UnboundedChannelOptions { SingleReader = options.MaxConcurrentBatches == 1, SingleWriter = false });
+        // Not SingleReader even with one publishing task: Lag peeks at the queue from other threads, which only the
+        // multi-reader channel allows.
+        _queue = Channel.CreateUnbounded<SinkBatch>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
         _metrics = new SinkMetrics(meter, sink.Name, this);
         _publishing = new long[options.MaxConcurrentBatches];
         _publishers = new Task[options.MaxConcurrentBatches];
@@ -120,7 +122,7 @@ public sealed class SinkPipeline : IAsyncDisposable
                 }
             }
 
-            if (_queue.Reader.TryPeek(out SinkBatch? queued) && queued.Submitted < oldest)
+            if (_queue.Reader.TryPeek(out SinkBatch? queued) && queued is not null && queued.Submitted < oldest)
             {
                 oldest = queued.Submitted;
             }

@@ -18,6 +18,9 @@ internal sealed class GatedSink : ITradeSink
 
     public int Attempts;
 
+    /// <summary>Stores every batch at once, without waiting for <see cref="Release"/>.</summary>
+    public bool Open { get; init; }
+
     public ConcurrentQueue<Trade> Stored { get; } = new();
 
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
@@ -29,7 +32,11 @@ internal sealed class GatedSink : ITradeSink
         }
 
         ulong first = TradeMessages.TradeId(batch[0].Span);
-        await Gate(first).Task.WaitAsync(cancellationToken);
+        if (!Open)
+        {
+            await Gate(first).Task.WaitAsync(cancellationToken);
+        }
+
         for (int i = 0; i < batch.Count; i++)
         {
             Stored.Enqueue(Trade.Decode(batch[i].Span));
