@@ -113,6 +113,11 @@ internal static class ServeCommand
             {
                 r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
             }
+
+            if (r.GetValue(sink) is not null && chosen != Stats)
+            {
+                r.AddError($"--sink stores SBE trades and works with --handler stats (the default), got --handler {chosen}");
+            }
         });
         command.SetAction(async (result, invocationToken) =>
         {

@@ -32,6 +32,26 @@ public sealed class SinkUriTests
         Assert.Equal(new SinkPipelineOptions().MaxInFlightTrades, plan.Pipeline.MaxInFlightTrades);
     }
 
+    [Fact]
+    public async Task Credentials_apply_to_every_host()
+    {
+        SinkPlan plan = SinkFactory.Plan("nats://gw:s3cret@127.0.0.1:4222,127.0.0.2:4222");
+        await using var sink = (NatsJetStreamSink)plan.CreateSink(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        Assert.Equal("nats://gw:s3cret@127.0.0.1:4222,nats://gw:s3cret@127.0.0.2:4222", sink.Options.Url);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_sink_with_a_handler_that_is_not_the_trade_handler()
+    {
+        var error = new StringWriter();
+        int exit = await WsGateway.Cli.CommandLine.InvokeAsync(
+            new System.CommandLine.RootCommand { WsGateway.Cli.ServeCommand.Create() },
+            ["serve", "--handler", "echo", "--sink", "nats://127.0.0.1:4222"],
+            error);
+        Assert.Equal(2, exit);
+        Assert.Contains("--sink stores SBE trades and works with --handler stats (the default), got --handler echo", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("127.0.0.1:4222", "expected a URI such as nats://127.0.0.1:4222?stream=TRADES")]
     [InlineData("rabbit://127.0.0.1:5672", "unknown scheme 'rabbit'; expected one of nats://")]
