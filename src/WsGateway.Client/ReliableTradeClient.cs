@@ -31,6 +31,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private readonly Uri _url;
     private readonly ReliableTradeClientOptions _options;
     private readonly Trade[] _ring;
+    private readonly Trade[] _one = new Trade[1];
     private readonly Lock _lock = new();
 
     private TradeClient _client;
@@ -106,7 +107,12 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     /// <returns>A task that completes once the trade was handed to the socket.</returns>
     /// <exception cref="WebSocketException">The connection is lost: the trade is kept; reconnect.</exception>
     public ValueTask SendAsync(Trade trade, CancellationToken cancellationToken = default)
-        => SendAsync(new ReadOnlyMemory<Trade>([trade]), cancellationToken);
+    {
+        // One sender at a time: the one-trade array is reused (no allocation per trade); it is copied into the resend
+        // buffer before the send awaits anything.
+        _one[0] = trade;
+        return SendAsync(_one, cancellationToken);
+    }
 
     /// <summary>Sends trades in WebSocket messages of up to <see cref="ReliableTradeClientOptions.MaxTradesPerFrame"/>,
     /// keeping them until they are acknowledged; waits for acknowledgements first while the resend buffer is full.</summary>

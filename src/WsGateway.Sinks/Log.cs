@@ -11,10 +11,10 @@ internal static partial class Log
     [LoggerMessage(501, LogLevel.Information, "Sink {Sink}: publishing again after {Failures} failed attempts over {Seconds:0.0} s")]
     public static partial void Recovered(ILogger logger, string sink, int failures, double seconds);
 
-    [LoggerMessage(502, LogLevel.Information, "Sink {Sink}: {Trades} unacknowledged trades in flight reached the bound; pausing connection {ConnectionId}")]
+    [LoggerMessage(502, LogLevel.Debug, "Sink {Sink}: {Trades} unacknowledged trades in flight reached the bound; pausing connection {ConnectionId}")]
     public static partial void Paused(ILogger logger, string sink, long trades, long connectionId);
 
-    [LoggerMessage(503, LogLevel.Information, "Sink {Sink}: back under the low-water mark; resuming {Count} connections")]
+    [LoggerMessage(503, LogLevel.Debug, "Sink {Sink}: back under the low-water mark; resuming {Count} connections")]
     public static partial void Resumed(ILogger logger, string sink, int count);
 
     [LoggerMessage(504, LogLevel.Warning, "Sink {Sink}: stopped with {Trades} trades not stored within the drain timeout; their clients were not acknowledged and resend them")]
