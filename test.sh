@@ -57,6 +57,9 @@ command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y
 # The PostgreSQL sink tests start their own server (initdb and pg_ctl of Debian's postgresql-15, in a temp folder).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql-15) >/dev/null 2>&1 \
   || echo "test.sh: could not install PostgreSQL (apt-get install --no-install-recommends postgresql-15)" >&2
+# The sink tests (tests/WsGateway.Sinks.Tests) start their own nats-server cluster on 127.0.0.1.
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || (apt-get update -qq && apt-get install -y -qq nats-server) >/dev/null 2>&1 \
+  || echo "test.sh: could not install nats-server (apt-get install nats-server)" >&2
 if [ ! -f "$browser_js/node_modules/playwright-core/package.json" ] \
   || [ "$(node -p "require('./$browser_js/node_modules/playwright-core/package.json').version" 2>/dev/null)" != \
        "$(node -p "require('./$browser_js/package-lock.json').packages['node_modules/playwright-core'].version" 2>/dev/null)" ]; then

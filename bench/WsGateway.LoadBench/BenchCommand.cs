@@ -101,6 +101,7 @@ internal static class BenchCommand
         {
             runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, servers, serverCpus, clientCpus, allocProfile, json,
             BenchServerCommand.Create(),
+            SinkBenchCommand.Create(),
         };
         command.SetAction(async (result, cancellationToken) =>
         {

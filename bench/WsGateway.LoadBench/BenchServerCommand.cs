@@ -5,6 +5,8 @@ using System.Runtime;
 using System.Text.Json;
 using WsGateway.Baseline;
 using WsGateway.Handlers;
+using WsGateway.Sinks;
+using WsGateway.Sinks.Nats;
 
 namespace WsGateway.LoadBench;
 
@@ -42,9 +44,19 @@ internal static class BenchServerCommand
             Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
         };
 
+        Option<string?> nats = new("--nats")
+        {
+            Description = "Also store every trade in this NATS JetStream server's --stream through a SinkPipeline, acknowledging it to the client (the sinks benchmark)",
+        };
+        Option<string> stream = new("--stream")
+        {
+            Description = "The JetStream stream of --nats (created if missing)",
+            DefaultValueFactory = _ => "BENCH",
+        };
+
         Command command = new(Name, "Server process of the load benchmark; commands on stdin: stats, gcstats, reset, allocs, quit")
         {
-            kind, listen, mode, allocProfile,
+            kind, listen, mode, allocProfile, nats, stream,
         };
         command.Hidden = true;
         command.SetAction(async (result, cancellationToken) =>
@@ -56,6 +68,7 @@ internal static class BenchServerCommand
             Server server = result.GetValue(kind) switch
             {
                 ServerKinds.Baseline => await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false),
+                _ when result.GetValue(nats) is { } natsUrl => await StartGatewayWithSinkAsync(address, natsUrl, result.GetValue(stream)!, cancellationToken).ConfigureAwait(false),
                 ServerKinds.GatewayKestrel => await StartGatewayAsync(address, echo, GatewayTransport.Kestrel, cancellationToken).ConfigureAwait(false),
                 _ => await StartGatewayAsync(address, echo, GatewayTransport.Native, cancellationToken).ConfigureAwait(false),
             };
@@ -121,6 +134,20 @@ internal static class BenchServerCommand
     private static string Describe(WebSocketServer gateway) => gateway.Transport == GatewayTransport.Native
         ? string.Create(CultureInfo.InvariantCulture, $"native, {gateway.EventLoopCount} event loop{(gateway.EventLoopCount == 1 ? string.Empty : "s")}")
         : gateway.Transport.ToString().ToLowerInvariant();
+
+    /// <summary>The gateway counting trades and handing them to a NATS JetStream sink, which acknowledges them.</summary>
+    private static async Task<Server> StartGatewayWithSinkAsync(string listen, string natsUrl, string stream, CancellationToken cancellationToken)
+    {
+        var counters = new TradeCounters();
+        var pipeline = new SinkPipeline(new NatsJetStreamSink(new NatsSinkOptions { Url = natsUrl, Stream = stream, Subject = stream.ToLowerInvariant() }));
+        var gateway = new WebSocketServer(listen, _ => pipeline.CreateHandler(new CountingHandler(counters)), new TradeGatewayOptions { MaxConnections = 20_000 });
+        await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new Server(gateway.LocalEndPoint!.Port, Describe(gateway), counters.Read, () => gateway.ConnectionCount, async () =>
+        {
+            await gateway.DisposeAsync().ConfigureAwait(false);
+            await pipeline.DisposeAsync().ConfigureAwait(false);
+        });
+    }
 
     private static async Task<Server> StartBaselineAsync(string listen, bool echo, CancellationToken cancellationToken)
     {

@@ -34,7 +34,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Starts a server; <paramref name="cpus"/> (a <c>taskset -c</c> CPU list, null for none) pins it.</summary>
-    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, string? cpus, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string kind, string mode, bool allocProfile, string? cpus, CancellationToken cancellationToken, params string[] extra)
     {
         ProcessStartInfo start = SelfStartInfo();
         if (cpus is not null)
@@ -47,7 +47,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.FileName = taskset;
         }
 
-        foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" })
+        foreach (string arg in new[] { BenchServerCommand.Name, "--kind", kind, "--mode", mode, "--listen", "127.0.0.1:0" }.Concat(extra))
         {
             start.ArgumentList.Add(arg);
         }

@@ -18,6 +18,10 @@ internal static class ExampleRunner
                                                           produce every trade to a Kafka topic
           client   [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 100]
                                                           send single trades and one batch, then close
+          nats     [--port 9001] [--nats nats://127.0.0.1:4222] [--stream TRADES] [--interval 5]
+                                                          store every trade in a JetStream stream, acknowledge it
+          reliable-client [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 100] [--reconnect-s 30]
+                                                          send, wait for the acks, reconnect and resend if the connection drops
         The servers listen on 127.0.0.1 (port 0 picks a free one) until Ctrl+C.
         """;
 
@@ -51,6 +55,8 @@ internal static class ExampleRunner
                 "client" => ["url", "count", "batch"],
                 "postgres" => ["port", "connection", "table"],
                 "kafka" => ["port", "bootstrap", "topic"],
+                "nats" => ["port", "nats", "stream", "interval"],
+                "reliable-client" => ["url", "count", "batch", "reconnect-s"],
                 _ => throw new UsageException($"unknown example '{args[0]}'"),
             };
             foreach (string name in options.Keys)
@@ -90,13 +96,17 @@ internal static class ExampleRunner
                         Port(options), options.GetValueOrDefault("bootstrap", "127.0.0.1:9092"), Required(options, "topic"), output, cancellationToken).ConfigureAwait(false);
                     break;
                 case "client":
-                    string url = options.GetValueOrDefault("url", "ws://127.0.0.1:9001/");
-                    if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri))
-                    {
-                        throw new UsageException($"--url must be an absolute ws:// URL, got '{url}'");
-                    }
-
-                    await TradeSender.SendAsync(uri, Int(options, "count", 1000, 0), Int(options, "batch", 100, 0), output, cancellationToken).ConfigureAwait(false);
+                    await TradeSender.SendAsync(Url(options), Int(options, "count", 1000, 0), Int(options, "batch", 100, 0), output, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "nats":
+                    await NatsServer.RunAsync(
+                        Port(options), options.GetValueOrDefault("nats", "nats://127.0.0.1:4222"), options.GetValueOrDefault("stream", "TRADES"),
+                        TimeSpan.FromSeconds(Int(options, "interval", 5, 1)), output, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "reliable-client":
+                    await ReliableSender.SendAsync(
+                        Url(options), Int(options, "count", 1000, 0), Int(options, "batch", 100, 1), output,
+                        TimeSpan.FromSeconds(Int(options, "reconnect-s", 30, 0)), cancellationToken).ConfigureAwait(false);
                     break;
             }
 
@@ -143,6 +153,11 @@ internal static class ExampleRunner
 
     private static string Required(Dictionary<string, string> options, string name)
         => options.TryGetValue(name, out string? value) ? value : throw new UsageException($"--{name} is required");
+    private static Uri Url(Dictionary<string, string> options)
+    {
+        string url = options.GetValueOrDefault("url", "ws://127.0.0.1:9001/");
+        return Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) ? uri : throw new UsageException($"--url must be an absolute ws:// URL, got '{url}'");
+    }
 
     private static int Port(Dictionary<string, string> options)
     {

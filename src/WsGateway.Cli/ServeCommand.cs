@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
+using WsGateway.Cli.Sinks;
 using WsGateway.Handlers;
 using WsGateway.Sbe.Schema;
 
@@ -90,6 +91,22 @@ internal static class ServeCommand
         {
             Description = "Event loops of the native transport (threads, each owning its connections); one per core available when absent",
         };
+        Option<string?> sink = new("--sink")
+        {
+            Description = "Store every trade durably and acknowledge it to the client (TradeAck) once stored: "
+                + "nats://127.0.0.1:4222?stream=TRADES&subject=trades (see docs/sinks.md for every option)",
+        };
+        sink.Validators.Add(r =>
+        {
+            try
+            {
+                _ = SinkFactory.Plan(r.GetValueOrDefault<string?>() ?? string.Empty);
+            }
+            catch (FormatException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -98,7 +115,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, logLevel,
         };
         command.Validators.Add(r =>
         {
@@ -112,6 +129,11 @@ internal static class ServeCommand
             else if (!json && file is not null)
             {
                 r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
+            }
+
+            if (r.GetValue(sink) is not null && chosen != Stats)
+            {
+                r.AddError($"--sink stores SBE trades and works with --handler stats (the default), got --handler {chosen}");
             }
         });
         command.SetAction(async (result, invocationToken) =>
@@ -178,7 +200,7 @@ internal static class ServeCommand
                 _ => _ => new StatsHandler(sessions, totals),
             };
 
-            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options);
+            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkFactory.Plan(sinkUri) : null);
             ServeHost host;
             try
             {

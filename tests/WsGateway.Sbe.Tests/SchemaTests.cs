@@ -32,7 +32,7 @@ public class SchemaTests
     [Fact]
     public void Trade_message_fields_ids_types_and_offsets_match_the_codec()
     {
-        XElement message = LoadSchema().Elements(s_sbe + "message").Single();
+        XElement message = LoadSchema().Elements(s_sbe + "message").Single(m => m.Attribute("name")!.Value == "Trade");
         Assert.Equal("Trade", message.Attribute("name")!.Value);
         Assert.Equal(Trade.TemplateId, Attr(message, "id"));
         Assert.Equal(Trade.BlockLength, Attr(message, "blockLength"));

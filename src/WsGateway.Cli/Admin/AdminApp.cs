@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using WsGateway.Diagnostics;
+using WsGateway.Sinks;
 
 namespace WsGateway.Cli.Admin;
 
@@ -61,6 +62,15 @@ internal static class AdminApp
             _ => new WebSocketServerHealthCheck(state.Server ?? throw new InvalidOperationException("The gateway has not started."), state.Options, state.Stopping),
             HealthStatus.Unhealthy,
             ["gateway"]));
+        if (state.HasSink)
+        {
+            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+                "sink",
+                _ => new SinkHealthCheck(state.Sink ?? throw new InvalidOperationException("The sink has not started.")),
+                HealthStatus.Unhealthy,
+                ["sink"]));
+        }
+
         return builder.Build();
     }
 
@@ -74,6 +84,11 @@ internal static class AdminApp
         {
             context.Response.Headers.CacheControl = "no-store";
             StatsResponse stats = state.Stats!.Read(state.Server?.Url, state.Server?.Url is not null && !state.Stopping.IsCancellationRequested);
+            if (state.Sink is { } sink)
+            {
+                stats = stats with { Sink = SinkInfo.From(sink) };
+            }
+
             return TypedResults.Json(stats, AdminJsonContext.Default.StatsResponse);
         });
         AdminPages.Map(app);
@@ -161,6 +176,12 @@ internal sealed class AdminState
     public TradeGatewayOptions? Options { get; set; }
 
     public GatewayStats? Stats { get; set; }
+
+    /// <summary>Whether serve has a sink (known before the app is built, which registers its health check).</summary>
+    public bool HasSink { get; set; }
+
+    /// <summary>The sink pipeline, once started.</summary>
+    public SinkPipeline? Sink { get; set; }
 
     /// <summary>Cancelled when shutdown begins: /health turns unhealthy while connections drain.</summary>
     public CancellationToken Stopping { get; set; }

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using WsGateway.Cli.Sinks;
 using WsGateway.Diagnostics;
+using WsGateway.Sinks;
 
 namespace WsGateway.Cli.Admin;
 
@@ -11,7 +13,8 @@ namespace WsGateway.Cli.Admin;
 /// <param name="Listen">The gateway's address (<c>127.0.0.1:9001</c>; port 0 picks one).</param>
 /// <param name="Admin">The admin endpoints' address (<c>127.0.0.1:9002</c>), or <c>none</c>.</param>
 /// <param name="Gateway">The gateway's limits and timeouts.</param>
-internal sealed record ServeSettings(string Listen, string Admin, TradeGatewayOptions Gateway);
+/// <param name="Sink">Where trades go and are acknowledged from (<c>--sink</c>), or null.</param>
+internal sealed record ServeSettings(string Listen, string Admin, TradeGatewayOptions Gateway, SinkPlan? Sink = null);
 
 /// <summary>
 /// The hosting part of <c>wsgw serve</c>, callable from tests: the standalone gateway plus the admin app, sharing one
@@ -26,6 +29,7 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly GatewayStats? _stats;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private SinkPipeline? _sink;
     private Task? _stopped;
 
     private ServeHost(WebSocketServer server, WebApplication? admin, GatewayMetrics metrics, GatewayMonitor monitor, GatewayStats? stats, ILogger logger)
@@ -55,6 +59,9 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>Totals as the gateway's meter counts them (for the live view).</summary>
     public GatewayMonitor Monitor { get; }
 
+    /// <summary>The sink pipeline (<c>--sink</c>), or null.</summary>
+    public SinkPipeline? Sink => _sink;
+
     /// <summary>The dashboard's data, or null when the admin app is off.</summary>
     internal GatewayStats? Stats => _stats;
 
@@ -68,13 +75,21 @@ internal sealed class ServeHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(handlerFactory);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var adminAddress = AdminAddress.Parse(settings.Admin);
-        var state = new AdminState { Options = settings.Gateway };
+        var state = new AdminState { Options = settings.Gateway, HasSink = settings.Sink is not null };
         WebApplication? admin = adminAddress is { } address ? AdminApp.Build(address, loggerFactory, state) : null;
         var metrics = new GatewayMetrics(admin?.Services.GetRequiredService<IMeterFactory>());
         var monitor = new GatewayMonitor(metrics.Meter);
         GatewayStats? stats = admin is null ? null : new GatewayStats(monitor, metrics.Meter);
+        SinkPipeline? sink = settings.Sink?.Start(loggerFactory, metrics.Meter);
+        if (sink is not null)
+        {
+            // Every connection's handler hands its trades to the sink and passes them on to the chosen handler.
+            Func<IGatewayConnection, ITradeMessageHandler> inner = handlerFactory;
+            handlerFactory = connection => sink.CreateHandler(inner(connection));
+        }
+
         var server = new WebSocketServer(settings.Listen, handlerFactory, settings.Gateway, loggerFactory, metrics: metrics);
-        var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin"));
+        var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin")) { _sink = sink };
         try
         {
             try
@@ -90,6 +105,7 @@ internal sealed class ServeHost : IAsyncDisposable
             {
                 state.Server = server;
                 state.Stats = stats;
+                state.Sink = sink;
                 state.Stopping = host._stopping.Token;
                 AdminApp.Map(admin, state);
                 try
@@ -122,6 +138,13 @@ internal sealed class ServeHost : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _server.StopAsync().ConfigureAwait(false);
+
+        // The connections have handed over their last reads: store what is in flight, then let go of the sink.
+        if (_sink is not null)
+        {
+            await _sink.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_admin is not null)
         {
             await _admin.StopAsync().ConfigureAwait(false);

@@ -6,7 +6,26 @@ namespace WsGateway.Cli.Admin;
 // The JSON of GET /api/stats (camelCase). Rates are per second, latencies in microseconds (bucket upper bounds).
 
 /// <summary>One answer of <c>/api/stats</c>.</summary>
-internal sealed record StatsResponse(long Time, double UptimeSeconds, GatewayInfo Gateway, TotalsInfo Totals, RatesInfo Rates, ErrorsInfo Errors, DispatchInfo Dispatch, SeriesInfo Series);
+internal sealed record StatsResponse(long Time, double UptimeSeconds, GatewayInfo Gateway, TotalsInfo Totals, RatesInfo Rates, ErrorsInfo Errors, DispatchInfo Dispatch, SeriesInfo Series)
+{
+    /// <summary>The sink (<c>--sink</c>), or null without one.</summary>
+    public SinkInfo? Sink { get; init; }
+}
+
+/// <summary>The sink pipeline now: its health as /health says it, counts since the start, what is in flight.</summary>
+internal sealed record SinkInfo(
+    string Name, string Health, string? Description, long Stored, long InFlightTrades, int MaxInFlightTrades, long InFlightBytes,
+    int PausedConnections, long Retries, long Acks, double LagMs, double FailingForSeconds, string? LastError)
+{
+    public static SinkInfo From(WsGateway.Sinks.SinkPipeline pipeline)
+    {
+        WsGateway.Sinks.SinkStatus s = pipeline.GetStatus();
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult health = WsGateway.Sinks.SinkHealthCheck.Evaluate(s, pipeline.Options);
+        return new SinkInfo(
+            s.Sink, health.Status.ToString(), health.Description, s.TradesStored, s.InFlightTrades, s.MaxInFlightTrades, s.InFlightBytes,
+            s.PausedConnections, s.Retries, s.AcknowledgementsSent, Math.Round(s.Lag.TotalMilliseconds, 1), Math.Round(s.FailingFor.TotalSeconds, 1), s.LastError);
+    }
+}
 
 internal sealed record GatewayInfo(string? Url, bool Listening);
 

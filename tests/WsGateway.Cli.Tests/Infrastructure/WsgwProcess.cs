@@ -29,6 +29,9 @@ internal sealed partial class WsgwProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process id (for /proc/ID/status, signals).</summary>
+    public int Id => _process.Id;
+
     public static WsgwProcess Start(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -512,4 +512,239 @@ namespace WsGateway.Sbe
             set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(_block.Slice(17), value);
         }
     }
+
+    /// <summary>From the gateway: the trades of this connection that its sink has durably stored. Flyweight decoder of message <c>TradeAck</c> (template id 2, block length 16).</summary>
+    public ref partial struct TradeAckDecoder
+    {
+        /// <summary>Block length of the message root in this schema version.</summary>
+        public const ushort SbeBlockLength = 16;
+        public const ushort BlockLength = 16;
+        /// <summary>Template id of the message.</summary>
+        public const ushort SbeTemplateId = 2;
+        public const ushort TemplateId = 2;
+        /// <summary>Schema id.</summary>
+        public const ushort SbeSchemaId = 1;
+        public const ushort SchemaId = 1;
+        /// <summary>Schema version this flyweight was generated from.</summary>
+        public const ushort SbeSchemaVersion = 0;
+        public const ushort SchemaVersion = 0;
+        public const string SbeSemanticVersion = "1.0";
+        public const string SbeSemanticType = "";
+        public const int SinceVersion = 0;
+
+        private global::System.ReadOnlySpan<byte> _buffer;
+        private global::System.ReadOnlySpan<byte> _block;
+        private int _offset;
+        private int _limit;
+        private int _actingBlockLength;
+        private int _actingVersion;
+
+        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header), with the block length and version from the header. Throws <see cref="global::System.ArgumentOutOfRangeException"/> when the buffer does not hold, from <paramref name="offset"/>, the fields every version of the message has.</summary>
+        public TradeAckDecoder WrapForDecode(global::System.ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion)
+        {
+            OnWrapForDecode(buffer, offset, actingBlockLength, actingVersion);
+            _buffer = buffer;
+            _block = buffer.Slice(offset, 16);
+            _offset = offset;
+            _actingBlockLength = actingBlockLength;
+            _actingVersion = actingVersion;
+            _limit = offset + actingBlockLength;
+            return this;
+        }
+
+        /// <summary>Reads the message header at <paramref name="offset"/>, checks the template id and wraps the root block that follows it.</summary>
+        public TradeAckDecoder WrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset)
+        {
+            OnWrapAndApplyHeader(buffer, offset);
+            ulong header = global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(offset, 8));
+            int templateId = (ushort)(header >> 16);
+            OnApplyHeader(buffer, offset, (ushort)header, templateId, (ushort)(header >> 32), (ushort)(header >> 48));
+            if (templateId != SbeTemplateId)
+            {
+                ThrowInvalidTemplateId(templateId);
+            }
+
+            return WrapForDecode(buffer, offset + global::WsGateway.Sbe.MessageHeaderDecoder.EncodedLength, (ushort)header, (ushort)(header >> 48));
+        }
+
+        [global::System.Diagnostics.CodeAnalysis.DoesNotReturn]
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void ThrowInvalidTemplateId(int templateId)
+        {
+            throw new global::System.InvalidOperationException("Invalid template id " + templateId + ", expected 2.");
+        }
+
+        /// <summary>Called first by the wrap method; implement it in another part of this type to validate the arguments.</summary>
+        static partial void OnWrapForDecode(global::System.ReadOnlySpan<byte> buffer, int offset, int actingBlockLength, int actingVersion);
+
+        /// <summary>Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.</summary>
+        static partial void OnWrapAndApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset);
+
+        /// <summary>Called by <c>WrapAndApplyHeader</c> with the header's values, before it checks the template id; implement it in another part of this type to validate them.</summary>
+        static partial void OnApplyHeader(global::System.ReadOnlySpan<byte> buffer, int offset, int blockLength, int templateId, int schemaId, int version);
+
+        public readonly global::System.ReadOnlySpan<byte> Buffer => _buffer;
+
+        /// <summary>Offset of the root block in the buffer.</summary>
+        public readonly int Offset => _offset;
+
+        /// <summary>Offset just past what has been read so far: the end of the message once every group and var data field has been visited.</summary>
+        public int Limit
+        {
+            readonly get => _limit;
+            set => _limit = value;
+        }
+
+        /// <summary>Bytes from the root block to <see cref="Limit"/> (the header is not included).</summary>
+        public readonly int EncodedLength => _limit - _offset;
+
+        public readonly int ActingBlockLength => _actingBlockLength;
+
+        public readonly int ActingVersion => _actingVersion;
+
+        public const int LastTradeIdId = 1;
+
+        public const int LastTradeIdSinceVersion = 0;
+
+        public const int LastTradeIdEncodingOffset = 0;
+
+        public const int LastTradeIdEncodingLength = 8;
+
+        public readonly bool LastTradeIdInActingVersion() => _actingVersion >= 0;
+
+        public const ulong LastTradeIdNullValue = 18446744073709551615UL;
+
+        public const ulong LastTradeIdMinValue = 0UL;
+
+        public const ulong LastTradeIdMaxValue = 18446744073709551614UL;
+
+        /// <summary>Trade id of the last trade stored of the acknowledged prefix. Field <c>lastTradeId</c> (id 1).</summary>
+        public readonly ulong LastTradeId => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block);
+
+        public const int CountId = 2;
+
+        public const int CountSinceVersion = 0;
+
+        public const int CountEncodingOffset = 8;
+
+        public const int CountEncodingLength = 8;
+
+        public readonly bool CountInActingVersion() => _actingVersion >= 0;
+
+        public const ulong CountNullValue = 18446744073709551615UL;
+
+        public const ulong CountMinValue = 0UL;
+
+        public const ulong CountMaxValue = 18446744073709551614UL;
+
+        /// <summary>How many trades of this connection, counted from its first, are stored: every one of them up to this count. Field <c>count</c> (id 2).</summary>
+        public readonly ulong Count => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block.Slice(8));
+    }
+
+    /// <summary>From the gateway: the trades of this connection that its sink has durably stored. Flyweight encoder of message <c>TradeAck</c> (template id 2, block length 16).</summary>
+    public ref partial struct TradeAckEncoder
+    {
+        /// <summary>Block length of the message root in this schema version.</summary>
+        public const ushort SbeBlockLength = 16;
+        public const ushort BlockLength = 16;
+        /// <summary>Template id of the message.</summary>
+        public const ushort SbeTemplateId = 2;
+        public const ushort TemplateId = 2;
+        /// <summary>Schema id.</summary>
+        public const ushort SbeSchemaId = 1;
+        public const ushort SchemaId = 1;
+        /// <summary>Schema version this flyweight was generated from.</summary>
+        public const ushort SbeSchemaVersion = 0;
+        public const ushort SchemaVersion = 0;
+        public const string SbeSemanticVersion = "1.0";
+        public const string SbeSemanticType = "";
+        public const int SinceVersion = 0;
+
+        private global::System.Span<byte> _buffer;
+        private global::System.Span<byte> _block;
+        private int _offset;
+        private int _limit;
+
+        /// <summary>Wraps the root block at <paramref name="offset"/> (after the header) for encoding; <see cref="Limit"/> is set past the block. Throws <see cref="global::System.ArgumentOutOfRangeException"/> when the buffer cannot hold the block.</summary>
+        public TradeAckEncoder WrapForEncode(global::System.Span<byte> buffer, int offset)
+        {
+            OnWrapForEncode(buffer, offset);
+            _buffer = buffer;
+            _block = buffer.Slice(offset, SbeBlockLength);
+            _offset = offset;
+            _limit = offset + SbeBlockLength;
+            return this;
+        }
+
+        /// <summary>Writes the message header at <paramref name="offset"/> and wraps the root block that follows it.</summary>
+        public TradeAckEncoder WrapAndApplyHeader(global::System.Span<byte> buffer, int offset)
+        {
+            OnWrapAndApplyHeader(buffer, offset);
+            global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(buffer.Slice(offset, 8), 0x0000000100020010UL);
+            return WrapForEncode(buffer, offset + global::WsGateway.Sbe.MessageHeaderEncoder.EncodedLength);
+        }
+
+        /// <summary>Called first by the wrap method; implement it in another part of this type to validate the arguments.</summary>
+        static partial void OnWrapForEncode(global::System.Span<byte> buffer, int offset);
+
+        /// <summary>Called first by <c>WrapAndApplyHeader</c>; implement it in another part of this type to validate the header.</summary>
+        static partial void OnWrapAndApplyHeader(global::System.Span<byte> buffer, int offset);
+
+        public readonly global::System.Span<byte> Buffer => _buffer;
+
+        /// <summary>Offset of the root block in the buffer.</summary>
+        public readonly int Offset => _offset;
+
+        /// <summary>Offset just past what has been written so far: the end of the message once every group and var data field has been visited.</summary>
+        public int Limit
+        {
+            readonly get => _limit;
+            set => _limit = value;
+        }
+
+        /// <summary>Bytes from the root block to <see cref="Limit"/> (the header is not included).</summary>
+        public readonly int EncodedLength => _limit - _offset;
+
+        public const int LastTradeIdId = 1;
+
+        public const int LastTradeIdSinceVersion = 0;
+
+        public const int LastTradeIdEncodingOffset = 0;
+
+        public const int LastTradeIdEncodingLength = 8;
+
+        public const ulong LastTradeIdNullValue = 18446744073709551615UL;
+
+        public const ulong LastTradeIdMinValue = 0UL;
+
+        public const ulong LastTradeIdMaxValue = 18446744073709551614UL;
+
+        /// <summary>Trade id of the last trade stored of the acknowledged prefix. Field <c>lastTradeId</c> (id 1).</summary>
+        public readonly ulong LastTradeId
+        {
+            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block);
+            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_block, value);
+        }
+
+        public const int CountId = 2;
+
+        public const int CountSinceVersion = 0;
+
+        public const int CountEncodingOffset = 8;
+
+        public const int CountEncodingLength = 8;
+
+        public const ulong CountNullValue = 18446744073709551615UL;
+
+        public const ulong CountMinValue = 0UL;
+
+        public const ulong CountMaxValue = 18446744073709551614UL;
+
+        /// <summary>How many trades of this connection, counted from its first, are stored: every one of them up to this count. Field <c>count</c> (id 2).</summary>
+        public readonly ulong Count
+        {
+            get => global::System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(_block.Slice(8));
+            set => global::System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(_block.Slice(8), value);
+        }
+    }
 }

@@ -133,12 +133,34 @@
     latencyRow('latency-since-start', d.sinceStart);
     errorRows(stats.errors);
 
+    renderSink(stats.sink);
+
     const s = stats.series;
     rateChart.draw(s.time, [s.messages, s.trades]);
     latencyChart.draw(s.time, [s.dispatchP50, s.dispatchP99]);
     $('uptime').textContent = duration(stats.uptimeSeconds);
     $('updated').textContent = new Date(stats.time).toLocaleTimeString('en-GB');
     document.body.dataset.loaded = 'true';
+  }
+
+  function renderSink(sink) {
+    $('sink-panel').hidden = !sink;
+    if (!sink) { return; }
+    $('sink-name').textContent = sink.name;
+    const pill = $('sink-health');
+    pill.textContent = sink.health.toLowerCase();
+    pill.className = `pill ${sink.health === 'Healthy' ? 'good' : sink.health === 'Degraded' ? 'warn' : 'bad'}`;
+    pill.title = sink.description || '';
+    setNumber('sink-stored', sink.stored);
+    $('sink-acks').textContent = `${integer.format(sink.acks)} acks sent`;
+    setNumber('sink-inflight', sink.inFlightTrades);
+    $('sink-bound').textContent = `of ${integer.format(sink.maxInFlightTrades)} · ${bytes(sink.inFlightBytes)}`;
+    $('sink-lag').textContent = micros(sink.lagMs * 1000);
+    setNumber('sink-paused', sink.pausedConnections);
+    setNumber('sink-retries', sink.retries);
+    $('sink-retries-tile').classList.toggle('bad', sink.failingForSeconds > 0);
+    $('sink-error').textContent = sink.lastError ? `failing ${sink.failingForSeconds} s: ${sink.lastError}` : 'publishing';
+    $('sink-error').title = sink.lastError || '';
   }
 
   function setHealth(text, level, title) {

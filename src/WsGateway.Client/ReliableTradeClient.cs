@@ -1,0 +1,340 @@
+using System.Net.WebSockets;
+using WsGateway.Sbe;
+
+namespace WsGateway.Client;
+
+/// <summary>
+/// A client for a gateway with a durable sink (<c>wsgw serve --sink ...</c>): it keeps every trade it sends until the
+/// gateway acknowledges it with a <see cref="TradeAck"/> (sent once the sink has stored it), and after a reconnect it
+/// sends again, first and in order, every trade not yet acknowledged. With a sink that deduplicates on the trade id
+/// (JetStream's duplicate window, Kafka's key, PostgreSQL's unique key) every trade is then stored exactly once.
+/// </summary>
+/// <remarks>
+/// <para><b>Acknowledgements.</b> <see cref="Acknowledged"/> counts the trades acknowledged so far, in send order
+/// (the gateway acknowledges a prefix); <see cref="WaitForAcknowledgementAsync(long, CancellationToken)"/> waits
+/// until a given number are (an awaitable per send: <c>long n = client.Sent;</c> after a send, then wait for
+/// <c>n</c>), <see cref="WaitForAllAcknowledgedAsync"/> for everything sent so far.</para>
+/// <para><b>Bound.</b> At most <see cref="ReliableTradeClientOptions.MaxUnacknowledged"/> trades are kept: a send
+/// that would exceed it waits for acknowledgements. The gateway's own bound pushes back through TCP before that
+/// when its sink is slow or down.</para>
+/// <para><b>Losing the connection.</b> A send or a wait throws <see cref="WebSocketException"/> when the connection
+/// is lost; the trades of a send that threw are kept all the same. Call <see cref="ReconnectAsync"/> (again, until it
+/// succeeds), then go on sending: the unacknowledged trades go first. Trades acknowledged on an earlier connection
+/// are never sent again; trades stored but not yet acknowledged when a connection was lost are sent again, and the
+/// sink's deduplication on the trade id stores them once (within its duplicate window).</para>
+/// <para><b>Threading.</b> One sender at a time: <c>SendAsync</c>, <see cref="ReconnectAsync"/> and
+/// <see cref="CloseAsync"/> must not overlap. Waits may run on other tasks; acknowledgements are read by the
+/// client's own receive loop.</para>
+/// </remarks>
+public sealed class ReliableTradeClient : IAsyncDisposable
+{
+    private readonly Uri _url;
+    private readonly ReliableTradeClientOptions _options;
+    private readonly Trade[] _ring;
+    private readonly Trade[] _one = new Trade[1];
+    private readonly Lock _lock = new();
+
+    private TradeClient _client;
+    private Task _receiving = Task.CompletedTask;
+    private TaskCompletionSource _changed = NewSignal();
+    private long _sent;
+    private long _acknowledged;
+    private long _connectionBase;
+    private ulong _lastAcknowledgedTradeId;
+    private long _acknowledgements;
+    private Exception? _connectionError;
+
+    private ReliableTradeClient(Uri url, ReliableTradeClientOptions options, TradeClient client)
+    {
+        _url = url;
+        _options = options;
+        _ring = new Trade[options.MaxUnacknowledged];
+        _client = client;
+    }
+
+    /// <summary>Trades handed to a send since the client was created (acknowledged or not).</summary>
+    public long Sent => Volatile.Read(ref _sent);
+
+    /// <summary>Trades acknowledged by the gateway since the client was created: the first <see cref="Acknowledged"/>
+    /// trades sent are durably stored.</summary>
+    public long Acknowledged => Volatile.Read(ref _acknowledged);
+
+    /// <summary>Trades sent and not yet acknowledged: kept for a resend.</summary>
+    public long Unacknowledged => Sent - Acknowledged;
+
+    /// <summary>The trade id of the last trade acknowledged; 0 before the first acknowledgement.</summary>
+    public ulong LastAcknowledgedTradeId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastAcknowledgedTradeId;
+            }
+        }
+    }
+
+    /// <summary><see cref="TradeAck"/> messages received since the client was created.</summary>
+    public long AcknowledgementsReceived => Volatile.Read(ref _acknowledgements);
+
+    /// <summary>The connection in use, for its counters and close status.</summary>
+    public TradeClient Connection => _client;
+
+    /// <summary>Connects to the gateway.</summary>
+    /// <param name="url">A <c>ws://</c> or <c>wss://</c> URL of a gateway with a sink.</param>
+    /// <param name="options">The resend bound and the connection's options; defaults when null.</param>
+    /// <param name="cancellationToken">Cancels the connect.</param>
+    /// <returns>The connected client.</returns>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public static async Task<ReliableTradeClient> ConnectAsync(Uri url, ReliableTradeClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        options ??= new ReliableTradeClientOptions();
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        TradeClient client = await TradeClient.ConnectAsync(url, options.Connection, cancellationToken).ConfigureAwait(false);
+        var reliable = new ReliableTradeClient(url, options, client);
+        reliable._receiving = reliable.ReceiveLoopAsync(client, 0);
+        return reliable;
+    }
+
+    /// <summary>Sends one trade in one WebSocket message, keeping it until it is acknowledged.</summary>
+    /// <param name="trade">The trade; its id should be unique (the sinks deduplicate on it).</param>
+    /// <param name="cancellationToken">Cancels the wait for room in the resend buffer, or the send (which drops the connection).</param>
+    /// <returns>A task that completes once the trade was handed to the socket.</returns>
+    /// <exception cref="WebSocketException">The connection is lost: the trade is kept; reconnect.</exception>
+    public ValueTask SendAsync(Trade trade, CancellationToken cancellationToken = default)
+    {
+        // One sender at a time: the one-trade array is reused (no allocation per trade); it is copied into the resend
+        // buffer before the send awaits anything.
+        _one[0] = trade;
+        return SendAsync(_one, cancellationToken);
+    }
+
+    /// <summary>Sends trades in WebSocket messages of up to <see cref="ReliableTradeClientOptions.MaxTradesPerFrame"/>,
+    /// keeping them until they are acknowledged; waits for acknowledgements first while the resend buffer is full.</summary>
+    /// <param name="trades">The trades, in order; their ids should be unique.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in the resend buffer, or the send (which drops the connection).</param>
+    /// <returns>A task that completes once every trade was handed to the socket.</returns>
+    /// <exception cref="WebSocketException">The connection is lost: the trades recorded so far are kept; reconnect,
+    /// then send the rest (<see cref="Sent"/> tells how many of these were recorded).</exception>
+    public async ValueTask SendAsync(ReadOnlyMemory<Trade> trades, CancellationToken cancellationToken = default)
+    {
+        while (!trades.IsEmpty)
+        {
+            int count = Math.Min(trades.Length, _options.MaxTradesPerFrame);
+            await WaitForRoomAsync(count, cancellationToken).ConfigureAwait(false);
+            long first = _sent;
+            Record(trades.Span[..count]);
+            trades = trades[count..];
+            await SendRangeAsync(_client, first, first + count, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until the first <paramref name="count"/> trades sent are acknowledged.</summary>
+    /// <param name="count">A value of <see cref="Sent"/>, typically read right after a send.</param>
+    /// <param name="cancellationToken">Ends the wait (for a timeout, use a token that cancels after it).</param>
+    /// <returns>A task that completes when they are acknowledged.</returns>
+    /// <exception cref="WebSocketException">The connection was lost first: reconnect, then wait again.</exception>
+    public async Task WaitForAcknowledgementAsync(long count, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_acknowledged >= count)
+                {
+                    return;
+                }
+
+                if (_connectionError is { } error)
+                {
+                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {_url} was lost with {count - _acknowledged} of the awaited trades unacknowledged: reconnect (they are resent), then wait again. {error.Message}", error);
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until every trade sent so far is acknowledged.</summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    /// <returns>A task that completes when they are.</returns>
+    /// <exception cref="WebSocketException">The connection was lost first.</exception>
+    public Task WaitForAllAcknowledgedAsync(CancellationToken cancellationToken = default) => WaitForAcknowledgementAsync(Sent, cancellationToken);
+
+    /// <summary>Drops the current connection (if it is still open), connects again to the same URL and sends every
+    /// unacknowledged trade, in order, before anything else.</summary>
+    /// <param name="cancellationToken">Cancels the connect or the resend.</param>
+    /// <returns>A task that completes once the unacknowledged trades were handed to the new connection's socket.</returns>
+    /// <exception cref="System.Net.Sockets.SocketException">The gateway cannot be reached (yet): try again later.</exception>
+    public async Task ReconnectAsync(CancellationToken cancellationToken = default)
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _receiving.ConfigureAwait(false);
+        TradeClient client = await TradeClient.ConnectAsync(_url, _options.Connection, cancellationToken).ConfigureAwait(false);
+        long from;
+        long to;
+        lock (_lock)
+        {
+            from = _acknowledged;
+            to = _sent;
+            _connectionBase = from;
+            _connectionError = null;
+            _client = client;
+        }
+
+        _receiving = ReceiveLoopAsync(client, from);
+        for (long start = from; start < to; start += _options.MaxTradesPerFrame)
+        {
+            await SendRangeAsync(client, start, Math.Min(to, start + _options.MaxTradesPerFrame), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes the connection with the closing handshake (what is unacknowledged stays unacknowledged: wait
+    /// with <see cref="WaitForAllAcknowledgedAsync"/> first).</summary>
+    /// <param name="cancellationToken">Cancels the close, dropping the connection.</param>
+    /// <returns>A task that completes once the connection is closed.</returns>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        await _client.CloseOutputAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _receiving.ConfigureAwait(false);
+        await _client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the connection without a closing handshake.</summary>
+    /// <returns>A task that completes once it is released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _receiving.ConfigureAwait(false);
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Record(ReadOnlySpan<Trade> trades)
+    {
+        long sent = _sent;
+        foreach (Trade trade in trades)
+        {
+            _ring[sent++ % _ring.Length] = trade;
+        }
+
+        Volatile.Write(ref _sent, sent);
+    }
+
+    /// <summary>Sends trades [from, to) of the resend buffer in one message (split where the ring wraps).</summary>
+    private ValueTask SendRangeAsync(TradeClient client, long from, long to, CancellationToken cancellationToken)
+    {
+        int start = (int)(from % _ring.Length);
+        int count = (int)(to - from);
+        if (start + count <= _ring.Length)
+        {
+            return client.SendTradesAsync(_ring.AsSpan(start, count), cancellationToken);
+        }
+
+        int first = _ring.Length - start;
+        if (!client.TryWriteTrades(_ring.AsSpan(start, first)) || !client.TryWriteTrades(_ring.AsSpan(0, count - first)))
+        {
+            return SendWrappedAsync(client, start, first, count - first, cancellationToken);
+        }
+
+        return client.FlushAsync(cancellationToken);
+    }
+
+    private async ValueTask SendWrappedAsync(TradeClient client, int start, int first, int second, CancellationToken cancellationToken)
+    {
+        await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await client.SendTradesAsync(_ring.AsSpan(start, first), cancellationToken).ConfigureAwait(false);
+        await client.SendTradesAsync(_ring.AsSpan(0, second), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WaitForRoomAsync(int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_lock)
+            {
+                if (_sent - _acknowledged + count <= _ring.Length)
+                {
+                    return;
+                }
+
+                if (_connectionError is { } error)
+                {
+                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {_url} was lost with the resend buffer full ({_ring.Length} trades unacknowledged): reconnect. {error.Message}", error);
+                }
+
+                changed = _changed.Task;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReceiveLoopAsync(TradeClient client, long connectionBase)
+    {
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                ClientMessage message = await client.ReceiveAsync().ConfigureAwait(false);
+                if (message.IsClose)
+                {
+                    error = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The gateway closed the connection ({message.CloseStatus} {message.CloseReason}).");
+                    break;
+                }
+
+                if (TradeAck.TryDecode(message.Payload.Span, out TradeAck ack))
+                {
+                    OnAcknowledged(connectionBase, ack);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            error = e;
+        }
+
+        lock (_lock)
+        {
+            if (ReferenceEquals(_client, client))
+            {
+                _connectionError = error;
+            }
+
+            Signal();
+        }
+    }
+
+    private void OnAcknowledged(long connectionBase, TradeAck ack)
+    {
+        lock (_lock)
+        {
+            Interlocked.Increment(ref _acknowledgements);
+            long acknowledged = Math.Min(connectionBase + (long)ack.Count, _sent);
+            if (acknowledged > _acknowledged)
+            {
+                Volatile.Write(ref _acknowledged, acknowledged);
+                _lastAcknowledgedTradeId = ack.LastTradeId;
+                Signal();
+            }
+        }
+    }
+
+    /// <summary>Wakes every waiter (caller holds the lock).</summary>
+    private void Signal()
+    {
+        TaskCompletionSource changed = _changed;
+        _changed = NewSignal();
+        changed.TrySetResult();
+    }
+}

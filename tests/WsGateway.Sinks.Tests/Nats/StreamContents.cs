@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using WsGateway.Sbe;
+
+namespace WsGateway.Sinks.Tests.Nats;
+
+/// <summary>Reads back every message of a stream and decodes it as a trade (what a consumer behind the gateway sees).</summary>
+internal static class StreamContents
+{
+    public static async Task<List<Trade>> ReadAllAsync(NatsCluster cluster, string stream)
+    {
+        await using NatsConnection nats = cluster.Connect();
+        var js = new NatsJSContext(nats);
+        INatsJSStream info = await js.GetStreamAsync(stream);
+        long expected = (long)info.Info.State.Messages;
+        var trades = new List<Trade>((int)expected);
+        INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream);
+        var clock = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
+        {
+            trades.Add(Trade.Decode(message.Data));
+            if (trades.Count >= expected)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(expected, trades.Count);
+        return trades;
+    }
+
+    /// <summary>Asserts that the trades are exactly ids 1..count, each once, and says what is missing or doubled.</summary>
+    public static void AssertExactlyOnce(IReadOnlyList<Trade> stored, long count)
+        => AssertExactlyOnce(stored, [.. Enumerable.Range(1, (int)count).Select(i => (ulong)i)]);
+
+    /// <summary>Asserts that the trades are exactly the ids <paramref name="expected"/>, each once.</summary>
+    public static void AssertExactlyOnce(IReadOnlyList<Trade> stored, HashSet<ulong> expected)
+    {
+        long count = expected.Count;
+        var seen = new Dictionary<ulong, int>();
+        foreach (Trade trade in stored)
+        {
+            seen[trade.TradeId] = seen.GetValueOrDefault(trade.TradeId) + 1;
+        }
+
+        ulong[] doubled = [.. seen.Where(p => p.Value > 1).Select(p => p.Key).Order().Take(10)];
+        ulong[] missing = [.. expected.Where(id => !seen.ContainsKey(id)).Order().Take(10)];
+        ulong[] unexpected = [.. seen.Keys.Where(id => !expected.Contains(id)).Order().Take(10)];
+        Assert.True(
+            doubled.Length == 0 && missing.Length == 0 && unexpected.Length == 0 && stored.Count == count,
+            $"expected {count} trades once each; got {stored.Count} messages, doubled (first 10): [{string.Join(", ", doubled)}], missing (first 10): [{string.Join(", ", missing)}], unexpected: [{string.Join(", ", unexpected)}]");
+    }
+
+    /// <summary>The trade with id <paramref name="id"/> as the tests send it: every field derived from the id, so a
+    /// stored trade can be checked byte for byte.</summary>
+    public static Trade TradeFor(long id) => new((ulong)id, (byte)('A' + (id % 26)), 100 + (id % 1000) / 8.0, (uint)(id % 5000) + 1);
+}
