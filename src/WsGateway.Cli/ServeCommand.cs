@@ -94,7 +94,8 @@ internal static class ServeCommand
         Option<string?> sink = new("--sink")
         {
             Description = "Store every trade durably and acknowledge it to the client (TradeAck) once stored: "
-                + "nats://127.0.0.1:4222?stream=TRADES&subject=trades (see docs/sinks.md for every option)",
+                + "nats://127.0.0.1:4222?stream=TRADES&subject=trades, kafka://127.0.0.1:9092/trades or "
+                + "postgres://user@127.0.0.1:5432/db?table=trades (see docs/sinks.md for every option)",
         };
         sink.Validators.Add(r =>
         {

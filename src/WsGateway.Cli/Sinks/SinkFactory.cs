@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using WsGateway.Sinks;
+using WsGateway.Sinks.Kafka;
+using WsGateway.Sinks.Postgres;
 
 namespace WsGateway.Cli.Sinks;
 
@@ -27,7 +29,26 @@ internal static class SinkFactory
     private static readonly Dictionary<string, Func<SinkUri, Func<ILoggerFactory, ITradeSink>>> s_schemes = new(StringComparer.Ordinal)
     {
         ["nats"] = NatsSinkUri.Parse,
+        ["kafka"] = uri => Checked(uri, () => KafkaSinkOptions.FromParts(uri.Authority, uri.Path, uri.TakeRest()), (o, lf) => new KafkaTradeSink(o, lf)),
+        ["postgres"] = uri => Checked(uri, () => PostgresSinkOptions.FromParts(uri.Authority, uri.Path, uri.TakeRest()), (o, lf) => new PostgresTradeSink(o, lf)),
+        ["postgresql"] = uri => Checked(uri, () => PostgresSinkOptions.FromParts(uri.Authority, uri.Path, uri.TakeRest()), (o, lf) => new PostgresTradeSink(o, lf)),
     };
+
+    /// <summary>A sink's own option parser (it throws <see cref="ArgumentException"/>) said in <c>--sink</c>'s words.</summary>
+    private static Func<ILoggerFactory, ITradeSink> Checked<TOptions>(SinkUri uri, Func<TOptions> parse, Func<TOptions, ILoggerFactory, ITradeSink> create)
+    {
+        TOptions options;
+        try
+        {
+            options = parse();
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"--sink {uri.Scheme}: {e.Message}", e);
+        }
+
+        return loggerFactory => create(options, loggerFactory);
+    }
 
     /// <summary>The schemes, for help and errors.</summary>
     public static IEnumerable<string> Schemes => s_schemes.Keys.Order(StringComparer.Ordinal);

@@ -146,6 +146,22 @@ internal sealed class SinkUri
         };
     }
 
+    /// <summary>Takes every query value no one has taken yet (a sink that passes its options through, such as Kafka's
+    /// librdkafka properties).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> TakeRest()
+    {
+        var rest = new List<KeyValuePair<string, string>>();
+        foreach (KeyValuePair<string, string> entry in _query)
+        {
+            if (_taken.Add(entry.Key))
+            {
+                rest.Add(entry);
+            }
+        }
+
+        return rest;
+    }
+
     /// <summary>Refuses query keys no parser took.</summary>
     /// <exception cref="FormatException">A key is unknown; the message lists the known ones.</exception>
     public void EnsureAllTaken()

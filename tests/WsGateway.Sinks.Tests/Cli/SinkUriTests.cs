@@ -54,7 +54,9 @@ public sealed class SinkUriTests
 
     [Theory]
     [InlineData("127.0.0.1:4222", "expected a URI such as nats://127.0.0.1:4222?stream=TRADES")]
-    [InlineData("rabbit://127.0.0.1:5672", "unknown scheme 'rabbit'; expected one of nats://")]
+    [InlineData("rabbit://127.0.0.1:5672", "unknown scheme 'rabbit'; expected one of kafka://, nats://, postgres://, postgresql://")]
+    [InlineData("kafka://127.0.0.1:9092", "--sink kafka: ")]
+    [InlineData("postgres://127.0.0.1:5432/db?tabel=t", "--sink postgres: ")]
     [InlineData("nats://?stream=T", "no host; expected nats://host:port")]
     [InlineData("nats://127.0.0.1:4222?strem=T", "unknown option 'strem'; nats takes")]
     [InlineData("nats://127.0.0.1:4222?replicas=7", "replicas=7: expected a whole number from 1 to 5")]
