@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using WsGateway.Client;
 using WsGateway.Sbe;
+using WsGateway.Testing;
 
 namespace WsGateway.LoadBench;
 
@@ -43,7 +42,7 @@ internal static class SinkBenchCommand
                 isQuick ? 100 : Math.Max(10, result.GetValue(roundTrips)),
                 isQuick ? 1.0 : Math.Max(1, result.GetValue(outage)));
             string? external = result.GetValue(nats);
-            using NatsServer? own = external is null ? NatsServer.Start() : null;
+            using NatsServerProcess? own = external is null ? NatsServerProcess.Start() : null;
             string url = external ?? own!.Url;
             Console.Error.WriteLine($"sinks: JetStream at {url}{(own is null ? string.Empty : " (nats-server started here, single node, file storage)")}");
 
@@ -184,7 +183,7 @@ internal static class SinkBenchCommand
 
     /// <summary>Clients send; the nats-server is stopped (SIGSTOP) for the outage, then continued: the server's working
     /// set, what it took in meanwhile, and what the clients managed to send.</summary>
-    private static async Task<Outage> OutageAsync(string[] sink, NatsServer nats, Settings settings, CancellationToken cancellationToken)
+    private static async Task<Outage> OutageAsync(string[] sink, NatsServerProcess nats, Settings settings, CancellationToken cancellationToken)
     {
         await using ServerProcess server = await ServerProcess.StartAsync("gateway", "count", false, null, cancellationToken, sink).ConfigureAwait(false);
         var url = new Uri($"ws://127.0.0.1:{server.EndPoint.Port}/");
@@ -238,70 +237,4 @@ internal static class SinkBenchCommand
     }
 
     private sealed record Settings(int Runs, double Duration, int Connections, int Batch, int RoundTrips, double Outage);
-
-    /// <summary>A single-node <c>nats-server -js</c> on a free loopback port, file storage in a temp folder.</summary>
-    private sealed class NatsServer : IDisposable
-    {
-        private readonly Process _process;
-        private readonly string _store;
-
-        private NatsServer(Process process, string store, string url)
-        {
-            _process = process;
-            _store = store;
-            Url = url;
-        }
-
-        public string Url { get; }
-
-        public static NatsServer Start()
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            string store = Directory.CreateTempSubdirectory("wsgw-bench-nats-").FullName;
-            string server = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
-            var info = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in (string[])["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", store])
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            Process process;
-            try
-            {
-                process = Process.Start(info)!;
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new InvalidOperationException("nats-server is not installed (apt-get install nats-server), or pass --nats URL", e);
-            }
-
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            Thread.Sleep(300);
-            return new NatsServer(process, store, $"nats://127.0.0.1:{port}");
-        }
-
-        public void Signal(string signal)
-        {
-            using Process kill = Process.Start("kill", $"-{signal} {_process.Id}");
-            kill.WaitForExit(10_000);
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(10_000);
-            }
-
-            _process.Dispose();
-            Directory.Delete(_store, recursive: true);
-        }
-    }
 }

@@ -40,10 +40,8 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
     private readonly long _limit;
     private readonly Lock _lock = new();
 
-    // The queue: bytes [_start, _end) of a rented array, appended to under the lock.
-    private byte[]? _buffer;
-    private int _start;
-    private int _end;
+    // The queue, appended to under the lock.
+    private RentedQueue _queue;
 
     // Bytes accepted and not yet handed over by a completed transport flush.
     private long _queued;
@@ -85,7 +83,7 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
         {
             lock (_lock)
             {
-                return _buffer?.Length ?? 0;
+                return _queue.Capacity;
             }
         }
     }
@@ -121,9 +119,10 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
                 return SendOutcome.QueueFull;
             }
 
-            Span<byte> destination = GetSpan(size);
+            Span<byte> destination = _queue.GetSpan(size, MinimumQueueSize);
             FrameWriter.WriteHeader(destination, opcode, fin: true, payload.Length);
             payload.CopyTo(destination.Slice(headerLength));
+            _queue.Advance(size);
             Commit(size);
             return SendOutcome.Queued;
         }
@@ -141,9 +140,9 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
             }
 
             _closeQueued = true;
-            int before = _end;
+            int before = _queue.Count;
             FrameWriter.WriteClose(this, code, reason);
-            Commit(_end - before, advanced: true);
+            Commit(_queue.Count - before);
             return true;
         }
     }
@@ -158,9 +157,9 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
                 return false;
             }
 
-            int before = _end;
+            int before = _queue.Count;
             write(this, state);
-            Commit(_end - before, advanced: true);
+            Commit(_queue.Count - before);
             return true;
         }
     }
@@ -236,64 +235,13 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
     }
 
     // IBufferWriter<byte> over the queue, for the close frame and raw writes; called under the lock only.
-    void IBufferWriter<byte>.Advance(int count) => _end += count;
+    void IBufferWriter<byte>.Advance(int count) => _queue.Advance(count);
 
-    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint)
-    {
-        Reserve(sizeHint);
-        return _buffer.AsMemory(_end);
-    }
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint) => _queue.GetMemory(sizeHint, MinimumQueueSize);
 
-    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => GetSpan(sizeHint);
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => _queue.GetSpan(sizeHint, MinimumQueueSize);
 
-    private Span<byte> GetSpan(int sizeHint)
-    {
-        Reserve(sizeHint);
-        return _buffer.AsSpan(_end);
-    }
-
-    /// <summary>Room for <paramref name="sizeHint"/> more bytes at <see cref="_end"/>.</summary>
-    private void Reserve(int sizeHint)
-    {
-        int size = Math.Max(sizeHint, 1);
-        if (_buffer is null)
-        {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, MinimumQueueSize));
-            _start = _end = 0;
-            return;
-        }
-
-        if (_buffer.Length - _end >= size)
-        {
-            return;
-        }
-
-        int pending = _end - _start;
-        if (_start > 0 && _buffer.Length - pending >= size)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-        }
-        else
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + size));
-            Buffer.BlockCopy(_buffer, _start, bigger, 0, pending);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
-
-        _start = 0;
-        _end = pending;
-    }
-
-    private void Commit(int size, bool advanced = false)
-    {
-        if (!advanced)
-        {
-            _end += size;
-        }
-
-        Interlocked.Add(ref _queued, size);
-    }
+    private void Commit(int size) => Interlocked.Add(ref _queued, size);
 
     private async Task RunFlushAsync()
     {
@@ -318,19 +266,13 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
     {
         lock (_lock)
         {
-            int count = _end - _start;
+            int count = _queue.Count;
             if (count > 0)
             {
-                _output.Write(_buffer.AsSpan(_start, count));
+                _output.Write(_queue.Pending);
             }
 
-            if (_buffer is { } buffer)
-            {
-                _buffer = null;
-                _start = _end = 0;
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
+            _queue.Release();
             return count;
         }
     }
@@ -401,13 +343,7 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
     {
         lock (_lock)
         {
-            if (_buffer is { } buffer)
-            {
-                _buffer = null;
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            _start = _end = 0;
+            _queue.Release();
             Volatile.Write(ref _queued, 0);
         }
     }

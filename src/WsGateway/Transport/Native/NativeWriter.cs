@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.IO.Pipelines;
+using WsGateway.Connections;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
@@ -18,34 +18,24 @@ internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWri
     private const int MinimumSize = 4096;
 
     private ManualResetValueTaskSourceCore<FlushResult> _source;
-    private byte[]? _buffer;
-    private int _start;
-    private int _end;
+    private RentedQueue _unsent;
     private bool _broken;
     private volatile bool _waiting;
     private volatile int _cancelRequested;
     private int _completed;
 
     /// <summary>Bytes held unsent (tests).</summary>
-    internal int BufferCapacity => _buffer?.Length ?? 0;
+    internal int BufferCapacity => _unsent.Capacity;
 
     public override bool CanGetUnflushedBytes => true;
 
-    public override long UnflushedBytes => _end - _start;
+    public override long UnflushedBytes => _unsent.Count;
 
-    public override Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        int offset = Reserve(sizeHint);
-        return _buffer.AsMemory(offset);
-    }
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _unsent.GetMemory(sizeHint, MinimumSize);
 
-    public override Span<byte> GetSpan(int sizeHint = 0)
-    {
-        int offset = Reserve(sizeHint);
-        return _buffer.AsSpan(offset);
-    }
+    public override Span<byte> GetSpan(int sizeHint = 0) => _unsent.GetSpan(sizeHint, MinimumSize);
 
-    public override void Advance(int bytes) => _end += bytes;
+    public override void Advance(int bytes) => _unsent.Advance(bytes);
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -145,17 +135,17 @@ internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWri
             return -1;
         }
 
-        while (_start < _end)
+        while (_unsent.Count > 0)
         {
             nint n;
-            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(_buffer!))
+            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(_unsent.Array!))
             {
-                n = Libc.send(connection.Fd, p + _start, _end - _start, Libc.MSG_NOSIGNAL);
+                n = Libc.send(connection.Fd, p + _unsent.Start, _unsent.Count, Libc.MSG_NOSIGNAL);
             }
 
             if (n > 0)
             {
-                _start += (int)n;
+                _unsent.Consume((int)n);
                 continue;
             }
 
@@ -179,47 +169,5 @@ internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWri
         return 1;
     }
 
-    private int Reserve(int sizeHint)
-    {
-        int size = Math.Max(sizeHint, 1);
-        if (_buffer is null)
-        {
-            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, MinimumSize));
-            _start = _end = 0;
-            return 0;
-        }
-
-        if (_buffer.Length - _end >= size)
-        {
-            return _end;
-        }
-
-        int pending = _end - _start;
-        if (_buffer.Length - pending >= size && _start > 0)
-        {
-            Buffer.BlockCopy(_buffer, _start, _buffer, 0, pending);
-        }
-        else
-        {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, pending + size));
-            Buffer.BlockCopy(_buffer, _start, bigger, 0, pending);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
-
-        _start = 0;
-        _end = pending;
-        return _end;
-    }
-
-    private void Release()
-    {
-        if (_buffer is { } buffer)
-        {
-            _buffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        _start = _end = 0;
-    }
+    private void Release() => _unsent.Release();
 }
