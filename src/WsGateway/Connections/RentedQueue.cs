@@ -30,10 +30,18 @@ internal struct RentedQueue
     public readonly ReadOnlySpan<byte> Pending => _array.AsSpan(_start, _end - _start);
 
     /// <summary>Room for at least <paramref name="sizeHint"/> more bytes (one at least) after the waiting ones.</summary>
-    public Span<byte> GetSpan(int sizeHint, int minimumSize) => _array.AsSpan(Reserve(sizeHint, minimumSize));
+    public Span<byte> GetSpan(int sizeHint, int minimumSize)
+    {
+        int offset = Reserve(sizeHint, minimumSize); // first: it may rent or replace the array
+        return _array.AsSpan(offset);
+    }
 
     /// <summary>As <see cref="GetSpan"/>.</summary>
-    public Memory<byte> GetMemory(int sizeHint, int minimumSize) => _array.AsMemory(Reserve(sizeHint, minimumSize));
+    public Memory<byte> GetMemory(int sizeHint, int minimumSize)
+    {
+        int offset = Reserve(sizeHint, minimumSize);
+        return _array.AsMemory(offset);
+    }
 
     /// <summary>Counts <paramref name="count"/> bytes written after the waiting ones.</summary>
     public void Advance(int count) => _end += count;

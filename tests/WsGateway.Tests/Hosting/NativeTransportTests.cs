@@ -156,11 +156,12 @@ public sealed class NativeTransportTests
 
     private static async Task<TimeSpan> EchoDelayBehindASlowHandler(int loops)
     {
-        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", c => c.Path == "/slow" ? new SlowHandler() : new EchoHandler(), Native(loops)).Start();
+        var slowStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", c => c.Path == "/slow" ? new SlowHandler(slowStarted) : new EchoHandler(), Native(loops)).Start();
         using RawWebSocketClient slow = await RawWebSocketClient.ConnectAsync(server.LocalEndPoint!, "/slow");
         using RawWebSocketClient fast = await RawWebSocketClient.ConnectAsync(server.LocalEndPoint!);
         await slow.SendAsync(BinaryFrame(Trade(1)));
-        await Task.Delay(100); // the slow callback has begun
+        await slowStarted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the slow callback has begun
         var clock = Stopwatch.StartNew();
         await fast.SendAsync(BinaryFrame(Trade(2)));
         Assert.NotNull(await fast.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10)));
@@ -200,9 +201,13 @@ public sealed class NativeTransportTests
         }
     }
 
-    /// <summary>Takes 1.5 s over each trade.</summary>
-    private sealed class SlowHandler : ITradeMessageHandler
+    /// <summary>Takes 1.5 s over each trade, saying when it begins.</summary>
+    private sealed class SlowHandler(TaskCompletionSource started) : ITradeMessageHandler
     {
-        public void OnTrade(ReadOnlySpan<byte> data) => Thread.Sleep(1500);
+        public void OnTrade(ReadOnlySpan<byte> data)
+        {
+            started.TrySetResult();
+            Thread.Sleep(1500);
+        }
     }
 }
