@@ -324,9 +324,16 @@ internal sealed unsafe class EventLoop
     private void Tick()
     {
         long now = _manager.TimeProvider.GetTimestamp();
+        long clock = Stopwatch.GetTimestamp();
         for (int slot = 0; slot < _used; slot++)
         {
-            if (_slots[slot]?.Core is not { } core)
+            if (_slots[slot] is not { } connection)
+            {
+                continue;
+            }
+
+            connection.CloseIfLingeredOut(clock);
+            if (connection.Core is not { } core)
             {
                 continue;
             }

@@ -40,6 +40,7 @@ internal sealed class NativeConnection : IConnectionTransport
     private TaskCompletionSource? _closed;
     private int _abortRequested;
     private bool _socketClosed;
+    private long _lingerUntil;
 
     public NativeConnection(EventLoop loop, int fd, int slot, ulong tag)
     {
@@ -136,14 +137,37 @@ internal sealed class NativeConnection : IConnectionTransport
                 AbortOnLoop();
                 break;
             case LoopOp.Close:
-                CloseSocket();
+                CloseGracefully();
                 break;
         }
     }
 
     /// <summary>epoll reported the socket readable, closed by the peer, or in error.</summary>
     /// <param name="hangup">Whether the event reported the peer's close or an error.</param>
-    public void OnReadable(bool hangup) => _reader.OnReadable(hangup);
+    public void OnReadable(bool hangup)
+    {
+        if (_lingerUntil != 0)
+        {
+            if (DrainUntilEnd())
+            {
+                CloseSocket();
+            }
+
+            return;
+        }
+
+        _reader.OnReadable(hangup);
+    }
+
+    /// <summary>Whether the socket waits, half-closed, for the client's end (lingering close); closed by the loop's
+    /// tick at <paramref name="now"/> once the linger time has passed.</summary>
+    public void CloseIfLingeredOut(long now)
+    {
+        if (_lingerUntil != 0 && now >= _lingerUntil)
+        {
+            CloseSocket();
+        }
+    }
 
     /// <summary>epoll reported room in the socket's send buffer.</summary>
     public void OnWritable() => _writer.OnWritable();
@@ -158,6 +182,12 @@ internal sealed class NativeConnection : IConnectionTransport
             return;
         }
 
+        if (_lingerUntil != 0)
+        {
+            CloseSocket(); // given up while lingering: nothing more to wait for
+            return;
+        }
+
         // Shut down, not closed: the descriptor stays ours until the output completes, so a flush on another
         // thread never sends on a number the kernel gave to a new socket. Reads now see the end, sends fail.
         _ = Libc.shutdown(Fd, Libc.SHUT_RDWR);
@@ -165,7 +195,67 @@ internal sealed class NativeConnection : IConnectionTransport
         _writer.OnWritable();
     }
 
-    /// <summary>Closes the socket (the output was completed, or the loop is stopping) and frees its slot.</summary>
+    /// <summary>
+    /// The output was completed: the last frames are in the kernel. A socket closed with unread bytes in its receive
+    /// queue makes the kernel send a reset, which can destroy at the client the close frame it has not read yet (a
+    /// client still sending when the server fails or times it out). So, as a lingering close: what is queued is read
+    /// and discarded, the sending side is shut (FIN after our frames), and the socket is closed when the client's end
+    /// arrives or after <see cref="LingerTime"/>. A client that has already closed, or one given up on, is closed now.
+    /// </summary>
+    private void CloseGracefully()
+    {
+        if (_socketClosed || _lingerUntil != 0)
+        {
+            return;
+        }
+
+        if (IsAborted || DrainUntilEnd())
+        {
+            CloseSocket();
+            return;
+        }
+
+        _ = Libc.shutdown(Fd, Libc.SHUT_WR);
+        _lingerUntil = Math.Max(1, System.Diagnostics.Stopwatch.GetTimestamp() + (long)(LingerTime.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
+    }
+
+    /// <summary>How long a half-closed socket waits for the client's end before it is closed anyway.</summary>
+    internal static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(2);
+
+    /// <summary>Reads and discards what the socket holds: true at its end (or an error), false when it is drained.</summary>
+    private unsafe bool DrainUntilEnd()
+    {
+        byte[] sink = _loop.ReceiveBuffer;
+        fixed (byte* p = sink)
+        {
+            for (int i = 0; i < 64; i++)
+            {
+                nint n = Libc.recv(Fd, p, sink.Length, 0);
+                if (n > 0)
+                {
+                    continue;
+                }
+
+                if (n == 0)
+                {
+                    return true;
+                }
+
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                return errno != Libc.EAGAIN;
+            }
+        }
+
+        return false; // a client still sending fast: the linger time bounds it
+    }
+
+    /// <summary>Closes the socket now (the linger ended, the connection was given up, or the loop is stopping) and
+    /// frees its slot.</summary>
     public void CloseSocket()
     {
         if (_socketClosed)
