@@ -4,7 +4,7 @@ using WsGateway.Sinks.Kafka;
 
 namespace WsGateway.Examples.Runner;
 
-/// <summary>A gateway whose trades go to a Kafka topic (<see cref="SinkForwarder"/>, <see cref="KafkaTradeSink"/>).</summary>
+/// <summary>A gateway whose trades go to a Kafka topic (<see cref="WsGateway.Sinks.SinkPipeline"/>, <see cref="KafkaTradeSink"/>).</summary>
 internal static class KafkaSinkServer
 {
     public static Task RunAsync(int port, string bootstrapServers, string topic, TextWriter output, CancellationToken cancellationToken)

@@ -5,7 +5,7 @@ using WsGateway.Sinks.Postgres;
 
 namespace WsGateway.Examples.Runner;
 
-/// <summary>A gateway whose trades go into a PostgreSQL table (<see cref="SinkForwarder"/>, <see cref="PostgresTradeSink"/>).</summary>
+/// <summary>A gateway whose trades go into a PostgreSQL table (<see cref="WsGateway.Sinks.SinkPipeline"/>, <see cref="PostgresTradeSink"/>).</summary>
 internal static class PostgresSinkServer
 {
     public static async Task RunAsync(int port, string connectionString, string table, TextWriter output, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Npgsql;
 using WsGateway.Client;
 using WsGateway.Examples.Tests.Infrastructure;
 using WsGateway.Sbe;
+using WsGateway.Sinks;
 using WsGateway.Sinks.Kafka;
 using WsGateway.Sinks.Postgres;
 using WsGateway.Sinks.Tests.Kafka;
@@ -10,9 +11,9 @@ using WsGateway.Sinks.Tests.Postgres;
 
 namespace WsGateway.Examples.Tests;
 
-/// <summary><see cref="SinkForwarder"/> behind a live gateway, into a real PostgreSQL server and librdkafka's mock
+/// <summary><see cref="SinkPipeline"/> behind a live gateway, into a real PostgreSQL server and librdkafka's mock
 /// Kafka cluster.</summary>
-public sealed class SinkForwarderTests
+public sealed class SinkPipelineExampleTests
 {
     [Fact]
     public async Task Postgres_every_trade_is_stored_once_although_the_database_was_down_for_part_of_the_stream()
@@ -31,18 +32,18 @@ public sealed class SinkForwarderTests
 
     private static async Task StoreThroughAnOutageAsync(PostgresServer database)
     {
-        var forwarder = new SinkForwarder(new PostgresTradeSink(new PostgresSinkOptions { ConnectionString = database.ConnectionString + ";Timeout=2" }), capacity: 4);
+        var pipeline = new SinkPipeline(new PostgresTradeSink(new PostgresSinkOptions { ConnectionString = database.ConnectionString + ";Timeout=2" }), new SinkPipelineOptions { MaxInFlightTrades = 500, DrainTimeout = TimeSpan.FromSeconds(60) });
         Trade[] trades = [.. Enumerable.Range(1, 5000).Select(i => new Trade((ulong)i, (byte)('A' + (i % 26)), 100 + (i * 0.01), (uint)i))];
-        await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", forwarder.CreateHandler).Start())
+        await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler()).Start())
         {
             await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
             await client.SendTradesAsync(trades.AsSpan(0, 1000));
-            await Eventually.TrueAsync(() => forwarder.Published == 1000, "the first 1000 trades stored", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(() => pipeline.GetStatus().TradesStored == 1000, "the first 1000 trades stored", TimeSpan.FromSeconds(30));
 
             await database.StopImmediateAsync();
             for (int i = 1000; i < 4000; i += 100)
             {
-                // 30 frames, each its own read and so its own batch, for 4 places in the channel: the connection pauses.
+                // 3,000 trades against a bound of 500 in flight: the connection pauses.
                 await client.SendTradesAsync(trades.AsSpan(i, 100));
                 await Task.Delay(10);
             }
@@ -52,15 +53,15 @@ public sealed class SinkForwarderTests
                 await client.SendTradeAsync(trades[i]);
             }
 
-            await Eventually.TrueAsync(() => forwarder.Retries > 0 && forwarder.Pauses > 0, $"publishing failed and the connection was paused", TimeSpan.FromSeconds(30));
+            await Eventually.TrueAsync(() => pipeline.GetStatus() is { Retries: > 0, PausedConnections: > 0 }, $"publishing failed and the connection was paused", TimeSpan.FromSeconds(30));
             await database.StartAsync();
             await client.CloseAsync();
             await server.StopAsync();
         }
 
-        await forwarder.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        await pipeline.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
 
-        Assert.Equal(5000, forwarder.Published);
+        Assert.Equal(5000, pipeline.GetStatus().TradesStored);
         await using var connection = new NpgsqlConnection(database.ConnectionString + ";Pooling=false");
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*), count(DISTINCT trade_id), min(trade_id), max(trade_id), sum(quantity) FROM trades", connection);
@@ -74,9 +75,9 @@ public sealed class SinkForwarderTests
     {
         using var cluster = new KafkaMockCluster();
         cluster.CreateTopic("trades", 2, 3);
-        var forwarder = new SinkForwarder(new KafkaTradeSink(new KafkaSinkOptions { BootstrapServers = cluster.BootstrapServers, Topic = "trades" }));
+        var pipeline = new SinkPipeline(new KafkaTradeSink(new KafkaSinkOptions { BootstrapServers = cluster.BootstrapServers, Topic = "trades" }));
         Trade[] trades = [.. Enumerable.Range(1, 1000).Select(i => new Trade((ulong)i * 7, (byte)'K', i, (uint)i))];
-        await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", forwarder.CreateHandler).Start())
+        await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler()).Start())
         {
             await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
             for (int i = 0; i < 1000; i += 50)
@@ -88,7 +89,7 @@ public sealed class SinkForwarderTests
             await server.StopAsync();
         }
 
-        await forwarder.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        await pipeline.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(90));
 
         var consumed = cluster.ConsumeAll("trades", 2, 1000, TimeSpan.FromSeconds(30));
         Assert.Equal(1000, consumed.Count);
