@@ -147,6 +147,14 @@ internal sealed partial class ConnectionManager : IDisposable
         _ => (503, $"Connection limit reached: {Options.MaxConnections} connections are open"),
     };
 
+    /// <summary>Logs and counts a connection refused at the TCP accept, before its handshake (too many handshakes in
+    /// progress): both transports answer it 503 in the same words.</summary>
+    public void RejectedAtAccept(EndPoint? remoteEndPoint, string reason)
+    {
+        Log.HandshakeRejected(Logger, 0, remoteEndPoint, 503, reason);
+        Metrics.ConnectionRejected(503);
+    }
+
     private void OnHeartbeat()
     {
         long now = TimeProvider.GetTimestamp();

@@ -30,8 +30,7 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
             PendingHandshake? pending = manager.TryBeginHandshake(address, out string? refusal);
             if (pending is null)
             {
-                Log.HandshakeRejected(manager.Logger, 0, connection.RemoteEndPoint, 503, refusal!);
-                manager.Metrics.ConnectionRejected(503);
+                manager.RejectedAtAccept(connection.RemoteEndPoint, refusal!);
                 if (!secure)
                 {
                     Connections.Handshake.HandshakeResponse.WriteError(connection.Transport.Output, 503, refusal!);

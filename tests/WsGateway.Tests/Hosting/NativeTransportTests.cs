@@ -7,6 +7,7 @@ using System.Text;
 using WsGateway.Connections;
 using WsGateway.Handlers;
 using WsGateway.Tests.Infrastructure;
+using WsGateway.Tests.Security;
 using WsGateway.Transport.Native;
 using static WsGateway.Tests.Infrastructure.ClientFrames;
 
@@ -51,14 +52,14 @@ public sealed class NativeTransportTests
         var handler = new RecordingEcho();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", handler.Create, Native()).Start();
         using RawWebSocketClient client = await RawWebSocketClient.ConnectAsync(server.LocalEndPoint!);
-        await WaitUntil(() => handler.Connection is not null);
+        await SecurityTestKit.WaitUntil(() => handler.Connection is not null);
         var transport = (NativeConnection)((WebSocketConnection)handler.Connection!).Transport;
         var reader = (NativeReader)transport.Input;
         var writer = (NativeWriter)transport.Output;
 
         byte[] frame = BinaryFrame(Trade(7));
         await client.SendAsync(frame.AsMemory(0, 20)); // header and part of the payload
-        await WaitUntil(() => reader.TailCapacity > 0);
+        await SecurityTestKit.WaitUntil(() => reader.TailCapacity > 0);
         Assert.True(reader.TailCapacity > 0, "the incomplete frame is kept in a rented tail");
         Assert.Equal(0, handler.TradeCount);
 
@@ -67,7 +68,7 @@ public sealed class NativeTransportTests
         ServerFrame? echo = await client.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(Trade(7), echo!.Payload);
         var core = (WebSocketConnection)handler.Connection!;
-        await WaitUntil(() => reader.TailCapacity == 0 && writer.BufferCapacity == 0 && core.SendQueueCapacity == 0);
+        await SecurityTestKit.WaitUntil(() => reader.TailCapacity == 0 && writer.BufferCapacity == 0 && core.SendQueueCapacity == 0);
         Assert.Equal(0, reader.TailCapacity);
         Assert.Equal(0, writer.BufferCapacity);
         Assert.Equal(0, core.SendQueueCapacity); // the outbound queue's array went back to the pool too
@@ -168,13 +169,6 @@ public sealed class NativeTransportTests
         return clock.Elapsed;
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (int i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-    }
 
     private sealed class ThreadRecorder(ConcurrentQueue<string?> threads) : RecordingHandler
     {

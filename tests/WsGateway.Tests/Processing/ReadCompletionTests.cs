@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using WsGateway.Tests.Infrastructure;
+using WsGateway.Tests.Security;
 using static WsGateway.Tests.Infrastructure.ClientFrames;
 
 namespace WsGateway.Tests.Processing;
@@ -17,7 +18,7 @@ public sealed class ReadCompletionTests
         // One send() of 111 bytes: loopback queues it whole, so the server reads it in one read.
         await client.SendAsync(Concat(BinaryFrame(Trade(1)), BinaryFrame(Trade(2)), BinaryFrame(Trade(3))));
         await handler.WaitForTradesAsync(3);
-        await WaitUntil(() => handler.Events.Contains("read"));
+        await SecurityTestKit.WaitUntil(() => handler.Events.Contains("read"));
         Assert.Equal(["trade", "trade", "trade", "read"], handler.Events.ToArray());
 
         // The next read gets its own completion; a ping alone (nothing delivered) gets none.
@@ -25,17 +26,10 @@ public sealed class ReadCompletionTests
         Assert.NotNull(await client.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(5))); // the pong
         await client.SendAsync(BinaryFrame(Trade(4)));
         await handler.WaitForTradesAsync(4);
-        await WaitUntil(() => handler.Events.Count == 6);
+        await SecurityTestKit.WaitUntil(() => handler.Events.Count == 6);
         Assert.Equal(["trade", "trade", "trade", "read", "trade", "read"], handler.Events.ToArray());
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (int i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-    }
 
     private sealed class CompletionRecorder : RecordingHandler, IReadCompletionHandler
     {

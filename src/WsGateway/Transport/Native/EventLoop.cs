@@ -431,8 +431,7 @@ internal sealed unsafe class EventLoop
     /// <summary>Over the limit of handshakes in progress: 503 and close, as the Kestrel transport answers.</summary>
     private void Refuse(int fd, IPEndPoint? remote, string reason)
     {
-        Log.HandshakeRejected(_manager.Logger, 0, remote, 503, reason);
-        _manager.Metrics.ConnectionRejected(503);
+        _manager.RejectedAtAccept(remote, reason);
         var response = new ArrayBufferWriter<byte>(256);
         HandshakeResponse.WriteError(response, 503, reason);
         fixed (byte* p = response.WrittenSpan)
