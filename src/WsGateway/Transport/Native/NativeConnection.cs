@@ -13,6 +13,9 @@ internal enum LoopOp : byte
     /// <summary>End the pending read as cancelled.</summary>
     CancelRead,
 
+    /// <summary>The core is done reading: release the reader's tail.</summary>
+    CompleteRead,
+
     /// <summary>A flush is pending: try to send what is left.</summary>
     Write,
 
@@ -122,10 +125,13 @@ internal sealed class NativeConnection : IConnectionTransport
         switch (op)
         {
             case LoopOp.Read:
-                _reader.TryCompletePending(fresh: true);
+                _reader.OnReadPosted();
                 break;
             case LoopOp.CancelRead:
                 _reader.OnCancelRequested();
+                break;
+            case LoopOp.CompleteRead:
+                _reader.OnCompletedByCore();
                 break;
             case LoopOp.Write:
                 _writer.OnWritable();

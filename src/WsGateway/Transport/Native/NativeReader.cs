@@ -12,11 +12,18 @@ namespace WsGateway.Transport.Native;
 /// returned when it is empty, so an idle connection holds no buffer at all.
 /// </summary>
 /// <remarks>
-/// A read on the loop's thread with data waiting in the socket receives at once and completes synchronously; otherwise
-/// it is pending, and the loop completes it when epoll reports data, with continuations run inline: the core's receive
-/// loop, and the handler, run on the loop's thread with no hand-off. A read from another thread (after an
-/// asynchronous handshake validator, a resume, a throttle) is handed to the loop. Every field but
-/// <see cref="_cancelRequested"/> is the loop's, or belongs to the thread the loop handed a completed read to.
+/// <para><b>One owner.</b> Everything here but <see cref="_cancelRequested"/> and the off-loop request flag belongs to
+/// the loop's thread, and so does the code that reads a <see cref="ReadResult"/>: a read completes only on the loop,
+/// with its continuation (the core's receive loop, and the handler) run inline there. The receive buffer is shared by
+/// every connection of the loop, so a result parsed on any other thread would be overwritten under it by the next
+/// socket's read.</para>
+/// <para><b>Reads.</b> A read on the loop's thread with data waiting completes synchronously; otherwise it is pending,
+/// and the loop completes it when epoll reports data. A read started on another thread (after an asynchronous
+/// handshake validator, a resume, a throttle, a flush completed elsewhere) touches nothing: it returns a pending
+/// result, and only once its continuation is registered (<see cref="OnCompleted"/>) is the loop asked to carry it
+/// out. The loop can then never complete it before the awaiter is attached, which would run the continuation on the
+/// requesting thread. <see cref="AdvanceTo(SequencePosition, SequencePosition)"/> and <see cref="TryRead"/> off the
+/// loop throw: the rule is checked, not assumed.</para>
 /// </remarks>
 internal sealed unsafe class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
 {
@@ -36,6 +43,9 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
     private volatile bool _pending;
     private volatile int _cancelRequested;
 
+    // A read started off the loop, not yet posted: OnCompleted posts it once the continuation is registered.
+    private volatile bool _requestedOffLoop;
+
     /// <summary>Whether the socket may hold unread data (edge-triggered epoll: set by an event, cleared by a short
     /// or refused <c>recv</c>). A new socket may already hold its handshake.</summary>
     private bool _readable = true;
@@ -49,24 +59,25 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
+        _source.Reset();
+        if (!connection.Loop.IsLoopThread)
+        {
+            _requestedOffLoop = true;
+            return new ValueTask<ReadResult>(this, _source.Version);
+        }
+
         if (Interlocked.Exchange(ref _cancelRequested, 0) != 0)
         {
             return new ValueTask<ReadResult>(HandOutTail(isCanceled: true));
         }
 
-        bool onLoop = connection.Loop.IsLoopThread;
-        if (onLoop && TryReadNow(out ReadResult result))
+        if (TryReadNow(out ReadResult result))
         {
             return new ValueTask<ReadResult>(result);
         }
 
-        _source.Reset();
         _pending = true;
-        if (!onLoop)
-        {
-            connection.Loop.Post(connection, LoopOp.Read);
-        }
-        else if (_readable && !_eof)
+        if (_readable && !_eof)
         {
             connection.Loop.MarkReady(connection); // out of budget: the next turn continues
         }
@@ -76,6 +87,7 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
 
     public override bool TryRead(out ReadResult result)
     {
+        AssertLoopThread(nameof(TryRead));
         if (!_examinedAll && _tailLength > 0)
         {
             result = HandOutTail(isCanceled: false);
@@ -90,6 +102,7 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
+        AssertLoopThread(nameof(AdvanceTo));
         byte[]? array = _handedOutArray;
         if (array is null)
         {
@@ -129,7 +142,10 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
         connection.RunOnLoop(LoopOp.CancelRead);
     }
 
-    public override void Complete(Exception? exception = null)
+    public override void Complete(Exception? exception = null) => connection.RunOnLoop(LoopOp.CompleteRead);
+
+    /// <summary>On the loop's thread: the core is done reading; the tail goes back to the pool.</summary>
+    internal void OnCompletedByCore()
     {
         if (_completed)
         {
@@ -146,7 +162,23 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
     public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-        => _source.OnCompleted(continuation, state, token, flags);
+    {
+        _source.OnCompleted(continuation, state, token, flags);
+        if (_requestedOffLoop)
+        {
+            // The continuation is attached: whatever the loop does with the read now runs it on the loop.
+            _requestedOffLoop = false;
+            connection.Loop.Post(connection, LoopOp.Read);
+        }
+    }
+
+    /// <summary>On the loop's thread: a read started on another thread, its continuation registered, is now the
+    /// loop's to complete.</summary>
+    internal void OnReadPosted()
+    {
+        _pending = true;
+        TryCompletePending(fresh: true);
+    }
 
     /// <summary>epoll reported data (or the peer's close, or an error): a pending read gets it.</summary>
     /// <param name="hangup">The event says the peer closed its side or the socket failed: reads go on until
@@ -322,6 +354,20 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
             throw _error;
         }
     }
+
+    /// <summary>Throws when a thread other than the loop's reaches into the read state: its result would be read while
+    /// the loop overwrites the receive buffer with another connection's bytes.</summary>
+    private void AssertLoopThread(string operation)
+    {
+        if (!connection.Loop.IsLoopThread)
+        {
+            ThrowOffLoop(operation);
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowOffLoop(string operation)
+        => throw new InvalidOperationException($"{operation} called off the event loop's thread: a native connection's reads belong to its loop");
 
     private ReadResult HandOutTail(bool isCanceled) => HandOut(_tail ?? [], _tailLength, isCompleted: _eof, isCanceled);
 
