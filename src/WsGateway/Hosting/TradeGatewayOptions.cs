@@ -69,22 +69,21 @@ public sealed class MessageRateLimit
 /// <see cref="TradeGatewayOptions.MessageRateLimit"/>): it begins <see cref="GracePeriod"/> away; every byte that
 /// arrives moves it 1/<see cref="BytesPerSecond"/> s later, but never more than <see cref="Window"/> ahead. A client
 /// whose deadline passes is closed with 1008 <c>Receive rate too low: …</c>, naming the bytes it sent in how many
-/// seconds of waiting and the rate expected. So a client streaming at the rate or faster, even in bursts up to
-/// <see cref="Window"/> apart, is never cut; one that stalls or trickles is closed within <see cref="Window"/> of
-/// waiting (one heartbeat later at most), however much it sent before; one at a fraction f of the rate within
-/// <see cref="Window"/> / (1 − f).
+/// seconds of waiting and the rate expected. So a client that keeps up with the rate is never cut (bytes sent ahead
+/// of it pay for pauses of up to <see cref="Window"/>); one that stalls or trickles is closed within
+/// <see cref="Window"/> of waiting (one heartbeat later at most), however much it sent before; one at a fraction f of
+/// the rate within <see cref="Window"/> / (1 − f).
 /// </remarks>
 public sealed class MinReceiveRate
 {
-    /// <summary>The window when none is given: 30 s (or the grace period, if longer).</summary>
-    public static readonly TimeSpan DefaultWindow = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_defaultWindow = TimeSpan.FromSeconds(30);
 
-    /// <summary>Creates a minimum receive rate with the <see cref="DefaultWindow"/>.</summary>
+    /// <summary>Creates a minimum receive rate with a <see cref="Window"/> of 30 s (or the grace period, if longer).</summary>
     /// <param name="bytesPerSecond">Average bytes per second, at least (positive).</param>
     /// <param name="gracePeriod">Waiting allowed before the first bytes of a frame or message must have come (at least 1 s,
     /// the heartbeat's period).</param>
     public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod)
-        : this(bytesPerSecond, gracePeriod, gracePeriod > DefaultWindow ? gracePeriod : DefaultWindow)
+        : this(bytesPerSecond, gracePeriod, gracePeriod > s_defaultWindow ? gracePeriod : s_defaultWindow)
     {
     }
 
@@ -92,7 +91,7 @@ public sealed class MinReceiveRate
     /// <param name="bytesPerSecond">Average bytes per second, at least (positive).</param>
     /// <param name="gracePeriod">Waiting allowed before the first bytes of a frame or message must have come (at least 1 s,
     /// the heartbeat's period).</param>
-    /// <param name="window">Most waiting that bytes sent ahead of the rate can pay for (at least the grace period).</param>
+    /// <param name="window">Most waiting that bytes sent ahead of the rate can pay for (from the grace period to 1 day).</param>
     public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod, TimeSpan window)
     {
         BytesPerSecond = bytesPerSecond;
