@@ -52,7 +52,6 @@ internal enum TimeoutAction
 /// </summary>
 internal sealed class ConnectionTimeouts
 {
-    private readonly TradeGatewayOptions _options;
     private readonly double _frequency;
     private readonly long _handshakeTimeout;
     private readonly long _closeTimeout;
@@ -69,17 +68,36 @@ internal sealed class ConnectionTimeouts
     private long _pingSentAt;
     private volatile bool _pingOutstanding;
 
-    // The minimum receive rate's clock: while a frame or fragmented message is incomplete, the bytes that arrive and
-    // the time spent waiting for them (not the time spent in the handler) add up.
+    // The minimum receive rate, as a deadline counted in time spent waiting for the client (a read in progress; not
+    // the handler, nor a pause or a throttle, when the server is not reading): an incomplete frame or message begins
+    // with the grace period in hand, each byte that arrives adds 1/BytesPerSecond s, and never more than the window is
+    // in hand, so whatever was sent early buys at most the window. Kestrel extends its write deadline
+    // (MinResponseDataRate) by size over rate the same way, without a cap; a lifetime average (Kestrel's
+    // MinRequestBodyDataRate) lets a fast start pay for an hour of trickle; nginx's client_body_timeout bounds the time
+    // between reads but lets one byte a minute through. The receive loop keeps the account; the heartbeat reads only
+    // _readDeadline, one word, so it never sees half an update.
+    private readonly double _ticksPerByte;
+    private readonly long _grace;
+    private readonly long _window;
     private long _unconsumed;
-    private volatile bool _partialActive;
-    private long _partialBytes;
-    private long _partialWaited;
+    private bool _partialActive;
+    private bool _reading;
+    private long _inHand;
     private long _readStartedAt;
+    private long _readDeadline = NoDeadline;
+
+    // What the 1008 reports: the bytes and the waiting since the partial began or last had the whole window in hand
+    // (so its rate is below the minimum whenever the deadline passes), fixed when the heartbeat gives up.
+    private long _measuredBytes;
+    private long _measuredWaited;
+    private long _shortfallBytes;
+    private long _shortfallWaited = -1;
+
+    private const long NoDeadline = long.MaxValue;
+    private const long Overdue = long.MinValue;
 
     public ConnectionTimeouts(TradeGatewayOptions options, TimeProvider time)
     {
-        _options = options;
         _frequency = time.TimestampFrequency;
         _handshakeTimeout = Ticks(options.HandshakeTimeout);
         _closeTimeout = Ticks(options.CloseTimeout);
@@ -87,14 +105,36 @@ internal sealed class ConnectionTimeouts
         _keepAliveTimeout = Ticks(options.KeepAliveTimeout);
         _idleTimeout = options.IdleTimeout is { } idle ? Ticks(idle) : 0;
         _writeTimeout = Ticks(options.WriteTimeout);
+        if (options.MinReceiveRate is { } rate)
+        {
+            _ticksPerByte = _frequency / rate.BytesPerSecond;
+            _grace = Ticks(rate.GracePeriod);
+            _window = Math.Max(Ticks(rate.Window), _grace);
+        }
+
         _lastReceive = _lastMessage = time.GetTimestamp();
     }
 
     /// <summary>Whether the handshake deadline has passed.</summary>
     public bool HandshakeExpired(long now) => now >= Volatile.Read(ref _handshakeDeadline);
 
-    /// <summary>Bytes and seconds the current incomplete frame or message has taken (for the 1008's reason).</summary>
-    public (long Bytes, double Seconds) Partial => (Volatile.Read(ref _partialBytes), Volatile.Read(ref _partialWaited) / _frequency);
+    /// <summary>For the 1008's reason, when the heartbeat gives up on a slow client: the bytes of the incomplete frame or
+    /// message that arrived in the last <c>Seconds</c> of waiting (since it began, or since it last had the whole window
+    /// in hand: a rate below the minimum whenever its deadline has passed). The first call fixes the answer, so that
+    /// the close frame and the error report say the same.</summary>
+    public (long Bytes, double Seconds) ReceiveShortfall(long now)
+    {
+        if (Volatile.Read(ref _shortfallWaited) < 0)
+        {
+            // A read still waiting counts up to now. Should it end meanwhile, the numbers may mix two reads: they
+            // only describe what the deadline decided.
+            long reading = Volatile.Read(ref _readDeadline) is NoDeadline or Overdue ? 0 : now - Volatile.Read(ref _readStartedAt);
+            Volatile.Write(ref _shortfallBytes, Volatile.Read(ref _measuredBytes));
+            Volatile.Write(ref _shortfallWaited, Volatile.Read(ref _measuredWaited) + Math.Max(reading, 0));
+        }
+
+        return (Volatile.Read(ref _shortfallBytes), Volatile.Read(ref _shortfallWaited) / _frequency);
+    }
 
     /// <summary>The handshake timeout starts at the TCP accept.</summary>
     public void StartHandshake(long acceptedAt) => Volatile.Write(ref _handshakeDeadline, acceptedAt + _handshakeTimeout);
@@ -122,38 +162,68 @@ internal sealed class ConnectionTimeouts
     /// <summary>The connection ended: its transport has <see cref="TradeGatewayOptions.CloseTimeout"/> to close.</summary>
     public void Finishing(long now) => Volatile.Write(ref _finishDeadline, now + _closeTimeout);
 
-    /// <summary>Whether the receive loop must timestamp its next read (only while a frame is incomplete).</summary>
-    public bool TimingReads => _partialActive;
+    /// <summary>Whether the receive loop must timestamp its next read (only while a frame or message is incomplete and
+    /// a minimum receive rate is set).</summary>
+    public bool TimingReads => _partialActive && _ticksPerByte > 0;
 
-    public void ReadStarting(long now) => Volatile.Write(ref _readStartedAt, now);
+    /// <summary>The receive loop is about to wait for the client: from now the time counts against its deadline.</summary>
+    public void ReadStarting(long now)
+    {
+        if (_ticksPerByte == 0)
+        {
+            return;
+        }
+
+        _readStartedAt = now;
+        _reading = true;
+        Volatile.Write(ref _readDeadline, _inHand < 0 ? Overdue : now + _inHand);
+    }
 
     /// <summary>After a read's frames were handled: <paramref name="buffered"/> bytes of it are left unconsumed, and
-    /// <paramref name="incomplete"/> says whether a frame or fragmented message is waiting for more.</summary>
+    /// <paramref name="incomplete"/> says whether a frame or fragmented message is waiting for more. Until the next
+    /// <see cref="ReadStarting"/> the server is not reading, and no time counts.</summary>
     public void ReadHandled(long now, long readLength, long buffered, bool incomplete)
     {
         long arrived = readLength - _unconsumed;
         _unconsumed = buffered;
-        long started = Volatile.Read(ref _readStartedAt);
-        Volatile.Write(ref _readStartedAt, 0);
-        if (!incomplete)
+        bool timed = _reading;
+        _reading = false;
+        if (!incomplete || _ticksPerByte == 0)
         {
-            _partialActive = false;
+            _partialActive = incomplete;
+            Volatile.Write(ref _readDeadline, NoDeadline);
             return;
         }
 
+        long waited = 0;
         if (!_partialActive)
         {
-            Volatile.Write(ref _partialBytes, 0);
-            Volatile.Write(ref _partialWaited, 0);
             _partialActive = true;
-            return;
+            _inHand = _grace;
+            _measuredBytes = _measuredWaited = 0;
+        }
+        else if (timed)
+        {
+            waited = now - _readStartedAt;
         }
 
-        Volatile.Write(ref _partialBytes, _partialBytes + arrived);
-        if (started != 0)
+        // Bytes arrive at the end of the wait: the wait is paid from what was in hand, then the bytes add theirs.
+        double inHand = (double)(_inHand - waited) + (arrived * _ticksPerByte);
+        if (inHand >= _window)
         {
-            Volatile.Write(ref _partialWaited, _partialWaited + (now - started));
+            _inHand = _window;
+            Volatile.Write(ref _measuredBytes, 0);
+            Volatile.Write(ref _measuredWaited, 0);
         }
+        else
+        {
+            _inHand = (long)inHand;
+            Volatile.Write(ref _measuredBytes, _measuredBytes + arrived);
+            Volatile.Write(ref _measuredWaited, _measuredWaited + waited);
+        }
+
+        // Already behind (the bytes came after the deadline, too few to catch up): due at the next heartbeat.
+        Volatile.Write(ref _readDeadline, _inHand < 0 ? Overdue : NoDeadline);
     }
 
     /// <summary>A keep-alive ping was queued.</summary>
@@ -216,17 +286,9 @@ internal sealed class ConnectionTimeouts
         }
     }
 
-    private bool IsReceivingTooSlowly(long now)
-    {
-        if (_options.MinReceiveRate is not { } rate || !_partialActive)
-        {
-            return false;
-        }
-
-        long started = Volatile.Read(ref _readStartedAt);
-        double seconds = (Volatile.Read(ref _partialWaited) + (started != 0 ? now - started : 0)) / _frequency;
-        return seconds > rate.GracePeriod.TotalSeconds && Volatile.Read(ref _partialBytes) < rate.BytesPerSecond * seconds;
-    }
+    /// <summary>Whether a read of an incomplete frame or message has waited past its deadline (or the last one
+    /// ended behind it).</summary>
+    private bool IsReceivingTooSlowly(long now) => now >= Volatile.Read(ref _readDeadline);
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _frequency);
 }

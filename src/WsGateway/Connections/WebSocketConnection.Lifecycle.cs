@@ -45,7 +45,7 @@ internal sealed partial class WebSocketConnection
                 // The stream stops mid-frame: failed, so close frame, then TCP closed without waiting for an answer.
                 _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
                 _metrics.ProtocolError(CloseStatus.PolicyViolation);
-                if (SendClose(CloseStatus.PolicyViolation, "Receive rate too low"))
+                if (SendClose(CloseStatus.PolicyViolation, ReceiveTooSlowReason(now)))
                 {
                     _ = _sender.FlushAsync();
                 }
@@ -176,7 +176,7 @@ internal sealed partial class WebSocketConnection
             AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
             AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
-            AbortReason.ReceiveTooSlow => $"Receive rate too low: an incomplete frame or message received {_timeouts.Partial.Bytes} bytes in {_timeouts.Partial.Seconds:0.#} s, expected at least {_options.MinReceiveRate}",
+            AbortReason.ReceiveTooSlow => ReceiveTooSlowReason(_manager.TimeProvider.GetTimestamp()),
             AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
             _ => "Connection aborted",
         };
@@ -193,5 +193,14 @@ internal sealed partial class WebSocketConnection
         }
 
         _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, message, InitiatedByClient: false, Clean: false);
+    }
+
+    /// <summary>The 1008's reason: what the incomplete frame or message received in how much waiting, and what
+    /// <see cref="TradeGatewayOptions.MinReceiveRate"/> expects. The same text goes in the close frame (its first 123
+    /// bytes) and to <c>OnError</c>: the first call fixes the numbers.</summary>
+    private string ReceiveTooSlowReason(long now)
+    {
+        (long bytes, double seconds) = _timeouts.ReceiveShortfall(now);
+        return $"Receive rate too low: {bytes} bytes in the last {seconds:0.#} s of waiting, expected at least {_options.MinReceiveRate}";
     }
 }

@@ -59,27 +59,58 @@ public sealed class MessageRateLimit
     public override string ToString() => $"{MessagesPerSecond:0.###} messages/s, burst {Burst}, {Policy}";
 }
 
-/// <summary>The slowest rate at which an incomplete frame or message may arrive: <see cref="BytesPerSecond"/> on
-/// average once <see cref="GracePeriod"/> has passed (the idea of Kestrel's <c>MinDataRate</c>).</summary>
+/// <summary>
+/// The slowest rate at which an incomplete frame or message may arrive, measured over the time the gateway waits for
+/// it, with at most <see cref="Window"/> of credit (the idea of Kestrel's <c>MinDataRate</c>, as a deadline).
+/// </summary>
+/// <remarks>
+/// An incomplete frame or message has a receive deadline, counted only while the gateway is waiting for its bytes
+/// (not while the handler runs, nor while receiving is paused by backpressure or throttled by
+/// <see cref="TradeGatewayOptions.MessageRateLimit"/>): it begins <see cref="GracePeriod"/> away; every byte that
+/// arrives moves it 1/<see cref="BytesPerSecond"/> s later, but never more than <see cref="Window"/> ahead. A client
+/// whose deadline passes is closed with 1008 <c>Receive rate too low: …</c>, naming the bytes it sent in how many
+/// seconds of waiting and the rate expected. So a client that keeps up with the rate is never cut (bytes sent ahead
+/// of it pay for pauses of up to <see cref="Window"/>); one that stalls or trickles is closed within
+/// <see cref="Window"/> of waiting (one heartbeat later at most), however much it sent before; one at a fraction f of
+/// the rate within <see cref="Window"/> / (1 − f).
+/// </remarks>
 public sealed class MinReceiveRate
 {
+    private static readonly TimeSpan s_defaultWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>Creates a minimum receive rate with a <see cref="Window"/> of 30 s (or the grace period, if longer).</summary>
+    /// <param name="bytesPerSecond">Average bytes per second, at least (positive).</param>
+    /// <param name="gracePeriod">Waiting allowed before the first bytes of a frame or message must have come (at least 1 s,
+    /// the heartbeat's period).</param>
+    public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod)
+        : this(bytesPerSecond, gracePeriod, gracePeriod > s_defaultWindow ? gracePeriod : s_defaultWindow)
+    {
+    }
+
     /// <summary>Creates a minimum receive rate.</summary>
     /// <param name="bytesPerSecond">Average bytes per second, at least (positive).</param>
-    /// <param name="gracePeriod">Time before the rate is enforced (at least 1 s, the heartbeat's period).</param>
-    public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod)
+    /// <param name="gracePeriod">Waiting allowed before the first bytes of a frame or message must have come (at least 1 s,
+    /// the heartbeat's period).</param>
+    /// <param name="window">Most waiting that bytes sent ahead of the rate can pay for (from the grace period to 1 day).</param>
+    public MinReceiveRate(double bytesPerSecond, TimeSpan gracePeriod, TimeSpan window)
     {
         BytesPerSecond = bytesPerSecond;
         GracePeriod = gracePeriod;
+        Window = window;
     }
 
     /// <summary>Average bytes per second, at least.</summary>
     public double BytesPerSecond { get; }
 
-    /// <summary>Time before the rate is enforced.</summary>
+    /// <summary>Waiting allowed when a frame or message begins, before its bytes must keep up with the rate.</summary>
     public TimeSpan GracePeriod { get; }
 
+    /// <summary>Most waiting that bytes sent ahead of the rate can pay for: after a fast start, a stall or a trickle is
+    /// closed within this much waiting, whatever was sent before.</summary>
+    public TimeSpan Window { get; }
+
     /// <inheritdoc />
-    public override string ToString() => $"{BytesPerSecond:0.###} bytes/s after {GracePeriod.TotalSeconds:0.###} s";
+    public override string ToString() => $"{BytesPerSecond:0.###} bytes/s after {GracePeriod.TotalSeconds:0.###} s, window {Window.TotalSeconds:0.###} s";
 }
 
 /// <summary>Which transport the standalone <see cref="WebSocketServer"/> runs on.</summary>
@@ -139,12 +170,13 @@ public sealed class TradeGatewayOptions
     /// as with <see cref="MaxPendingHandshakes"/>. Default 256 (a burst of clients behind one NAT still gets in). Standalone server only.</summary>
     public int MaxPendingHandshakesPerAddress { get; set; } = 256;
 
-    /// <summary>Slowest a frame or fragmented message may arrive once it has begun: after the grace period, a
-    /// connection whose incomplete frame or message has received fewer bytes than this rate allows (counted only
-    /// while the gateway waits for data) is closed with 1008 and its TCP connection closed (counted as
-    /// <c>receive_rate</c>). Any single byte is no longer enough to keep a connection and its buffers alive.
-    /// <see langword="null"/> turns it off. Default 240 bytes/s after 5 s, as Kestrel's <c>MinRequestBodyDataRate</c>.</summary>
-    public MinReceiveRate? MinReceiveRate { get; set; } = new(240, TimeSpan.FromSeconds(5));
+    /// <summary>Slowest a frame or fragmented message may arrive once it has begun, counting only the time the gateway
+    /// waits for it: it must keep up with the rate, with at most the window's worth of credit from bytes sent early
+    /// (see <see cref="WsGateway.MinReceiveRate"/>). A client that falls behind is closed with 1008 <c>Receive rate too
+    /// low</c> and its TCP connection closed (counted as <c>receive_rate</c>); neither a single byte now and then nor
+    /// a fast start keeps a connection and its buffers alive for long. <see langword="null"/> turns it off. Default
+    /// 240 bytes/s after 5 s (as Kestrel's <c>MinRequestBodyDataRate</c>), window 30 s.</summary>
+    public MinReceiveRate? MinReceiveRate { get; set; } = new(240, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
 
     /// <summary>Interval of quiet after which the gateway pings the client. <see cref="TimeSpan.Zero"/> turns
     /// keep-alive pings off. Default 30 s.</summary>
@@ -281,9 +313,10 @@ public sealed class TradeGatewayOptions
             return $"MaxPendingHandshakesPerAddress must be at least 1, got {MaxPendingHandshakesPerAddress}";
         }
 
-        if (MinReceiveRate is { } minRate && (!(minRate.BytesPerSecond > 0) || double.IsInfinity(minRate.BytesPerSecond) || minRate.GracePeriod < TimeSpan.FromSeconds(1)))
+        if (MinReceiveRate is { } minRate && (!(minRate.BytesPerSecond > 0) || double.IsInfinity(minRate.BytesPerSecond)
+            || minRate.GracePeriod < TimeSpan.FromSeconds(1) || minRate.Window < minRate.GracePeriod || minRate.Window > TimeSpan.FromDays(1)))
         {
-            return $"MinReceiveRate must have a positive BytesPerSecond and a GracePeriod of at least 1 s, got {minRate}";
+            return $"MinReceiveRate must have a positive BytesPerSecond, a GracePeriod of at least 1 s and a Window from the GracePeriod to 1 day, got {minRate}";
         }
 
         if (MaxSendQueueSize < 1024)

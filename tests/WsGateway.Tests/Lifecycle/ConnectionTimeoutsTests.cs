@@ -35,7 +35,7 @@ public sealed class ConnectionTimeoutsTests
         timeouts.ReadStarting(60 * Second);
         timeouts.ReadHandled(63 * Second, readLength: 11, buffered: 11, incomplete: true);
         Assert.Equal(TimeoutAction.ReceiveTooSlow, timeouts.Check(63 * Second, ConnectionState.Open, false, 0));
-        Assert.Equal(1, timeouts.Partial.Bytes);
+        Assert.Equal((11L, 3.0), timeouts.ReceiveShortfall(63 * Second)); // its 11 bytes in the 3 s of waiting
     }
 
     [Fact]
@@ -47,6 +47,82 @@ public sealed class ConnectionTimeoutsTests
         timeouts.ReadHandled(5 * Second, 20, 0, incomplete: false); // done
         Assert.False(timeouts.TimingReads);
         Assert.Equal(TimeoutAction.None, timeouts.Check(100 * Second, ConnectionState.Open, false, 0));
+    }
+
+    [Fact]
+    public void After_a_fast_first_megabyte_a_byte_every_20_s_is_closed_within_a_minute()
+    {
+        // Issue 17, finding 5, with the defaults: a lifetime average would keep this partial for about 73 minutes.
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { KeepAliveInterval = TimeSpan.Zero });
+        long now = 0;
+        timeouts.ReadHandled(now, readLength: 14, buffered: 0, incomplete: true); // the 1 MiB frame's header
+        for (int i = 0; i < 16; i++)
+        {
+            ReadStreamed(timeouts, now, now + 1, 64 * 1024); // the payload at 64 MiB/s
+            now++;
+        }
+
+        long stalledAt = now;
+        long? closedAt = null;
+        while (closedAt is null && now < stalledAt + (600 * Second))
+        {
+            Assert.True(timeouts.TimingReads);
+            timeouts.ReadStarting(now);
+            for (int s = 1; s <= 20 && closedAt is null; s++)
+            {
+                if (timeouts.Check(now + (s * Second), ConnectionState.Open, false, 0) == TimeoutAction.ReceiveTooSlow)
+                {
+                    closedAt = now + (s * Second);
+                }
+            }
+
+            now += 20 * Second;
+            timeouts.ReadHandled(now, readLength: 1, buffered: 0, incomplete: true);
+        }
+
+        Assert.NotNull(closedAt);
+        Assert.InRange(closedAt.Value - stalledAt, 30 * Second, 60 * Second); // the whole window, and no more
+    }
+
+    [Fact]
+    public void A_steady_stream_at_the_minimum_rate_is_never_closed_even_in_bursts_with_pauses()
+    {
+        // 2,400 bytes every 10 s is exactly the default 240 B/s: a 1 MiB message takes about 73 minutes, and is delivered.
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { KeepAliveInterval = TimeSpan.Zero });
+        long now = 0;
+        timeouts.ReadHandled(now, readLength: 2400, buffered: 0, incomplete: true);
+        for (long received = 2400; received < 1024 * 1024; received += 2400)
+        {
+            timeouts.ReadStarting(now);
+            for (int s = 1; s <= 10; s++)
+            {
+                Assert.Equal(TimeoutAction.None, timeouts.Check(now + (s * Second), ConnectionState.Open, false, 0));
+            }
+
+            now += 10 * Second;
+            timeouts.ReadHandled(now, readLength: 2400, buffered: 0, incomplete: true);
+
+            // The handler, a pause (backpressure) or the rate limit's throttle holds the next read for a minute:
+            // the server is not reading, so none of it counts against the client.
+            if (received % (240 * 1000) == 0)
+            {
+                Assert.Equal(TimeoutAction.None, timeouts.Check(now + (60 * Second), ConnectionState.Open, false, 0));
+                now += 60 * Second;
+            }
+        }
+
+        ReadStreamed(timeouts, now, now + Second, 100);
+        timeouts.ReadStarting(now + Second);
+        timeouts.ReadHandled(now + (2 * Second), readLength: 100, buffered: 0, incomplete: false); // the message is complete
+        Assert.False(timeouts.TimingReads);
+    }
+
+    /// <summary>One read of a frame that is streamed (its payload consumed as it arrives, nothing left buffered).</summary>
+    private static void ReadStreamed(ConnectionTimeouts timeouts, long started, long ended, int bytes)
+    {
+        Assert.True(timeouts.TimingReads);
+        timeouts.ReadStarting(started);
+        timeouts.ReadHandled(ended, readLength: bytes, buffered: 0, incomplete: true);
     }
 
     [Fact]

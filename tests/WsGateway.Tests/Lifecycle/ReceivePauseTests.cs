@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using WsGateway.Tests.Infrastructure;
 using static WsGateway.Tests.Infrastructure.ClientFrames;
 
@@ -62,6 +63,37 @@ public sealed class ReceivePauseTests
         await client.SendAsync(BinaryFrame(Trade(2)));
         await handler.WaitForTradesAsync(2);
         Assert.Equal(0, handler.Disconnects);
+    }
+
+    [Fact]
+    public async Task Time_paused_does_not_count_against_the_minimum_receive_rate_of_a_frame_begun_before_the_pause()
+    {
+        // The default MinReceiveRate on the server's fake clock: ten minutes pass while paused, mid-frame.
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var handler = new PausingHandler();
+        var options = new TradeGatewayOptions { KeepAliveInterval = TimeSpan.Zero };
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", handler.Create, options, timeProvider: time).Start();
+        using RawWebSocketClient client = await RawWebSocketClient.ConnectAsync(server.LocalEndPoint!);
+        byte[] second = BinaryFrame(Trade(2));
+        await client.SendAsync(Concat(BinaryFrame(Trade(1)), second[..10]));
+        await handler.Paused.WaitAsync(TimeSpan.FromSeconds(10));
+        Task<ServerFrame?> closed = client.ReadFrameAsync();
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        await Task.WhenAny(closed, Task.Delay(1500)); // the event loops check once a second of real time
+        Assert.False(closed.IsCompleted, "closed while paused");
+
+        // Resumed: the deadline counts from here, and a heartbeat passes before the rest of the frame comes.
+        handler.Connection!.ResumeReceiving();
+        await Task.Delay(200);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Task.WhenAny(closed, Task.Delay(1500));
+        Assert.False(closed.IsCompleted, "closed after the resume: the pause was counted");
+
+        await client.SendAsync(second[10..]);
+        await handler.WaitForTradesAsync(2);
+        Assert.Equal(0, handler.Disconnects);
+        Assert.Empty(handler.Errors);
     }
 
     /// <summary>Pauses its connection at the first trade.</summary>
