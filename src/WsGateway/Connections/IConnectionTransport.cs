@@ -22,6 +22,11 @@ internal interface IConnectionTransport : IDuplexPipe
     /// <summary>Completes when the underlying connection is closed (after the output was completed, or after
     /// <see cref="Abort"/>); hostings that cannot tell complete it at once.</summary>
     Task Closed { get; }
+
+    /// <summary>Whether the client has closed its side or reset the connection, as far as the transport can tell
+    /// without reading: what lets the core give up a connection it does not read (paused by backpressure) once its
+    /// client has gone. Cheap enough to ask once a heartbeat; safe from any thread.</summary>
+    bool PeerClosed { get; }
 }
 
 /// <summary>A transport over a bare duplex pipe (tests, in-memory use): <see cref="Abort"/> cancels the pending read
@@ -35,6 +40,9 @@ internal sealed class PipeTransport(IDuplexPipe pipe) : IConnectionTransport
     public PipeWriter Output => pipe.Output;
 
     public Task Closed => Task.CompletedTask;
+
+    /// <summary>Set by a test to say the client has gone.</summary>
+    public bool PeerClosed { get; set; }
 
     /// <summary>Whether <see cref="Abort"/> was called, and why.</summary>
     public string? AbortReason => _abortReason;

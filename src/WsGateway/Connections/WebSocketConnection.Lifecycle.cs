@@ -21,10 +21,24 @@ internal sealed partial class WebSocketConnection
         }
 
         bool stopping = _abortReason != AbortReason.None;
+        if (!stopping && IsReceivingPaused && _transport.PeerClosed)
+        {
+            Abort(AbortReason.ClientLeft);
+            return;
+        }
+
         TimeoutAction action = _timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince);
         if (IsReceivingPaused && action is TimeoutAction.Ping or TimeoutAction.KeepAliveTimeout or TimeoutAction.Idle or TimeoutAction.ReceiveTooSlow)
         {
-            // Paused by backpressure: the client's silence is ours, not its.
+            // Paused by backpressure: the client's silence is ours, not its. The ping still goes, as a probe with no
+            // answer expected: a client that closed its socket with bytes it could not send (the window is shut while
+            // nothing is read) has its FIN queued behind them, and answers the ping with a reset, which the transport
+            // sees (PeerClosed at the next heartbeat).
+            if (action == TimeoutAction.Ping)
+            {
+                Ping();
+            }
+
             _timeouts.Received(now);
             return;
         }
@@ -167,6 +181,18 @@ internal sealed partial class WebSocketConnection
         _transport.Abort(_abortReason == AbortReason.None ? "Connection given up" : _abortReason.ToString());
     }
 
+    /// <summary>The transport saw the client's FIN or reset (native transport: at once, from the event): a connection
+    /// paused by backpressure is not read, so would not notice it before it is resumed; it is given up now, its slot
+    /// and socket freed. What the client sent after the last read is discarded, never acknowledged. A connection that
+    /// is reading sees the end itself. Any thread.</summary>
+    internal void OnPeerClosed()
+    {
+        if (_abortReason == AbortReason.None && IsReceivingPaused)
+        {
+            Abort(AbortReason.ClientLeft);
+        }
+    }
+
     /// <summary>The receive loop saw its read cancelled by <see cref="Abort"/>.</summary>
     private void OnAborted()
     {
@@ -178,10 +204,16 @@ internal sealed partial class WebSocketConnection
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
             AbortReason.ReceiveTooSlow => ReceiveTooSlowReason(_manager.TimeProvider.GetTimestamp()),
             AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
+            AbortReason.ClientLeft => "Client left while receiving was paused (backpressure): the connection was closed; what it sent after the last read was discarded, unacknowledged",
             _ => "Connection aborted",
         };
         Log.ConnectionAborted(_logger, Id, message);
-        _processor.ReportError(new WsError(WsErrorKind.Timeout, message, Id));
+        _processor.ReportError(new WsError(reason == AbortReason.ClientLeft ? WsErrorKind.Transport : WsErrorKind.Timeout, message, Id));
+        if (reason == AbortReason.ClientLeft)
+        {
+            _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, message, InitiatedByClient: true, Clean: false);
+        }
+
         if (_state == ConnectionState.Closing && reason is AbortReason.CloseTimeout or AbortReason.WriteTimeout)
         {
             _closeInfo ??= new WebSocketCloseInfo(_sentCloseCode, _sentCloseReason, InitiatedByClient: false, Clean: false);

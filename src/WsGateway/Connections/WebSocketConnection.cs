@@ -27,6 +27,9 @@ internal enum AbortReason
 
     /// <summary>The connection ended but its transport did not close within <see cref="TradeGatewayOptions.CloseTimeout"/>.</summary>
     FinishTimeout,
+
+    /// <summary>The client closed or reset the connection while the gateway was not reading it (paused).</summary>
+    ClientLeft,
 }
 
 /// <summary>

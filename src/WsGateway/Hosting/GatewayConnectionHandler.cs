@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using WsGateway.Connections;
 
@@ -71,6 +72,13 @@ internal sealed class KestrelConnectionTransport(ConnectionContext connection, b
     public Task Closed => _closed ??= closesWhenHandlerReturns ? Task.CompletedTask : WhenClosed(connection.ConnectionClosed);
 
     public void Abort(string reason) => connection.Abort(new ConnectionAbortedException(reason));
+
+    /// <summary>Kestrel fires <see cref="BaseConnectionContext.ConnectionClosed"/> when its receive loop sees the
+    /// client's FIN or reset, but not while the pipe is full (a paused connection's is, at the read-ahead limit): then
+    /// the socket's TCP state tells (Linux: <c>TCP_INFO</c>, CLOSE_WAIT after a FIN, CLOSE after a reset).</summary>
+    public bool PeerClosed
+        => connection.ConnectionClosed.IsCancellationRequested
+            || (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket && TcpState.PeerHasClosed(socket));
 
     private static Task WhenClosed(CancellationToken closed)
     {

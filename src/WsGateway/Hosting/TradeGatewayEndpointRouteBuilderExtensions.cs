@@ -150,6 +150,8 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
 
         public Task Closed => Task.CompletedTask;
 
+        public bool PeerClosed => context.RequestAborted.IsCancellationRequested;
+
         public void Abort(string reason) => context.Abort();
     }
 }

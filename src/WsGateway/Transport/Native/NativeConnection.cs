@@ -95,6 +95,9 @@ internal sealed class NativeConnection : IConnectionTransport
         }
     }
 
+    /// <summary>epoll reported the client's FIN, a reset or an error (or the socket is closed).</summary>
+    public bool PeerClosed => _reader.PeerClosed || Volatile.Read(ref _socketClosed);
+
     /// <summary>Whether the socket was shut down or closed: nothing more is sent.</summary>
     public bool IsAborted => Volatile.Read(ref _abortRequested) != 0 || Volatile.Read(ref _socketClosed);
 
@@ -163,6 +166,10 @@ internal sealed class NativeConnection : IConnectionTransport
         }
 
         _reader.OnReadable(hangup);
+        if (hangup)
+        {
+            Core?.OnPeerClosed(); // gives up a connection not being read (paused), whose client has gone
+        }
     }
 
     /// <summary>Whether the socket waits, half-closed, for the client's end (lingering close); closed by the loop's

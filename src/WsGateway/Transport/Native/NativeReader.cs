@@ -54,6 +54,9 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
     // mean the socket is drained.
     private bool _hangup;
 
+    /// <summary>Whether epoll reported the client's FIN, a reset or an error, or a read saw the end.</summary>
+    internal bool PeerClosed => Volatile.Read(ref _hangup) || Volatile.Read(ref _eof);
+
     /// <summary>Bytes held between reads (tests).</summary>
     internal int TailCapacity => _tail?.Length ?? 0;
 
