@@ -80,6 +80,27 @@ public sealed class GatewayProcessTests(NatsCluster cluster, ITestOutputHelper o
         StreamContents.AssertExactlyOnce(stored, Count);
     }
 
+    /// <summary>Issue 17's reproduction: fast clients into a small in-flight bound, so that connections are paused and
+    /// resumed all the time, on the real process and a real cluster; then the stream is read back.</summary>
+    [Fact]
+    public async Task Eight_fast_clients_against_a_small_in_flight_bound_every_trade_stored_once_and_acknowledged_to_its_own_client()
+    {
+        string stream = "P" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
+        int port = FreePorts.Take(1)[0];
+        const int Clients = 8;
+        const int TradesPerClient = 25_000;
+        using WsgwProcess gateway = await StartAsync(ServeArguments(port, stream, admin: "none", "&max-in-flight=2000"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var clock = Stopwatch.StartNew();
+        string?[] problems = await Task.WhenAll(Enumerable.Range(1, Clients).Select(k => Pipeline.IntegrityStressTests.RunClientAsync(port, k, TradesPerClient, isStored: null, timeout.Token)));
+        output.WriteLine($"{Clients * TradesPerClient} trades stored and acknowledged in {clock.ElapsedMilliseconds} ms");
+        Assert.All(problems, Assert.Null);
+
+        List<Trade> stored = await StreamContents.ReadAllAsync(cluster, stream);
+        StreamContents.AssertExactlyOnce(stored, [.. Enumerable.Range(1, Clients).SelectMany(k => Enumerable.Range(1, TradesPerClient).Select(i => ((ulong)k * Pipeline.IntegrityStressTests.ClientIdBase) + (ulong)i))]);
+        Assert.All(stored, t => Assert.Equal(t.TradeId / Pipeline.IntegrityStressTests.ClientIdBase, t.Quantity));
+    }
+
     [Fact]
     public async Task Backpressure_soak_sink_down_and_up_clients_slow_down_memory_stays_bounded_every_trade_once()
     {

@@ -14,7 +14,7 @@ namespace WsGateway.Sinks.Tests.Pipeline;
 /// </summary>
 public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private const ulong ClientIdBase = 1_000_000_000;
+    internal const ulong ClientIdBase = 1_000_000_000;
 
     public static TheoryData<GatewayTransport, int> Rounds()
     {
@@ -50,7 +50,7 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
         var runs = new Task<string?>[Clients];
         for (int k = 1; k <= Clients; k++)
         {
-            runs[k - 1] = RunClientAsync(port, k, TradesPerClient, sink, timeout.Token);
+            runs[k - 1] = RunClientAsync(port, k, TradesPerClient, sink.Stored.ContainsKey, timeout.Token);
         }
 
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
@@ -64,10 +64,11 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.True(checks.PausesSeen > 0, "the bound never paused a connection: the test did not exercise pause and resume");
     }
 
-    /// <summary>Client <paramref name="k"/> sends trades with ids <c>k·10⁹+i</c> and quantity <c>k</c> in frames of 1 to
-    /// 64 trades, as fast as the socket takes them, while a receive loop checks every acknowledgement against the
-    /// sink. Returns what went wrong, or null.</summary>
-    private static async Task<string?> RunClientAsync(int port, int k, int count, StoringSink sink, CancellationToken cancellationToken)
+    /// <summary>Client <paramref name="k"/> sends trades with ids <c>k·10⁹+i</c> (i from 1) and quantity <c>k</c> in frames
+    /// of 1 to 64 trades, as fast as the socket takes them, to path <c>/k</c>, while a receive loop checks every
+    /// acknowledgement (against the sink, when <paramref name="isStored"/> can tell at once), then waits for all of
+    /// them and closes. Returns what went wrong, or null.</summary>
+    internal static async Task<string?> RunClientAsync(int port, int k, int count, Func<ulong, bool>? isStored, CancellationToken cancellationToken)
     {
         await using TradeClient client = await TradeClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/{k}"), cancellationToken: cancellationToken);
         ulong idBase = (ulong)k * ClientIdBase;
@@ -92,9 +93,9 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
                     }
 
                     // Nothing acknowledged that is not stored: every trade of the acknowledged prefix is in the sink now.
-                    for (long i = acknowledged + 1; i <= (long)ack.Count; i++)
+                    for (long i = acknowledged + 1; isStored is not null && i <= (long)ack.Count; i++)
                     {
-                        if (!sink.Stored.ContainsKey(idBase + (ulong)i))
+                        if (!isStored(idBase + (ulong)i))
                         {
                             problem ??= $"client {k}: acknowledged {ack.Count} trades, but trade {idBase + (ulong)i} is not stored";
                         }
