@@ -153,7 +153,7 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
     }
 
     private static int RoundCount()
-        => int.TryParse(Environment.GetEnvironmentVariable("WSGW_STRESS_ROUNDS"), out int rounds) && rounds > 0 ? rounds : 5;
+        => int.TryParse(Environment.GetEnvironmentVariable("WSGW_STRESS_ROUNDS"), out int rounds) && rounds > 0 ? rounds : 10;
 
     /// <summary>What the connections' handlers saw: trades of another client, errors, pauses.</summary>
     private sealed class ConnectionChecks
