@@ -39,6 +39,7 @@ internal static unsafe partial class Libc
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
     public const int SOL_SOCKET = 1;
+    public const int SO_REUSEADDR = 2;
     public const int SO_REUSEPORT = 15;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
