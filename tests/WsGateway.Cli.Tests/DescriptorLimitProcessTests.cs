@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using WsGateway.Cli.Tests.Infrastructure;
+
+namespace WsGateway.Cli.Tests;
+
+/// <summary>Issue 17, finding 2: <c>wsgw serve</c> under a low <c>ulimit -n</c>, flooded with more clients than it has
+/// descriptors for. Client sockets never take the descriptors the runtime and the admin port need: the clients beyond
+/// the capacity are answered 503 (or closed), never left in the listen backlog; the accepted ones keep working, the
+/// process stays alive without spinning, and a new client gets in once others leave.</summary>
+public sealed partial class DescriptorLimitProcessTests
+{
+    private const string Upgrade =
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    private const int FileLimit = 512;
+    private const int Clients = 600;
+
+    private static readonly TimeSpan s_answerTimeout = TimeSpan.FromSeconds(15);
+
+    [Theory]
+    [InlineData("native")]
+    [InlineData("kestrel")]
+    public async Task Under_ulimit_n_512_a_flood_of_600_clients_is_refused_beyond_capacity_and_the_gateway_keeps_serving(string transport)
+    {
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeWithFileLimitAsync(FileLimit, "--transport", transport, "--handler", "echo", "--admin", "127.0.0.1:0", "--stats-interval", "0", "--log-level", "Warning");
+        using WsgwProcess _ = serve;
+        Uri health = new(HealthUrl().Match(serve.Stderr.First(l => l.Contains("listening on", StringComparison.Ordinal))).Groups[1].Value);
+        var endPoint = new IPEndPoint(IPAddress.Loopback, url.Port);
+
+        // Every client connects and sends its upgrade at once, as in a reconnect storm; the answers are read after.
+        List<Socket> clients = [];
+        try
+        {
+            for (int i = 0; i < Clients; i++)
+            {
+                Socket client = await ConnectAsync(endPoint);
+                clients.Add(client);
+                await client.SendAsync(Encoding.ASCII.GetBytes(Upgrade), SocketFlags.None);
+            }
+
+            Answer[] answers = await Task.WhenAll(clients.Select(ReadAnswerAsync));
+
+            List<Socket> accepted = [.. clients.Where((_, i) => answers[i] == Answer.SwitchingProtocols)];
+            int refused = answers.Count(a => a is Answer.ServiceUnavailable or Answer.Closed);
+            int unanswered = answers.Count(a => a == Answer.None);
+            Assert.True(unanswered == 0, $"{unanswered} of {Clients} clients got no answer within {s_answerTimeout.TotalSeconds} s (left in the listen backlog); {accepted.Count} accepted, {refused} refused; running: {serve.IsRunning}\n{Tail(serve)}");
+            Assert.True(serve.IsRunning, Tail(serve));
+            Assert.Equal(0, answers.Count(a => a == Answer.Other));
+            Assert.Equal(Clients - accepted.Count, refused);
+
+            // The process did not run out: at start it said how it fitted its limits into the descriptors, and no
+            // accept failed. At most that many clients are in, and some are.
+            Match fitted = Fitted().Match(serve.Stderr.FirstOrDefault(l => l.Contains("RLIMIT_NOFILE", StringComparison.Ordinal)) ?? string.Empty);
+            Assert.True(fitted.Success, $"no warning that the limits were lowered to fit {FileLimit} descriptors\n{Tail(serve)}");
+            Assert.Equal(FileLimit, int.Parse(fitted.Groups["limit"].Value, CultureInfo.InvariantCulture));
+            int capacity = int.Parse(fitted.Groups["connections"].Value, CultureInfo.InvariantCulture);
+            Assert.InRange(accepted.Count, 1, capacity);
+            Assert.DoesNotContain(serve.Stderr, l => l.Contains("Too many open files", StringComparison.Ordinal));
+
+            // Accepted connections still work, the admin port answers, and nothing spins.
+            await AssertEchoesAsync(accepted);
+            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+            {
+                Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(health)).StatusCode);
+            }
+
+            TimeSpan cpu = await CpuTimeOverAsync(serve.Id, TimeSpan.FromSeconds(2));
+            Assert.True(cpu < TimeSpan.FromSeconds(1), $"the idle gateway used {cpu.TotalMilliseconds:0} ms of CPU in 2 s: a loop spins");
+            Assert.True(serve.IsRunning, Tail(serve));
+
+            // Half of the accepted clients leave; a new client gets in and is served.
+            foreach (Socket leaving in accepted.Take(accepted.Count / 2))
+            {
+                leaving.Dispose();
+            }
+
+            // The server notices the departures at its next read of those sockets: a refused newcomer tries again.
+            Answer lateAnswer = Answer.None;
+            for (int attempt = 0; lateAnswer != Answer.SwitchingProtocols && attempt < 20; attempt++)
+            {
+                await Task.Delay(attempt == 0 ? 0 : 250);
+                Socket late = await ConnectAsync(endPoint);
+                clients.Add(late);
+                await late.SendAsync(Encoding.ASCII.GetBytes(Upgrade), SocketFlags.None);
+                lateAnswer = await ReadAnswerAsync(late);
+                if (lateAnswer == Answer.SwitchingProtocols)
+                {
+                    await AssertEchoesAsync([late]);
+                }
+            }
+
+            Assert.Equal(Answer.SwitchingProtocols, lateAnswer);
+            await AssertEchoesAsync([.. accepted.Skip(accepted.Count / 2)]);
+
+            await serve.StopAsync();
+            Assert.Equal(0, serve.ExitCode);
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private enum Answer
+    {
+        None,
+        SwitchingProtocols,
+        ServiceUnavailable,
+        Closed,
+        Other,
+    }
+
+    private static async Task<Socket> ConnectAsync(IPEndPoint endPoint)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(endPoint, timeout.Token);
+        return socket;
+    }
+
+    /// <summary>Reads the response head: 101, 503, a close (end of stream or reset) before any answer, or nothing
+    /// within the time limit.</summary>
+    private static async Task<Answer> ReadAnswerAsync(Socket socket)
+    {
+        using var timeout = new CancellationTokenSource(s_answerTimeout);
+        var head = new StringBuilder();
+        byte[] one = new byte[1];
+        try
+        {
+            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+            {
+                if (await socket.ReceiveAsync(one, SocketFlags.None, timeout.Token) == 0)
+                {
+                    return head.Length == 0 ? Answer.Closed : Answer.Other;
+                }
+
+                head.Append((char)one[0]);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return Answer.None;
+        }
+        catch (SocketException)
+        {
+            return head.Length == 0 ? Answer.Closed : Answer.Other;
+        }
+
+        string text = head.ToString();
+        return text.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal) ? Answer.SwitchingProtocols
+            : text.StartsWith("HTTP/1.1 503 ", StringComparison.Ordinal) ? Answer.ServiceUnavailable
+            : Answer.Other;
+    }
+
+    /// <summary>Each socket sends a masked binary frame and reads the echo handler's copy of it.</summary>
+    private static async Task AssertEchoesAsync(IReadOnlyList<Socket> sockets)
+    {
+        byte[] frame = [0x82, 0x82, 0, 0, 0, 0, (byte)'h', (byte)'i']; // FIN binary, masked with a zero key, "hi"
+        await Task.WhenAll(sockets.Select(s => s.SendAsync(frame, SocketFlags.None)));
+        foreach (Socket socket in sockets)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            byte[] echo = new byte[4];
+            int read = 0;
+            while (read < echo.Length)
+            {
+                int n = await socket.ReceiveAsync(echo.AsMemory(read), SocketFlags.None, timeout.Token);
+                Assert.True(n > 0, "an accepted connection was closed");
+                read += n;
+            }
+
+            Assert.Equal(new byte[] { 0x82, 2, (byte)'h', (byte)'i' }, echo);
+        }
+    }
+
+    /// <summary>CPU time (user and system) the process used during <paramref name="period"/>.</summary>
+    private static async Task<TimeSpan> CpuTimeOverAsync(int pid, TimeSpan period)
+    {
+        long before = CpuTicks(pid);
+        await Task.Delay(period);
+        long after = CpuTicks(pid);
+        return TimeSpan.FromSeconds((after - before) / 100.0); // USER_HZ
+    }
+
+    private static long CpuTicks(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
+    }
+
+    private static string Tail(WsgwProcess serve) => "standard error:\n" + string.Join('\n', serve.Stderr.TakeLast(20));
+
+    [GeneratedRegex(@"may open (?<limit>\d+) \(RLIMIT_NOFILE\).* lowered to (?<connections>\d+) and (?<pending>\d+)")]
+    private static partial Regex Fitted();
+
+    [GeneratedRegex(@"health (http://[^;\s]+)")]
+    private static partial Regex HealthUrl();
+}
