@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -107,6 +108,76 @@ public sealed partial class DescriptorLimitProcessTests
                 client.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public async Task Native_transport_out_of_descriptors_answers_the_backlog_503_on_its_spare_descriptor_and_recovers()
+    {
+        // The process runs out whatever the gateway's limits (here its soft limit is lowered under it, with prlimit, to
+        // what it has open): the accepting loop must answer the waiting clients, log once, and not spin.
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--transport", "native", "--handler", "echo", "--admin", "none", "--stats-interval", "0", "--log-level", "Information");
+        using WsgwProcess _ = serve;
+        var endPoint = new IPEndPoint(IPAddress.Loopback, url.Port);
+        List<Socket> clients = [];
+        try
+        {
+            Socket first = await ConnectAsync(endPoint);
+            clients.Add(first);
+            await first.SendAsync(Encoding.ASCII.GetBytes(Upgrade), SocketFlags.None);
+            Assert.Equal(Answer.SwitchingProtocols, await ReadAnswerAsync(first));
+            await AssertEchoesAsync([first]); // everything the handshake and the echo load is loaded
+
+            int open = Directory.GetFiles($"/proc/{serve.Id}/fd").Length;
+            await SetSoftFileLimitAsync(serve.Id, open);
+            for (int i = 0; i < 20; i++)
+            {
+                Socket client = await ConnectAsync(endPoint);
+                clients.Add(client);
+                await client.SendAsync(Encoding.ASCII.GetBytes(Upgrade), SocketFlags.None);
+            }
+
+            Answer[] answers = await Task.WhenAll(clients.Skip(1).Select(ReadAnswerAsync));
+
+            // Out of descriptors the runtime itself aborts as soon as it needs one (to start a thread): that is what
+            // the reserve of descriptors is for, so the test gives them back at once.
+            Assert.True(serve.IsRunning, $"the process died out of descriptors\n{Tail(serve)}");
+            await SetSoftFileLimitAsync(serve.Id, 20_000);
+            Assert.True(answers.All(a => a is Answer.ServiceUnavailable or Answer.Closed), $"answers: {string.Join(", ", answers)}\n{Tail(serve)}");
+            Assert.Contains(answers, a => a == Answer.ServiceUnavailable);
+            Assert.True(serve.IsRunning, Tail(serve));
+            string failing = Assert.Single(serve.Stderr, l => l.Contains("accept failed", StringComparison.Ordinal));
+            Assert.Contains("Too many open files", failing, StringComparison.Ordinal);
+            Assert.Contains("answered 503", failing, StringComparison.Ordinal);
+            await AssertEchoesAsync([first]);
+
+            // Descriptors free again: a new client is served, and the episode's end is logged with its count.
+            await Task.Delay(1100);
+            Socket late = await ConnectAsync(endPoint);
+            clients.Add(late);
+            await late.SendAsync(Encoding.ASCII.GetBytes(Upgrade), SocketFlags.None);
+            Assert.Equal(Answer.SwitchingProtocols, await ReadAnswerAsync(late));
+            await AssertEchoesAsync([late]);
+            string recovered = await serve.WaitForStderrAsync(l => l.Contains("accepting again", StringComparison.Ordinal));
+            Assert.Matches(@"Event loop 0: accepting again after \d+\.\d s; 20 connections were refused at the accept meanwhile", recovered);
+
+            await serve.StopAsync();
+            Assert.Equal(0, serve.ExitCode);
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Sets the soft <c>RLIMIT_NOFILE</c> of process <paramref name="pid"/> (util-linux <c>prlimit</c>).</summary>
+    private static async Task SetSoftFileLimitAsync(int pid, int limit)
+    {
+        using var prlimit = Process.Start("prlimit", ["--pid", pid.ToString(CultureInfo.InvariantCulture), $"--nofile={limit}:"])!;
+        await prlimit.WaitForExitAsync();
+        Assert.Equal(0, prlimit.ExitCode);
     }
 
     private enum Answer

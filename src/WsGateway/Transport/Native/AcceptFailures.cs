@@ -19,9 +19,8 @@ internal sealed unsafe class AcceptFailures
     /// <summary>Most backlogged connections refused per wake: the loop's other connections get their turn.</summary>
     private const int MaxRefusedPerWake = 1024;
 
-    private static readonly byte[] s_refusal = Refusal();
-
     private readonly ConnectionManager _manager;
+    private readonly byte[] _refusal;
     private readonly int _loop;
     private int _spare = -1;
     private long _failingSince;
@@ -32,6 +31,11 @@ internal sealed unsafe class AcceptFailures
     {
         _manager = manager;
         _loop = loop;
+
+        // Made now, while descriptors are available: out of them, even loading the assembly that writes it fails.
+        var response = new ArrayBufferWriter<byte>(256);
+        HandshakeResponse.WriteError(response, 503, Reason);
+        _refusal = response.WrittenSpan.ToArray();
     }
 
     /// <summary>The reason the 503 gives.</summary>
@@ -107,9 +111,9 @@ internal sealed unsafe class AcceptFailures
                 break; // the backlog is empty, or another thread took the descriptor meanwhile
             }
 
-            fixed (byte* response = s_refusal)
+            fixed (byte* response = _refusal)
             {
-                _ = Libc.send(fd, response, s_refusal.Length, Libc.MSG_NOSIGNAL);
+                _ = Libc.send(fd, response, _refusal.Length, Libc.MSG_NOSIGNAL);
             }
 
             _ = Libc.close(fd);
@@ -119,12 +123,5 @@ internal sealed unsafe class AcceptFailures
 
         _spare = Libc.OpenSpare();
         return _spare >= 0;
-    }
-
-    private static byte[] Refusal()
-    {
-        var response = new ArrayBufferWriter<byte>(256);
-        HandshakeResponse.WriteError(response, 503, Reason);
-        return response.WrittenSpan.ToArray();
     }
 }
