@@ -32,9 +32,17 @@ internal sealed partial class WsgwProcess : IDisposable
     /// <summary>The process id (for /proc/ID/status, signals).</summary>
     public int Id => _process.Id;
 
-    public static WsgwProcess Start(params string[] args)
+    public static WsgwProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts <c>wsgw</c> with <paramref name="environment"/> added to this process's environment.</summary>
+    public static WsgwProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(WsgwDll);
         foreach (string arg in args)
         {
@@ -86,7 +94,11 @@ internal sealed partial class WsgwProcess : IDisposable
     public static Task<(WsgwProcess Process, Uri Url)> StartServeAsync(params string[] args)
         => WaitForBannerAsync(Start(["serve", "--listen", "127.0.0.1:0", .. args]));
 
-    /// <summary><see cref="StartServeAsync"/> under <c>ulimit -n <paramref name="openFiles"/></c>.</summary>
+    /// <summary><see cref="StartServeAsync(string[])"/> with <paramref name="environment"/> added.</summary>
+    public static Task<(WsgwProcess Process, Uri Url)> StartServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+        => WaitForBannerAsync(Start(environment, ["serve", "--listen", "127.0.0.1:0", .. args]));
+
+    /// <summary><see cref="StartServeAsync(string[])"/> under <c>ulimit -n <paramref name="openFiles"/></c>.</summary>
     public static Task<(WsgwProcess Process, Uri Url)> StartServeWithFileLimitAsync(int openFiles, params string[] args)
         => WaitForBannerAsync(StartWithFileLimit(openFiles, ["serve", "--listen", "127.0.0.1:0", .. args]));
 
