@@ -119,7 +119,9 @@ public sealed class TradeGatewayOptions
     /// <summary>The default of <see cref="Transport"/> (the test suites run once per transport by setting it).</summary>
     internal static GatewayTransport DefaultTransport { get; set; } = GatewayTransport.Auto;
 
-    /// <summary>Most connections open at once; the next handshake is answered 503. Default 10,000.</summary>
+    /// <summary>Most connections open at once; the next handshake is answered 503. Default 10,000. The standalone server
+    /// lowers it at start when the process's file descriptor limit has no room for it
+    /// (<see cref="ReservedFileDescriptors"/>).</summary>
     public int MaxConnections { get; set; } = 10_000;
 
     /// <summary>File descriptors the standalone server keeps free for the rest of the process, beyond those open
