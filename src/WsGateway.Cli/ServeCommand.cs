@@ -41,7 +41,7 @@ internal static class ServeCommand
         };
         Option<int> maxConnections = new("--max-connections")
         {
-            Description = "Most WebSocket connections at once (503 above)",
+            Description = "Most WebSocket connections at once (503 above); lowered at start when the file descriptor limit (ulimit -n) has no room for it",
             DefaultValueFactory = _ => new TradeGatewayOptions().MaxConnections,
         };
         Option<int?> maxPerAddress = new("--max-connections-per-address")

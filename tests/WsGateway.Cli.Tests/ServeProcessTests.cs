@@ -95,6 +95,28 @@ public sealed class ServeProcessTests
         Assert.Equal($"wsgw serve: cannot listen on ws://127.0.0.1:{port}/ (--listen): address already in use", Assert.Single(serve.Stderr));
     }
 
+    [Theory]
+    [InlineData("native")]
+    [InlineData("kestrel")]
+    public async Task A_second_serve_on_the_port_of_a_running_one_fails_with_address_in_use(string transport)
+    {
+        // Issue 17, finding 3: the port is not shared silently (SO_REUSEPORT), whichever transport either one runs.
+        (WsgwProcess first, Uri url) = await WsgwProcess.StartServeAsync("--transport", transport, "--admin", "none", "--stats-interval", "0");
+        using WsgwProcess _ = first;
+
+        foreach (string other in new[] { "native", "kestrel" })
+        {
+            using WsgwProcess second = await WsgwProcess.RunAsync("serve", "--listen", $"127.0.0.1:{url.Port}", "--transport", other, "--admin", "none", "--stats-interval", "0");
+            Assert.Equal(1, second.ExitCode);
+            Assert.Empty(second.Stdout);
+            Assert.Equal($"wsgw serve: cannot listen on ws://127.0.0.1:{url.Port}/ (--listen): address already in use", Assert.Single(second.Stderr));
+        }
+
+        Assert.True(first.IsRunning);
+        await first.StopAsync();
+        Assert.Equal(0, first.ExitCode);
+    }
+
     [Fact]
     public async Task An_admin_port_in_use_names_the_admin_url()
     {

@@ -31,6 +31,7 @@ internal sealed partial class ConnectionManager : IDisposable
     private readonly AddressCounter _perAddress = new();
     private readonly FrozenSet<string>? _allowedOrigins;
     private int _openWebSockets;
+    private int _maxConnections;
     private readonly CancellationTokenSource _stoppingSource = new();
     private volatile bool _stopping;
 
@@ -49,6 +50,8 @@ internal sealed partial class ConnectionManager : IDisposable
         }
 
         Options = options;
+        _maxConnections = options.MaxConnections;
+        _maxPendingHandshakes = options.MaxPendingHandshakes;
         Metrics = metrics ?? s_defaultMetrics.Value;
         _handlerFactory = handlerFactory;
         TimeProvider = timeProvider;
@@ -60,6 +63,14 @@ internal sealed partial class ConnectionManager : IDisposable
     }
 
     public TradeGatewayOptions Options { get; }
+
+    /// <summary>The connection limit in force: <see cref="TradeGatewayOptions.MaxConnections"/>, or less when the
+    /// process's descriptor limit has no room for it (<see cref="FitTo"/>).</summary>
+    public int MaxConnections => Volatile.Read(ref _maxConnections);
+
+    /// <summary>The limit of handshakes in progress in force: <see cref="TradeGatewayOptions.MaxPendingHandshakes"/>,
+    /// or less (<see cref="FitTo"/>).</summary>
+    public int MaxPendingHandshakes => Volatile.Read(ref _maxPendingHandshakes);
 
     /// <summary>How often every connection's timeouts are checked (by the shared heartbeat, or by each event loop
     /// for its own connections).</summary>
@@ -106,7 +117,7 @@ internal sealed partial class ConnectionManager : IDisposable
         }
 
         int open = Interlocked.Increment(ref _openWebSockets);
-        if (open > Options.MaxConnections)
+        if (open > MaxConnections)
         {
             Interlocked.Decrement(ref _openWebSockets);
             Metrics.LimitExceeded(GatewayMetrics.LimitConnections, GatewayMetrics.ActionRejected);
@@ -144,8 +155,20 @@ internal sealed partial class ConnectionManager : IDisposable
     {
         Admission.Stopping => (503, "The gateway is shutting down"),
         Admission.AddressLimit => (429, $"Connection limit per address reached: {Options.MaxConnectionsPerAddress} connections are open from {address}"),
-        _ => (503, $"Connection limit reached: {Options.MaxConnections} connections are open"),
+        _ => (503, $"Connection limit reached: {MaxConnections} connections are open"),
     };
+
+    /// <summary>Puts the limits of <paramref name="budget"/> in force (before the server accepts), with a warning
+    /// when they are lower than the options asked for.</summary>
+    public void FitTo(DescriptorBudget budget)
+    {
+        Volatile.Write(ref _maxConnections, budget.MaxConnections);
+        Volatile.Write(ref _maxPendingHandshakes, budget.MaxPendingHandshakes);
+        if (budget.MaxConnections < Options.MaxConnections || budget.MaxPendingHandshakes < Options.MaxPendingHandshakes)
+        {
+            Log.DescriptorLimitFitted(Logger, budget.Limit, budget.InUse, budget.Reserve, Math.Max(0, budget.Available), Options.MaxConnections, Options.MaxPendingHandshakes, budget.MaxConnections, budget.MaxPendingHandshakes);
+        }
+    }
 
     /// <summary>Logs and counts a connection refused at the TCP accept, before its handshake (too many handshakes in
     /// progress): both transports answer it 503 in the same words.</summary>

@@ -48,6 +48,18 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Error, "Event loop {Loop}: {Message}")]
     public static partial void EventLoopError(ILogger logger, int loop, string message, Exception? exception);
 
-    [LoggerMessage(15, LogLevel.Warning, "Event loop {Loop}: accept failed: {Message}; accepting again in 100 ms (raise the limit: ulimit -n, see docs/tuning.md)")]
-    public static partial void AcceptPaused(ILogger logger, int loop, string message);
+    [LoggerMessage(15, LogLevel.Warning, "Event loop {Loop}: accept failed: {Message}; {Action} until it succeeds again (logged once; raise the limit: ulimit -n, see docs/tuning.md)")]
+    public static partial void AcceptFailing(ILogger logger, int loop, string message, string action);
+
+    [LoggerMessage(16, LogLevel.Warning, "File descriptors: the process may open {Limit} (RLIMIT_NOFILE), {InUse} are open and {Reserve} are kept free (ReservedFileDescriptors), which leaves room for {Available} client sockets: MaxConnections {RequestedConnections} and MaxPendingHandshakes {RequestedPending} are lowered to {MaxConnections} and {MaxPendingHandshakes}; raise the limit (ulimit -n, LimitNOFILE) to serve more, see docs/tuning.md")]
+    public static partial void DescriptorLimitFitted(ILogger logger, long limit, int inUse, int reserve, long available, int requestedConnections, int requestedPending, int maxConnections, int maxPendingHandshakes);
+
+    [LoggerMessage(17, LogLevel.Information, "Event loop {Loop}: accepting again after {Seconds:0.0} s; {Refused} connections were refused at the accept meanwhile")]
+    public static partial void AcceptRecovered(ILogger logger, int loop, double seconds, long refused);
+
+    [LoggerMessage(18, LogLevel.Warning, "Kestrel transport: {Sockets} client sockets are open, all the file descriptor limit leaves room for; new connections wait in the listen backlog until one closes (logged once; raise the limit: ulimit -n, see docs/tuning.md)")]
+    public static partial void SocketsExhausted(ILogger logger, int sockets);
+
+    [LoggerMessage(19, LogLevel.Information, "Kestrel transport: accepting again without waiting for a client socket to close")]
+    public static partial void SocketsAvailable(ILogger logger);
 }

@@ -5,7 +5,8 @@ namespace WsGateway.Connections;
 /// <summary>
 /// One connection that has not finished its handshake, counted against <see cref="TradeGatewayOptions.MaxPendingHandshakes"/>
 /// and <see cref="TradeGatewayOptions.MaxPendingHandshakesPerAddress"/> from its TCP accept (before TLS) until the
-/// 101 or the refusal has been written, or the connection ended. <see cref="AcceptedAt"/> starts the handshake
+/// 101 has been written or, for a handshake refused or given up, until its socket is closed (it holds a descriptor
+/// until then). <see cref="AcceptedAt"/> starts the handshake
 /// timeout, so that the TLS handshake and the HTTP upgrade share one <see cref="TradeGatewayOptions.HandshakeTimeout"/>.
 /// </summary>
 internal sealed class PendingHandshake
@@ -39,6 +40,7 @@ internal sealed partial class ConnectionManager
 {
     private readonly AddressCounter _pendingPerAddress = new();
     private int _pendingHandshakes;
+    private int _maxPendingHandshakes;
 
     /// <summary>Connections that have not finished their handshake.</summary>
     public int PendingHandshakes => Volatile.Read(ref _pendingHandshakes);
@@ -49,10 +51,11 @@ internal sealed partial class ConnectionManager
     {
         refusal = null;
         int pending = Interlocked.Increment(ref _pendingHandshakes);
-        if (pending > Options.MaxPendingHandshakes)
+        int max = MaxPendingHandshakes;
+        if (pending > max)
         {
             Interlocked.Decrement(ref _pendingHandshakes);
-            refusal = $"Too many handshakes in progress: {Options.MaxPendingHandshakes} (MaxPendingHandshakes)";
+            refusal = $"Too many handshakes in progress: {max} (MaxPendingHandshakes)";
         }
         else if (address is not null && !_pendingPerAddress.TryAdd(address, Options.MaxPendingHandshakesPerAddress))
         {

@@ -59,6 +59,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private WebSocketCloseInfo? _closeInfo;
     private int _disconnected;
     private bool _slotHeld;
+    private PendingHandshake? _pending;
     private IPAddress? _admittedAddress;
     private ClaimsPrincipal? _user;
     private readonly bool _isSecure;
@@ -142,30 +143,26 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
                 return;
             }
 
-            HandshakeRequest? request;
-            ClaimsPrincipal? user;
-            try
+            // A handshake that does not reach its 101 stays counted until its socket is closed (FinishAsync): a
+            // refusal's socket holds a descriptor through its lingering close, and a flood of them must not take
+            // more descriptors than MaxPendingHandshakes allows.
+            _pending = pending;
+            HandshakeRequest? request = await ReadHandshakeAsync().ConfigureAwait(false);
+            if (request is null)
             {
-                request = await ReadHandshakeAsync().ConfigureAwait(false);
-                if (request is null)
-                {
-                    return;
-                }
-
-                _handshakeParsed = true;
-                bool admitted;
-                (admitted, user) = await AdmitAsync(request).ConfigureAwait(false);
-                if (!admitted)
-                {
-                    return;
-                }
-
-                _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
+                return;
             }
-            finally
+
+            _handshakeParsed = true;
+            (bool admitted, ClaimsPrincipal? user) = await AdmitAsync(request).ConfigureAwait(false);
+            if (!admitted)
             {
-                pending.End();
+                return;
             }
+
+            _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
+            pending.End();
+            _pending = null;
 
             await _sender.FlushAsync().ConfigureAwait(false);
 
@@ -424,6 +421,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         {
             _state = ConnectionState.Closed;
             _message.Dispose();
+            _pending?.End();
             _manager.Unregister(this);
             if (_slotHeld)
             {

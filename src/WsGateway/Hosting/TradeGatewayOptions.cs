@@ -150,8 +150,18 @@ public sealed class TradeGatewayOptions
     /// <summary>The default of <see cref="Transport"/> (the test suites run once per transport by setting it).</summary>
     internal static GatewayTransport DefaultTransport { get; set; } = GatewayTransport.Auto;
 
-    /// <summary>Most connections open at once; the next handshake is answered 503. Default 10,000.</summary>
+    /// <summary>Most connections open at once; the next handshake is answered 503. Default 10,000. The standalone server
+    /// lowers it at start when the process's file descriptor limit has no room for it
+    /// (<see cref="ReservedFileDescriptors"/>).</summary>
     public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>File descriptors the standalone server keeps free for the rest of the process, beyond those open
+    /// when it starts (Linux): assemblies the runtime loads on first use (two descriptors each), its threads, the
+    /// admin endpoints' and the sinks' connections, and the sockets of closed connections during their lingering
+    /// close. When <see cref="MaxConnections"/> plus <see cref="MaxPendingHandshakes"/> do not fit in the process's
+    /// limit (<c>RLIMIT_NOFILE</c>, <c>ulimit -n</c>) less these, both are lowered at start (a warning says so) and the
+    /// clients beyond them are answered 503, instead of the process running out. Default 256.</summary>
+    public int ReservedFileDescriptors { get; set; } = 256;
 
     /// <summary>Largest handshake request (request line and headers), in bytes; a larger one is answered 431.
     /// Default 8 KiB. Standalone server only: in ASP.NET Core, Kestrel's own header limits apply.</summary>
@@ -306,6 +316,11 @@ public sealed class TradeGatewayOptions
         if (MaxPendingHandshakes < 1)
         {
             return $"MaxPendingHandshakes must be at least 1, got {MaxPendingHandshakes}";
+        }
+
+        if (ReservedFileDescriptors < 16 || ReservedFileDescriptors > 1024 * 1024)
+        {
+            return $"ReservedFileDescriptors must be between 16 and 1048576, got {ReservedFileDescriptors}";
         }
 
         if (MaxPendingHandshakesPerAddress < 1)

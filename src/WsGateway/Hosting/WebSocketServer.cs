@@ -135,6 +135,7 @@ public sealed class WebSocketServer : IAsyncDisposable
         }
 
         (IPAddress? address, int port, bool localhost) = ParseListen(_listen);
+        DescriptorBudget? budget = FitToDescriptorLimit();
         if (Resolve(_manager.Options) == GatewayTransport.Native)
         {
             StartNative(address, port, localhost);
@@ -186,6 +187,11 @@ public sealed class WebSocketServer : IAsyncDisposable
             }
         });
         builder.WebHost.UseSockets();
+        if (budget is { } fitted)
+        {
+            builder.Services.Replace(ServiceDescriptor.Singleton<IConnectionListenerFactory>(services => new BoundedListenerFactory(ActivatorUtilities.CreateInstance<SocketTransportFactory>(services), fitted.MaxSockets, _manager.Logger)));
+        }
+
         builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(new BlockMemoryPoolFactory(_manager.TimeProvider)));
 
         WebApplication app = builder.Build();
@@ -223,6 +229,25 @@ public sealed class WebSocketServer : IAsyncDisposable
         Transport = GatewayTransport.Native;
         IPEndPoint bound = native.ListenerEndPoints[0];
         LocalEndPoint = new IPEndPoint(bound.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : bound.Address, bound.Port);
+    }
+
+    /// <summary>Client sockets never take the descriptors the rest of the process needs: on Linux, the connection
+    /// limits are fitted into <c>RLIMIT_NOFILE</c> less the descriptors open now and
+    /// <see cref="TradeGatewayOptions.ReservedFileDescriptors"/> (<see cref="DescriptorBudget"/>). Both transports
+    /// then answer 503 before the process runs out, and Kestrel's transport holds no more client sockets than the
+    /// limit leaves room for (<see cref="BoundedListenerFactory"/>).</summary>
+    private DescriptorBudget? FitToDescriptorLimit()
+    {
+        if (!NativeTransport.IsSupported || Libc.OpenFileLimit() is not { } limit)
+        {
+            return null;
+        }
+
+        int inUse = Directory.GetFiles("/proc/self/fd").Length;
+        TradeGatewayOptions options = _manager.Options;
+        var budget = DescriptorBudget.Fit(limit, inUse, options.ReservedFileDescriptors, options.MaxConnections, options.MaxPendingHandshakes);
+        _manager.FitTo(budget);
+        return budget;
     }
 
     /// <summary>Runs the server until <paramref name="cancellationToken"/> is cancelled, then shuts it down

@@ -32,15 +32,45 @@ internal sealed partial class WsgwProcess : IDisposable
     /// <summary>The process id (for /proc/ID/status, signals).</summary>
     public int Id => _process.Id;
 
-    public static WsgwProcess Start(params string[] args)
+    public static WsgwProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts <c>wsgw</c> with <paramref name="environment"/> added to this process's environment.</summary>
+    public static WsgwProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(WsgwDll);
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
+        return Launch(info);
+    }
+
+    /// <summary>Starts <c>wsgw</c> under <c>ulimit -n <paramref name="openFiles"/></c> (soft and hard limit, so the
+    /// runtime cannot raise it), through <c>bash -c '... exec dotnet ...'</c>: the process id is wsgw's own.</summary>
+    public static WsgwProcess StartWithFileLimit(int openFiles, params string[] args)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("ulimit -n \"$0\" && exec dotnet \"$@\"");
+        info.ArgumentList.Add(openFiles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(WsgwDll);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Launch(info);
+    }
+
+    private static WsgwProcess Launch(ProcessStartInfo info)
+    {
         var process = new Process { StartInfo = info };
         var wsgw = new WsgwProcess(process);
         process.OutputDataReceived += (_, e) => Collect(e.Data, wsgw._stdout, wsgw._stdoutClosed);
@@ -61,9 +91,22 @@ internal sealed partial class WsgwProcess : IDisposable
 
     /// <summary>Starts <c>wsgw serve</c> on a free port and returns once its banner (on standard error) gives the
     /// gateway's URL.</summary>
-    public static async Task<(WsgwProcess Process, Uri Url)> StartServeAsync(params string[] args)
+    public static Task<(WsgwProcess Process, Uri Url)> StartServeAsync(params string[] args)
+        => WaitForBannerAsync(Start(["serve", "--listen", "127.0.0.1:0", .. args]));
+
+    /// <summary><see cref="StartServeAsync(string[])"/> with <paramref name="environment"/> added.</summary>
+    public static Task<(WsgwProcess Process, Uri Url)> StartServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+        => WaitForBannerAsync(Start(environment, ["serve", "--listen", "127.0.0.1:0", .. args]));
+
+    /// <summary><see cref="StartServeAsync(string[])"/> under <c>ulimit -n <paramref name="openFiles"/></c>.</summary>
+    public static Task<(WsgwProcess Process, Uri Url)> StartServeWithFileLimitAsync(int openFiles, params string[] args)
+        => WaitForBannerAsync(StartWithFileLimit(openFiles, ["serve", "--listen", "127.0.0.1:0", .. args]));
+
+    /// <summary>Whether the process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    private static async Task<(WsgwProcess Process, Uri Url)> WaitForBannerAsync(WsgwProcess wsgw)
     {
-        WsgwProcess wsgw = Start(["serve", "--listen", "127.0.0.1:0", .. args]);
         string banner = await wsgw.WaitForStderrAsync(l => l.Contains("listening on", StringComparison.Ordinal));
         Match url = ListeningOn().Match(banner);
         Assert.True(url.Success, $"unexpected banner: {banner}");

@@ -7,16 +7,23 @@ namespace WsGateway.Tests.Infrastructure;
 public static class TcpTable
 {
     private const string Established = "01";
+    private const string TimeWait = "06";
 
     /// <summary>Sockets in state ESTABLISHED whose local port is <paramref name="localPort"/> (the server's side of
     /// its connections when it is the listening port).</summary>
-    public static int EstablishedOnLocalPort(int localPort)
+    public static int EstablishedOnLocalPort(int localPort) => InStateOnLocalPort(Established, localPort);
+
+    /// <summary>Connections in state TIME_WAIT whose local port is <paramref name="localPort"/> (the listening port's,
+    /// after the server closed them first).</summary>
+    public static int TimeWaitOnLocalPort(int localPort) => InStateOnLocalPort(TimeWait, localPort);
+
+    private static int InStateOnLocalPort(string state, int localPort)
     {
         int count = 0;
         foreach (string line in File.ReadLines("/proc/self/net/tcp").Skip(1))
         {
             string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 4 || fields[3] != Established)
+            if (fields.Length < 4 || fields[3] != state)
             {
                 continue;
             }

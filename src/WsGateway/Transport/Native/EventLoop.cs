@@ -51,7 +51,10 @@ internal sealed unsafe class EventLoop
     private List<NativeConnection> _ready = new();
     private List<NativeConnection> _readyTurn = new();
 
-    // Listeners taken out of epoll after an accept failure (too many open files), and when to add them back.
+    // Accept failures (out of descriptors or memory): the spare descriptor, and the episode's log (loop 0 only).
+    private AcceptFailures? _acceptFailures;
+
+    // Listeners taken out of epoll after an accept failure that could not be answered, and when to add them back.
     private long _acceptResumeAt;
     private bool _acceptPaused;
 
@@ -93,6 +96,8 @@ internal sealed unsafe class EventLoop
 
         if (_index == 0)
         {
+            _acceptFailures = new AcceptFailures(_manager, _index);
+            _acceptFailures.Open();
             AddListeners(listeners);
         }
 
@@ -366,13 +371,15 @@ internal sealed unsafe class EventLoop
             if (fd < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno is Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM)
+                if (errno is (Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM) && !_acceptFailures!.OnFailed(fd0, errno))
                 {
-                    PauseAccepting(errno);
+                    PauseAccepting();
                 }
 
                 return; // EAGAIN: nothing more; ECONNABORTED and the like: the client left
             }
+
+            _acceptFailures!.OnAccepted();
 
             int one = 1;
             _ = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &one, sizeof(int));
@@ -389,9 +396,10 @@ internal sealed unsafe class EventLoop
         }
     }
 
-    private void PauseAccepting(int errno)
+    /// <summary>An accept failure that could not be answered (<see cref="AcceptFailures"/>): the listeners leave the
+    /// epoll set for 100 ms, so that a listener that stays readable does not make the loop spin.</summary>
+    private void PauseAccepting()
     {
-        Log.AcceptPaused(_manager.Logger, _index, Libc.Error("accept4", errno).Message);
         foreach (int fd in _transport.ListenerDescriptors)
         {
             _ = Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, fd, null);
@@ -471,6 +479,7 @@ internal sealed unsafe class EventLoop
             _ = Libc.close(socket.Fd);
         }
 
+        _acceptFailures?.Close();
         _ = Libc.close(_epfd);
         _ = Libc.close(_wakefd);
     }

@@ -39,6 +39,10 @@ internal static unsafe partial class Libc
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
     public const int SOL_SOCKET = 1;
+    public const int O_RDONLY = 0;
+    public const int O_CLOEXEC = 0x80000;
+    public const int RLIMIT_NOFILE = 7;
+    public const int SO_REUSEADDR = 2;
     public const int SO_REUSEPORT = 15;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
@@ -87,6 +91,37 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int getsockname(int fd, byte* address, int* addressLength);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int open(byte* path, int flags);
+
+    /// <summary><c>struct rlimit</c> is two <c>rlim_t</c> (64 bits on x86-64 and ARM64): the soft limit, then the
+    /// hard one.</summary>
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int getrlimit(int resource, ulong* limits);
+
+    /// <summary>The process's soft <c>RLIMIT_NOFILE</c>: the most file descriptors it may have open (the runtime
+    /// raised it to the hard limit at start-up), <see cref="long.MaxValue"/> when unlimited; null when it cannot be
+    /// read.</summary>
+    public static long? OpenFileLimit()
+    {
+        ulong* limits = stackalloc ulong[2];
+        if (getrlimit(RLIMIT_NOFILE, limits) != 0)
+        {
+            return null;
+        }
+
+        return limits[0] > long.MaxValue ? long.MaxValue : (long)limits[0];
+    }
+
+    /// <summary>Opens <c>/dev/null</c> read-only (close-on-exec): a descriptor held in reserve, or -1.</summary>
+    public static int OpenSpare()
+    {
+        fixed (byte* path = "/dev/null\0"u8)
+        {
+            return open(path, O_RDONLY | O_CLOEXEC);
+        }
+    }
 
     /// <summary>Registers <paramref name="fd"/> with <paramref name="epfd"/> for <paramref name="events"/>, tagged
     /// with <paramref name="data"/>.</summary>

@@ -77,7 +77,10 @@ internal sealed class NativeTransport
                         socket.DualMode = false;
                     }
 
-                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                    // SO_REUSEADDR alone: a restart binds while the old connections are in TIME_WAIT. .NET's
+                    // ReuseAddress option would add SO_REUSEPORT on Linux, and with it a second gateway (or any
+                    // program of the same user) could bind this port too and silently take a share of the clients.
+                    socket.SetRawSocketOption(Libc.SOL_SOCKET, Libc.SO_REUSEADDR, BitConverter.GetBytes(1));
                     socket.Bind(endPoint);
                     socket.Listen(4096); // the kernel caps it at net.core.somaxconn
                     socket.Blocking = false;
