@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using WsGateway.Client;
 using WsGateway.Sbe;
 using WsGateway.Testing;
@@ -48,10 +51,13 @@ internal static class SinkBenchCommand
 
             var noSink = new List<double>();
             var withNats = new List<double>();
+            var publisher = new List<double>();
             for (int run = 1; run <= settings.Runs; run++)
             {
                 noSink.Add(await ThroughputAsync(null, settings, cancellationToken).ConfigureAwait(false));
                 Console.Error.WriteLine($"sinks: run {run}: no sink {noSink[^1]:N0} trades/s");
+                publisher.Add(await PublisherAsync(url, $"BENCHPUB{run}_{Environment.ProcessId}", settings, cancellationToken).ConfigureAwait(false));
+                Console.Error.WriteLine($"sinks: run {run}: NATS.Net async publisher {publisher[^1]:N0} msgs/s acknowledged");
                 withNats.Add(await ThroughputAsync(Sink(url, $"BENCH{run}_{Environment.ProcessId}"), settings, cancellationToken).ConfigureAwait(false));
                 Console.Error.WriteLine($"sinks: run {run}: nats {withNats[^1]:N0} trades/s acknowledged");
             }
@@ -64,7 +70,9 @@ internal static class SinkBenchCommand
             text.AppendLine("| configuration | trades/s (median) | runs |");
             text.AppendLine("|---|---:|---|");
             text.AppendLine(CultureInfo.InvariantCulture, $"| no sink (counted by the gateway, no acks) | {Median(noSink):N0} | {string.Join(", ", noSink.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| NATS.Net async publisher, {PublisherInFlight:N0} in flight, Msg-Id, 29-byte payloads (the engine's own client; msgs/s) | {Median(publisher):N0} | {string.Join(", ", publisher.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} |");
             text.AppendLine(CultureInfo.InvariantCulture, $"| NATS JetStream sink, acknowledged to the client | {Median(withNats):N0} | {string.Join(", ", withNats.Select(v => v.ToString("N0", CultureInfo.InvariantCulture)))} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"JetStream sink / async publisher: {Median(withNats) / Median(publisher):0.00}x (medians, same server, same run)");
             text.AppendLine(CultureInfo.InvariantCulture, $"TradeAck round trip (one trade sent, wait for its ack; {settings.RoundTrips} trades): p50 {p50:0} µs, p99 {p99:0} µs, max {max:0} µs");
             if (down is { } o)
             {
@@ -80,6 +88,57 @@ internal static class SinkBenchCommand
     }
 
     private static string[] Sink(string url, string stream) => ["--nats", url, "--stream", stream];
+
+    /// <summary>Publishes the async publisher keeps in flight, as <c>nats bench js pub --async</c> does.</summary>
+    private const int PublisherInFlight = 4_000;
+
+    /// <summary>The baseline: the engine's own client on the same server. NATS.Net publishes 29-byte trades to a
+    /// file-storage stream with a <c>Nats-Msg-Id</c> each (as the sink does), keeping <see cref="PublisherInFlight"/>
+    /// in flight on one connection; acknowledged messages per second over the measured window.</summary>
+    private static async Task<double> PublisherAsync(string url, string stream, Settings settings, CancellationToken cancellationToken)
+    {
+        await using var nats = new NatsConnection(new NatsOpts { Url = url, Name = "sinks-baseline" });
+        var js = new NatsJSContext(nats);
+        string subject = stream.ToLowerInvariant();
+        await js.CreateStreamAsync(new StreamConfig(stream, [subject]) { Storage = StreamConfigStorage.File }, cancellationToken).ConfigureAwait(false);
+        var ring = new ValueTask<PubAckResponse>[PublisherInFlight];
+        var payload = new byte[Trade.EncodedSize];
+        long published = 0;
+        long acknowledged = 0;
+        long measuredFrom = -1;
+        var clock = Stopwatch.StartNew();
+        TimeSpan warmUp = TimeSpan.FromSeconds(1);
+        TimeSpan end = warmUp + TimeSpan.FromSeconds(settings.Duration);
+        while (clock.Elapsed < end)
+        {
+            int slot = (int)(published % PublisherInFlight);
+            if (published >= PublisherInFlight)
+            {
+                (await ring[slot].ConfigureAwait(false)).EnsureSuccess();
+                acknowledged++;
+            }
+
+            if (measuredFrom < 0 && clock.Elapsed >= warmUp)
+            {
+                measuredFrom = acknowledged;
+                clock.Restart();
+                end = TimeSpan.FromSeconds(settings.Duration);
+            }
+
+            ulong id = (ulong)published + 1;
+            new Trade(id, (byte)'B', 100.5, 10).Encode(payload);
+            ring[slot] = js.PublishAsync(subject, (byte[])payload.Clone(), opts: new NatsJSPubOpts { MsgId = id.ToString(CultureInfo.InvariantCulture) }, cancellationToken: cancellationToken);
+            published++;
+        }
+
+        double rate = (acknowledged - measuredFrom) / clock.Elapsed.TotalSeconds;
+        for (long i = Math.Max(0, published - PublisherInFlight); i < published; i++)
+        {
+            await ring[(int)(i % PublisherInFlight)].ConfigureAwait(false);
+        }
+
+        return rate;
+    }
 
     private static double Median(List<double> values)
     {
