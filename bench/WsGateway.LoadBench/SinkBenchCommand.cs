@@ -97,7 +97,8 @@ internal static class SinkBenchCommand
     /// in flight on one connection; acknowledged messages per second over the measured window.</summary>
     private static async Task<double> PublisherAsync(string url, string stream, Settings settings, CancellationToken cancellationToken)
     {
-        await using var nats = new NatsConnection(new NatsOpts { Url = url, Name = "sinks-baseline" });
+        // Acks matched on the connection's one reply inbox, as the sink does: the client at its fastest.
+        await using var nats = new NatsConnection(new NatsOpts { Url = url, Name = "sinks-baseline", RequestReplyMode = NatsRequestReplyMode.Direct });
         var js = new NatsJSContext(nats);
         string subject = stream.ToLowerInvariant();
         await js.CreateStreamAsync(new StreamConfig(stream, [subject]) { Storage = StreamConfigStorage.File }, cancellationToken).ConfigureAwait(false);
