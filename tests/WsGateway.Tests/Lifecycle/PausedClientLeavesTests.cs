@@ -43,6 +43,8 @@ public sealed class PausedClientLeavesTests
         // unsent, it must not.
         int frames = leaving == Leaving.Fin ? 45 : 600;
         byte[] burst = ClientFrames.Concat([.. Enumerable.Range(0, frames).Select(i => ClientFrames.BinaryFrame(ClientFrames.Trades((ulong)i * 64, 64)))]);
+        int port = server.LocalEndPoint!.Port;
+        int listening = TcpTable.SocketDescriptorsOnPort(port); // the listener's (other tests' sockets do not count)
         var clients = new List<RawWebSocketClient>();
         for (int i = 0; i < Limit; i++)
         {
@@ -54,7 +56,7 @@ public sealed class PausedClientLeavesTests
         await SecurityTestKit.WaitUntil(() => handler.Paused.Count == Limit);
         Assert.Equal(Limit, server.ConnectionCount);
         await Task.Delay(200); // what can reach the gateway's host has
-        int descriptorsPaused = OpenDescriptors();
+        Assert.Equal(listening + (2 * Limit), TcpTable.SocketDescriptorsOnPort(port)); // each connection's two ends
 
         // They all leave, with their bytes still unread by the gateway.
         foreach (RawWebSocketClient client in clients)
@@ -74,7 +76,7 @@ public sealed class PausedClientLeavesTests
         await SecurityTestKit.WaitUntil(() => server.ConnectionCount == 0 && handler.Disconnects == Limit, timeoutMs: 6_000);
         Assert.All(handler.Closes, close => Assert.Equal(1006, close.Code));
         Assert.All(handler.Closes, close => Assert.Contains("Client left while receiving was paused", close.Reason, StringComparison.Ordinal));
-        Assert.True(OpenDescriptors() <= descriptorsPaused - Limit, $"descriptors: {descriptorsPaused} while paused, {OpenDescriptors()} after the clients left");
+        await SecurityTestKit.WaitUntil(() => TcpTable.SocketDescriptorsOnPort(port) == listening, timeoutMs: 3_000); // the gateway's ends closed too
 
         // And newcomers get the slots.
         for (int i = 0; i < Limit; i++)
@@ -84,8 +86,6 @@ public sealed class PausedClientLeavesTests
             Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
         }
     }
-
-    private static int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
 
     /// <summary>Pauses every connection at its first trade and never resumes it: a sink that is frozen.</summary>
     private sealed class PausingHandler
