@@ -87,6 +87,35 @@ public sealed class PausedClientLeavesTests
         }
     }
 
+    /// <summary>A connection whose receive loop waits off the loop when the shutdown gives up on it (here the rate
+    /// limit's throttle, longer than the close timeout) reads again only after the native loop has stopped: that read,
+    /// posted to a loop that will never run it, must still see the end (it runs on the poster's thread), so that the
+    /// connection ends with its one <c>OnDisconnect</c>.</summary>
+    [Fact]
+    public async Task A_read_started_after_the_transport_stopped_sees_the_end_and_the_connection_ends()
+    {
+        var handler = new RecordingHandler();
+        var options = new TradeGatewayOptions
+        {
+            EventLoops = 1,
+            MessageRateLimit = new MessageRateLimit(messagesPerSecond: 0.5, burst: 1), // a token every 2 s: throttled
+            ShutdownTimeout = TimeSpan.FromMilliseconds(100),
+            CloseTimeout = TimeSpan.FromMilliseconds(300),
+        };
+        WebSocketServer server = new WebSocketServer("127.0.0.1:0", handler.Create, options).Start();
+        using RawWebSocketClient client = await RawWebSocketClient.ConnectAsync(server.LocalEndPoint!);
+        await client.SendAsync(ClientFrames.Concat(ClientFrames.BinaryFrame(ClientFrames.Trade(1)), ClientFrames.BinaryFrame(ClientFrames.Trade(2))));
+        await handler.WaitForTradesAsync(1);
+
+        await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(10)); // gives up on the throttled connection
+        if (server.Transport == GatewayTransport.Native)
+        {
+            Assert.Equal(0, handler.Disconnects); // its receive loop still waits for a token (Kestrel's ends it sooner)
+        }
+
+        await handler.WaitForDisconnectsAsync(1);
+    }
+
     /// <summary>Pauses every connection at its first trade and never resumes it: a sink that is frozen.</summary>
     private sealed class PausingHandler
     {

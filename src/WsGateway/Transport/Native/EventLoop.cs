@@ -38,6 +38,10 @@ internal sealed unsafe class EventLoop
     private int _wakeRequested;
     private volatile bool _stopping;
 
+    // Set once the thread has closed every socket and ended: nothing of the loop is in use any more, so an operation
+    // posted later (a read of a connection the shutdown timed out) runs on the poster's thread and sees the end.
+    private int _stopped;
+
     // The connections this loop owns, by slot; a slot's generation changes when it is reused.
     private NativeConnection?[] _slots = new NativeConnection?[64];
     private uint[] _generations = new uint[64];
@@ -70,8 +74,9 @@ internal sealed unsafe class EventLoop
     /// <summary>The buffer every read of this loop goes into; valid for a connection until it advances its reader.</summary>
     public byte[] ReceiveBuffer { get; }
 
-    /// <summary>Whether the caller is the loop's thread.</summary>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == _threadId;
+    /// <summary>Whether the caller is the loop's thread, or the loop has ended (its sockets closed, its buffer no longer
+    /// read): then the caller is the only one left to finish a connection's reads.</summary>
+    public bool IsLoopThread => Environment.CurrentManagedThreadId == _threadId || Volatile.Read(ref _stopped) != 0;
 
     /// <summary>Connections the loop owns.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -116,7 +121,13 @@ internal sealed unsafe class EventLoop
     /// <summary>Has the loop's thread run <paramref name="op"/> for <paramref name="connection"/>.</summary>
     public void Post(NativeConnection connection, LoopOp op)
     {
-        _posted.Enqueue((connection, op));
+        _posted.Enqueue((connection, op)); // a full fence: read below, or drained by the loop after it set _stopped
+        if (Volatile.Read(ref _stopped) != 0)
+        {
+            RunPostedOperations();
+            return;
+        }
+
         Wake();
     }
 
@@ -236,6 +247,11 @@ internal sealed unsafe class EventLoop
         {
             NativeMemory.Free(events);
             CloseAll();
+
+            // A read posted and not run would wait for ever (it is the loop's to complete): run what is queued, on
+            // sockets now closed, so that every pending read sees the end.
+            Interlocked.Exchange(ref _stopped, 1);
+            RunPostedOperations();
         }
     }
 
@@ -288,6 +304,11 @@ internal sealed unsafe class EventLoop
             Interlocked.Decrement(ref _incoming);
         }
 
+        RunPostedOperations();
+    }
+
+    private void RunPostedOperations()
+    {
         while (_posted.TryDequeue(out (NativeConnection Connection, LoopOp Op) item))
         {
             try
