@@ -111,12 +111,7 @@ internal sealed unsafe class AcceptFailures
                 break; // the backlog is empty, or another thread took the descriptor meanwhile
             }
 
-            fixed (byte* response = _refusal)
-            {
-                _ = Libc.send(fd, response, _refusal.Length, Libc.MSG_NOSIGNAL);
-            }
-
-            _ = Libc.close(fd);
+            Libc.SendAndClose(fd, _refusal);
             _refused++;
             _manager.Metrics.ConnectionRejected(503);
         }

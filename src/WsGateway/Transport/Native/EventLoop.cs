@@ -463,12 +463,7 @@ internal sealed unsafe class EventLoop
         _manager.RejectedAtAccept(remote, reason);
         var response = new ArrayBufferWriter<byte>(256);
         HandshakeResponse.WriteError(response, 503, reason);
-        fixed (byte* p = response.WrittenSpan)
-        {
-            _ = Libc.send(fd, p, response.WrittenCount, Libc.MSG_NOSIGNAL);
-        }
-
-        _ = Libc.close(fd);
+        Libc.SendAndClose(fd, response.WrittenSpan);
     }
 
     private int TakeSlot()

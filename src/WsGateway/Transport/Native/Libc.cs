@@ -114,6 +114,18 @@ internal static unsafe partial class Libc
         return limits[0] > long.MaxValue ? long.MaxValue : (long)limits[0];
     }
 
+    /// <summary>Sends <paramref name="response"/> (a refusal, in one try: a new socket's buffer takes it) and closes
+    /// <paramref name="fd"/>.</summary>
+    public static void SendAndClose(int fd, ReadOnlySpan<byte> response)
+    {
+        fixed (byte* p = response)
+        {
+            _ = send(fd, p, response.Length, MSG_NOSIGNAL);
+        }
+
+        _ = close(fd);
+    }
+
     /// <summary>Opens <c>/dev/null</c> read-only (close-on-exec): a descriptor held in reserve, or -1.</summary>
     public static int OpenSpare()
     {
