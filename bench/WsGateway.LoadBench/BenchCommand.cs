@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WsGateway.LoadBench.Sinks;
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;

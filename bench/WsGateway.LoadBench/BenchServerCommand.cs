@@ -1,12 +1,13 @@
 using System.CommandLine;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Runtime;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using WsGateway.Baseline;
 using WsGateway.Handlers;
 using WsGateway.Sinks;
-using WsGateway.Sinks.Nats;
 
 namespace WsGateway.LoadBench;
 
@@ -44,19 +45,14 @@ internal static class BenchServerCommand
             Description = "Sample allocations by type (GCAllocationTick events); the allocs command prints the top types",
         };
 
-        Option<string?> nats = new("--nats")
+        Option<string?> sink = new("--sink")
         {
-            Description = "Also store every trade in this NATS JetStream server's --stream through a SinkPipeline, acknowledging it to the client (the sinks benchmark)",
-        };
-        Option<string> stream = new("--stream")
-        {
-            Description = "The JetStream stream of --nats (created if missing)",
-            DefaultValueFactory = _ => "BENCH",
+            Description = "Also store every trade through a SinkPipeline into this sink, acknowledging it to the client (the sinks benchmark); a wsgw serve --sink URI",
         };
 
         Command command = new(Name, "Server process of the load benchmark; commands on stdin: stats, gcstats, reset, allocs, quit")
         {
-            kind, listen, mode, allocProfile, nats, stream,
+            kind, listen, mode, allocProfile, sink,
         };
         command.Hidden = true;
         command.SetAction(async (result, cancellationToken) =>
@@ -68,7 +64,7 @@ internal static class BenchServerCommand
             Server server = result.GetValue(kind) switch
             {
                 ServerKinds.Baseline => await StartBaselineAsync(address, echo, cancellationToken).ConfigureAwait(false),
-                _ when result.GetValue(nats) is { } natsUrl => await StartGatewayWithSinkAsync(address, natsUrl, result.GetValue(stream)!, cancellationToken).ConfigureAwait(false),
+                _ when result.GetValue(sink) is { } sinkUri => await StartGatewayWithSinkAsync(address, sinkUri, cancellationToken).ConfigureAwait(false),
                 ServerKinds.GatewayKestrel => await StartGatewayAsync(address, echo, GatewayTransport.Kestrel, cancellationToken).ConfigureAwait(false),
                 _ => await StartGatewayAsync(address, echo, GatewayTransport.Native, cancellationToken).ConfigureAwait(false),
             };
@@ -135,17 +131,21 @@ internal static class BenchServerCommand
         ? string.Create(CultureInfo.InvariantCulture, $"native, {gateway.EventLoopCount} event loop{(gateway.EventLoopCount == 1 ? string.Empty : "s")}")
         : gateway.Transport.ToString().ToLowerInvariant();
 
-    /// <summary>The gateway counting trades and handing them to a NATS JetStream sink, which acknowledges them.</summary>
-    private static async Task<Server> StartGatewayWithSinkAsync(string listen, string natsUrl, string stream, CancellationToken cancellationToken)
+    /// <summary>The gateway counting trades and handing them to a sink (a <c>wsgw serve --sink</c> URI), which
+    /// acknowledges them.</summary>
+    private static async Task<Server> StartGatewayWithSinkAsync(string listen, string sinkUri, CancellationToken cancellationToken)
     {
         var counters = new TradeCounters();
-        var pipeline = new SinkPipeline(new NatsJetStreamSink(new NatsSinkOptions { Url = natsUrl, Stream = stream, Subject = stream.ToLowerInvariant() }));
+        // Warnings to standard error (standard output carries the benchmark's protocol): a failing sink says why.
+        ILoggerFactory logs = LoggerFactory.Create(b => b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));
+        SinkPipeline pipeline = SinkFactory.Plan(sinkUri).Start(logs, new Meter("WsGateway.LoadBench"));
         var gateway = new WebSocketServer(listen, _ => pipeline.CreateHandler(new CountingHandler(counters)), new TradeGatewayOptions { MaxConnections = 20_000 });
         await gateway.StartAsync(cancellationToken).ConfigureAwait(false);
         return new Server(gateway.LocalEndPoint!.Port, Describe(gateway), counters.Read, () => gateway.ConnectionCount, async () =>
         {
             await gateway.DisposeAsync().ConfigureAwait(false);
             await pipeline.DisposeAsync().ConfigureAwait(false);
+            logs.Dispose();
         });
     }
 

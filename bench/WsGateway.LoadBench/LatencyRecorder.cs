@@ -14,6 +14,9 @@ internal sealed class LatencyRecorder
 
     public int Count => _count;
 
+    /// <summary>How many samples it holds at most.</summary>
+    public int Capacity => _ticks.Length;
+
     public void Record(long ticks)
     {
         if (_count < _ticks.Length)

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
-using WsGateway.Cli.Sinks;
+using WsGateway.Sinks;
 using WsGateway.Handlers;
 using WsGateway.Sbe.Schema;
 

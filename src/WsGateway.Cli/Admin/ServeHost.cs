@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WsGateway.Cli.Sinks;
 using WsGateway.Diagnostics;
 using WsGateway.Sinks;
 

@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using WsGateway.Cli.Sinks;
 using WsGateway.Sinks.Tests.Kafka;
 using WsGateway.Sinks.Tests.Postgres;
 
-namespace WsGateway.Sinks.Tests.Cli;
+namespace WsGateway.Sinks.Tests.Uris;
 
 /// <summary><c>wsgw serve --sink kafka://...</c> and <c>postgres://...</c>: the URI reaches a working sink (against
 /// librdkafka's mock cluster and a real PostgreSQL), the pipeline's keys go to the pipeline and the rest to the sink.</summary>

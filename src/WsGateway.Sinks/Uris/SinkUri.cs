@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace WsGateway.Cli.Sinks;
+namespace WsGateway.Sinks;
 
 /// <summary>
 /// A <c>--sink</c> value taken apart: <c>scheme://hosts/path?key=value&amp;...</c>, for example
@@ -8,7 +8,7 @@ namespace WsGateway.Cli.Sinks;
 /// <c>postgres://user@host:5432/db?table=trades</c>. Hosts may be a comma-separated list. A scheme's parser takes the
 /// query keys it knows with <see cref="Take"/>; <see cref="EnsureAllTaken"/> then refuses any other key by name.
 /// </summary>
-internal sealed class SinkUri
+public sealed class SinkUri
 {
     private readonly Dictionary<string, string> _query;
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);

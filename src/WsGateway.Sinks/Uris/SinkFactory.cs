@@ -1,17 +1,16 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using WsGateway.Sinks;
 using WsGateway.Sinks.Kafka;
 using WsGateway.Sinks.Postgres;
 
-namespace WsGateway.Cli.Sinks;
+namespace WsGateway.Sinks;
 
 /// <summary>A sink chosen with <c>--sink</c>, checked but not yet connected: <see cref="Start"/> builds the sink and its
 /// pipeline once the gateway's meter exists.</summary>
 /// <param name="Uri">The parsed value.</param>
 /// <param name="Pipeline">The pipeline's bounds from the common query keys.</param>
 /// <param name="CreateSink">Builds the sink (it connects on its first publish).</param>
-internal sealed record SinkPlan(SinkUri Uri, SinkPipelineOptions Pipeline, Func<ILoggerFactory, ITradeSink> CreateSink)
+public sealed record SinkPlan(SinkUri Uri, SinkPipelineOptions Pipeline, Func<ILoggerFactory, ITradeSink> CreateSink)
 {
     /// <summary>Creates the sink and its pipeline, counting on <paramref name="meter"/>.</summary>
     public SinkPipeline Start(ILoggerFactory loggerFactory, Meter meter)
@@ -24,7 +23,7 @@ internal sealed record SinkPlan(SinkUri Uri, SinkPipelineOptions Pipeline, Func<
 /// to every sink set the pipeline's bounds: <c>max-in-flight</c> (trades), <c>max-in-flight-bytes</c>,
 /// <c>concurrency</c> (batches published at once) and <c>drain-timeout</c>.
 /// </summary>
-internal static class SinkFactory
+public static class SinkFactory
 {
     private static readonly Dictionary<string, Func<SinkUri, Func<ILoggerFactory, ITradeSink>>> s_schemes = new(StringComparer.Ordinal)
     {

@@ -1,7 +1,6 @@
-using WsGateway.Cli.Sinks;
 using WsGateway.Sinks.Nats;
 
-namespace WsGateway.Sinks.Tests.Cli;
+namespace WsGateway.Sinks.Tests.Uris;
 
 /// <summary><c>wsgw serve --sink</c> values: what they set, and one clear line for each mistake.</summary>
 public sealed class SinkUriTests

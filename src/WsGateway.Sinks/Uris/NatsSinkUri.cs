@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Logging;
-using WsGateway.Sinks;
 using WsGateway.Sinks.Nats;
 
-namespace WsGateway.Cli.Sinks;
+namespace WsGateway.Sinks;
 
 /// <summary><c>nats://[user:password@]host:port[,host:port...]?stream=TRADES&amp;subject=trades&amp;replicas=3&amp;duplicate-window=2m&amp;create=true&amp;ack-timeout=5s</c>.</summary>
 internal static class NatsSinkUri

@@ -1,0 +1,26 @@
+namespace WsGateway.LoadBench.Sinks;
+
+/// <summary>The engines of the <c>sinks</c> benchmark and the sink configurations measured on each.</summary>
+internal static class SinkEngines
+{
+    /// <summary>Every engine, in the table's order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["nats", "postgres", "kafka"];
+
+    /// <summary>Starts (or connects to) the engine called <paramref name="name"/>.</summary>
+    /// <param name="name">One of <see cref="Names"/>.</param>
+    /// <param name="natsUrl">A JetStream server or cluster to use instead of starting one.</param>
+    /// <param name="replicas">Replicas of the streams on <paramref name="natsUrl"/>.</param>
+    /// <param name="cancellationToken">Ends the start.</param>
+    public static Task<ISinkEngine> StartAsync(string name, string? natsUrl, int replicas, CancellationToken cancellationToken) => name switch
+    {
+        "nats" => Task.FromResult<ISinkEngine>(NatsEngine.Start(natsUrl, replicas)),
+        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats", nameof(name)),
+    };
+
+    /// <summary>The sink configurations measured on <paramref name="name"/>: a label for the table and the query added
+    /// to the sink URI.</summary>
+    public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
+    {
+        _ => [("one record per trade", string.Empty)],
+    };
+}
