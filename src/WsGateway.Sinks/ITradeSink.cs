@@ -24,6 +24,11 @@ public interface ITradeSink : IAsyncDisposable
 /// <param name="MessageSize">The size of each message.</param>
 public readonly record struct TradeBatch(ReadOnlyMemory<byte> Messages, int Count, int MessageSize)
 {
+    /// <summary>How the trades came: the number of trades of each WebSocket message, in order (they add up to
+    /// <see cref="Count"/>). Empty when not known; a sink that stores one record per message (JetStream's
+    /// <c>record=frame</c>) needs it.</summary>
+    public ReadOnlyMemory<int> Frames { get; init; }
+
     /// <summary>The <paramref name="index"/>th message's bytes.</summary>
     public ReadOnlyMemory<byte> this[int index] => Messages.Slice(index * MessageSize, MessageSize);
 }

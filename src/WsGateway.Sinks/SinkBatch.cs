@@ -7,10 +7,14 @@ namespace WsGateway.Sinks;
 internal sealed class SinkBatch
 {
     private byte[] _buffer = [];
+    private int[] _frames = [];
 
     public SinkConnection Connection { get; private set; } = null!;
 
     public int Count { get; private set; }
+
+    /// <summary>WebSocket messages the trades came in.</summary>
+    public int FrameCount { get; private set; }
 
     public int MessageSize { get; private set; }
 
@@ -27,29 +31,26 @@ internal sealed class SinkBatch
     /// <summary>When the read that brought it completed (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long Submitted { get; set; }
 
-    public TradeBatch Trades => new(_buffer.AsMemory(0, Length), Count, MessageSize);
+    public TradeBatch Trades => new(_buffer.AsMemory(0, Length), Count, MessageSize) { Frames = _frames.AsMemory(0, FrameCount) };
 
     public void Start(SinkConnection connection, int messageSize)
     {
         Connection = connection;
         MessageSize = messageSize;
         Count = 0;
+        FrameCount = 0;
     }
 
-    /// <summary>Copies <paramref name="messages"/> (whole messages of <see cref="MessageSize"/> bytes) in.</summary>
+    /// <summary>Copies the trades of one WebSocket message (whole messages of <see cref="MessageSize"/> bytes) in.</summary>
     public void Append(ReadOnlySpan<byte> messages)
     {
         int length = Length;
-        if (length + messages.Length > _buffer.Length)
-        {
-            byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(length + messages.Length, Math.Max(4096, _buffer.Length * 2)));
-            _buffer.AsSpan(0, length).CopyTo(grown);
-            ReturnBuffer();
-            _buffer = grown;
-        }
-
+        EnsureCapacity(ref _buffer, length, length + messages.Length, 4096);
+        EnsureCapacity(ref _frames, FrameCount, FrameCount + 1, 64);
         messages.CopyTo(_buffer.AsSpan(length));
-        Count += messages.Length / MessageSize;
+        int count = messages.Length / MessageSize;
+        _frames[FrameCount++] = count;
+        Count += count;
     }
 
     /// <summary>Bytes the buffer holds, to keep oversized buffers out of the pool.</summary>
@@ -59,14 +60,33 @@ internal sealed class SinkBatch
     {
         Connection = null!;
         Count = 0;
+        FrameCount = 0;
     }
 
     public void ReturnBuffer()
     {
-        if (_buffer.Length > 0)
+        Return(ref _buffer);
+        Return(ref _frames);
+    }
+
+    /// <summary>Grows a pooled array to hold <paramref name="needed"/> items, keeping the first <paramref name="used"/>.</summary>
+    private static void EnsureCapacity<T>(ref T[] array, int used, int needed, int minimum)
+    {
+        if (needed > array.Length)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
+            T[] grown = ArrayPool<T>.Shared.Rent(Math.Max(needed, Math.Max(minimum, array.Length * 2)));
+            array.AsSpan(0, used).CopyTo(grown);
+            Return(ref array);
+            array = grown;
+        }
+    }
+
+    private static void Return<T>(ref T[] array)
+    {
+        if (array.Length > 0)
+        {
+            ArrayPool<T>.Shared.Return(array);
+            array = [];
         }
     }
 }

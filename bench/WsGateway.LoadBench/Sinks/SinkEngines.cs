@@ -21,6 +21,7 @@ internal static class SinkEngines
     /// to the sink URI.</summary>
     public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
     {
+        "nats" => [("one record per trade", string.Empty), ("one record per frame (record=frame)", "record=frame")],
         _ => [("one record per trade", string.Empty)],
     };
 }

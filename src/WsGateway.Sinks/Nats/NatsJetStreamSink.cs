@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -20,11 +19,12 @@ namespace WsGateway.Sinks.Nats;
 /// </remarks>
 public sealed class NatsJetStreamSink : ITradeSink
 {
-    private static readonly INatsSerialize<ReadOnlyMemory<byte>> s_raw = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
+    private const string MsgIdHeader = "Nats-Msg-Id";
 
     private readonly NatsSinkOptions _options;
     private readonly NatsConnection _connection;
     private readonly NatsJSContext _js;
+    private readonly JetStreamPublisher _publisher;
     private readonly SemaphoreSlim _streamLock = new(1, 1);
     private volatile bool _streamReady;
 
@@ -57,6 +57,7 @@ public sealed class NatsJetStreamSink : ITradeSink
         };
         _connection = new NatsConnection(opts);
         _js = new NatsJSContext(_connection);
+        _publisher = new JetStreamPublisher(_connection);
     }
 
     /// <inheritdoc />
@@ -73,62 +74,68 @@ public sealed class NatsJetStreamSink : ITradeSink
             await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        int window = Math.Min(_options.MaxPublishesInFlight, batch.Count);
-        ValueTask<PubAckResponse>[] pending = ArrayPool<ValueTask<PubAckResponse>>.Shared.Rent(window);
-        try
+        bool frames = _options.Record == NatsRecord.Frame && !batch.Frames.IsEmpty;
+        int records = frames ? batch.Frames.Length : batch.Count;
+        var headers = new NatsHeaders(); // reused: NATS.Net writes it out within each publish call
+        int offset = 0; // the next record's first byte
+        for (int start = 0; start < records; start += _options.MaxPublishesInFlight)
         {
-            for (int start = 0; start < batch.Count; start += window)
+            int end = Math.Min(start + _options.MaxPublishesInFlight, records);
+            PublishGroup group = _publisher.Begin(end - start);
+            try
             {
-                int end = Math.Min(start + window, batch.Count);
-                for (int i = start; i < end; i++)
+                for (int r = start; r < end; r++)
                 {
-                    ReadOnlyMemory<byte> message = batch[i];
-                    string id = TradeMessages.TradeId(message.Span).ToString(CultureInfo.InvariantCulture);
-                    pending[i - start] = _js.PublishAsync(_options.Subject, message, s_raw, new NatsJSPubOpts { MsgId = id }, cancellationToken: cancellationToken);
-                }
-
-                // Await every one (each ValueTask exactly once), then report the first failure: the pipeline retries
-                // the whole batch and the stream's duplicate window drops the ones already stored.
-                Exception? failure = null;
-                for (int i = 0; i < end - start; i++)
-                {
-                    try
+                    int length = frames ? batch.Frames.Span[r] * batch.MessageSize : batch.MessageSize;
+                    ReadOnlyMemory<byte> record = batch.Messages.Slice(offset, length);
+                    offset += length;
+                    headers[MsgIdHeader] = RecordId(record.Span, batch.MessageSize);
+                    ValueTask sent = _publisher.PublishAsync(group, r - start, _options.Subject, record, headers, cancellationToken);
+                    if (!sent.IsCompletedSuccessfully)
                     {
-                        PubAckResponse ack = await pending[i].ConfigureAwait(false);
-
-                        // A duplicate is a trade stored before (a retry, a client's resend): what deduplication is for.
-                        if (!ack.Duplicate)
-                        {
-                            ack.EnsureSuccess();
-                        }
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        failure ??= e;
-                    }
-                    finally
-                    {
-                        pending[i] = default;
+                        await sent.ConfigureAwait(false);
                     }
                 }
 
-                if (failure is not null)
+                try
                 {
-                    throw failure is OperationCanceledException && cancellationToken.IsCancellationRequested
-                        ? failure
-                        : new NatsSinkException($"JetStream stream {_options.Stream} on {_options.Url} did not acknowledge trades {start + 1}-{end} of a batch of {batch.Count}: {failure.Message}", failure);
+                    await group.Completion.WaitAsync(_options.AckTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new NatsSinkException($"JetStream stream {_options.Stream} on {_options.Url} did not acknowledge {group.Remaining} of records {start + 1}-{end} of a batch of {records} within {_options.AckTimeout.TotalSeconds:0.###} s", e);
+                }
+
+                if (group.Failure is { } failure)
+                {
+                    throw new NatsSinkException($"JetStream stream {_options.Stream} on {_options.Url} refused record {start + failure.Index + 1} of a batch of {records}: {failure.Error}");
                 }
             }
+            finally
+            {
+                _publisher.End(group);
+            }
         }
-        finally
+    }
+
+    /// <summary>The JetStream message id of a record: the trade id of a one-trade record, <c>first-last</c> (the
+    /// first and last trade ids) of a frame's.</summary>
+    private static string RecordId(ReadOnlySpan<byte> record, int messageSize)
+    {
+        ulong first = TradeMessages.TradeId(record);
+        if (record.Length == messageSize)
         {
-            ArrayPool<ValueTask<PubAckResponse>>.Shared.Return(pending);
+            return first.ToString(CultureInfo.InvariantCulture);
         }
+
+        ulong last = TradeMessages.TradeId(record[^messageSize..]);
+        return string.Create(CultureInfo.InvariantCulture, $"{first}-{last}");
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await _publisher.DisposeAsync().ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);
         _streamLock.Dispose();
     }
@@ -165,6 +172,7 @@ public sealed class NatsJetStreamSink : ITradeSink
                 }
             }
 
+            await _publisher.StartAsync(cancellationToken).ConfigureAwait(false);
             _streamReady = true;
         }
         finally
@@ -179,8 +187,8 @@ public sealed class NatsSinkException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">What failed, naming the stream and the servers.</param>
-    /// <param name="innerException">The NATS client's exception.</param>
-    public NatsSinkException(string message, Exception innerException)
+    /// <param name="innerException">The NATS client's exception, when there is one.</param>
+    public NatsSinkException(string message, Exception? innerException = null)
         : base(message, innerException)
     {
     }

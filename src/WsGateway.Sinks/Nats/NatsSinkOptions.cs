@@ -24,9 +24,13 @@ public sealed class NatsSinkOptions
     /// <see cref="DuplicateWindow"/>) when it does not exist. An existing stream is used as it is. Default true.</summary>
     public bool CreateStream { get; set; } = true;
 
-    /// <summary>Publishes awaiting their acknowledgement at once, per batch: a batch of more trades is published in
-    /// windows of this many. Default 1024.</summary>
-    public int MaxPublishesInFlight { get; set; } = 1024;
+    /// <summary>Publishes awaiting their acknowledgement at once, per batch: a batch of more records is published in
+    /// windows of this many. Default 4096.</summary>
+    public int MaxPublishesInFlight { get; set; } = 4096;
+
+    /// <summary>What one JetStream message holds: a trade (the default), or the trades of one WebSocket message (a
+    /// frame). See <see cref="NatsRecord"/>.</summary>
+    public NatsRecord Record { get; set; } = NatsRecord.Trade;
 
     /// <summary>How long a publish waits for JetStream's acknowledgement before it counts as failed (and the batch is
     /// retried). Default 5 s.</summary>
@@ -71,6 +75,11 @@ public sealed class NatsSinkOptions
             return $"AckTimeout must be positive, got {AckTimeout}";
         }
 
+        if (!Enum.IsDefined(Record))
+        {
+            return $"Record must be Trade or Frame, got {Record}";
+        }
+
         return null;
     }
 
@@ -91,4 +100,19 @@ public sealed class NatsSinkOptions
 
         return true;
     }
+}
+
+/// <summary>What one JetStream message of <see cref="NatsJetStreamSink"/> holds.</summary>
+public enum NatsRecord
+{
+    /// <summary>One trade: its SBE message as received, with the trade id as message id (<c>Nats-Msg-Id</c>). Every
+    /// trade is deduplicated on its own id.</summary>
+    Trade,
+
+    /// <summary>The trades of one WebSocket message (frame), their SBE messages end to end as received, with
+    /// <c>first-last</c> (the first and last trade ids) as message id; a one-trade frame's id is its trade id. A frame
+    /// sent again as the same trades (a retry, <c>ReliableTradeClient</c>'s resend) is stored once; the same trades
+    /// grouped differently are not recognised. Up to the frame's size fewer messages per trade: past JetStream's
+    /// per-message rate.</summary>
+    Frame,
 }

@@ -3,7 +3,7 @@ using WsGateway.Sinks.Nats;
 
 namespace WsGateway.Sinks;
 
-/// <summary><c>nats://[user:password@]host:port[,host:port...]?stream=TRADES&amp;subject=trades&amp;replicas=3&amp;duplicate-window=2m&amp;create=true&amp;ack-timeout=5s</c>.</summary>
+/// <summary><c>nats://[user:password@]host:port[,host:port...]?stream=TRADES&amp;subject=trades&amp;replicas=3&amp;duplicate-window=2m&amp;create=true&amp;ack-timeout=5s&amp;max-publishes=4096&amp;record=trade|frame</c>.</summary>
 internal static class NatsSinkUri
 {
     public static Func<ILoggerFactory, ITradeSink> Parse(SinkUri uri)
@@ -22,6 +22,14 @@ internal static class NatsSinkUri
         options.DuplicateWindow = uri.TakeDuration("duplicate-window") ?? options.DuplicateWindow;
         options.CreateStream = uri.TakeBoolean("create") ?? options.CreateStream;
         options.AckTimeout = uri.TakeDuration("ack-timeout") ?? options.AckTimeout;
+        options.MaxPublishesInFlight = (int)(uri.TakeInteger("max-publishes", 1, 65536) ?? options.MaxPublishesInFlight);
+        options.Record = uri.Take("record") switch
+        {
+            null => options.Record,
+            "trade" => NatsRecord.Trade,
+            "frame" => NatsRecord.Frame,
+            { } other => throw new FormatException($"--sink nats: record={other}: expected trade (one JetStream message per trade) or frame (one per WebSocket message)"),
+        };
         if (options.Validate() is { } problem)
         {
             throw new FormatException($"--sink nats: {problem}");
