@@ -31,6 +31,10 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private readonly Uri _url;
     private readonly ReliableTradeClientOptions _options;
     private readonly Trade[] _ring;
+
+    // True where a WebSocket message began: a resend sends the same messages again (a sink storing one record per
+    // message, JetStream's record=frame, recognises a message it has stored only when it comes again as it was).
+    private readonly bool[] _messageStarts;
     private readonly Trade[] _one = new Trade[1];
     private readonly Lock _lock = new();
 
@@ -49,6 +53,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
         _url = url;
         _options = options;
         _ring = new Trade[options.MaxUnacknowledged];
+        _messageStarts = new bool[options.MaxUnacknowledged];
         _client = client;
     }
 
@@ -170,7 +175,8 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     public Task WaitForAllAcknowledgedAsync(CancellationToken cancellationToken = default) => WaitForAcknowledgementAsync(Sent, cancellationToken);
 
     /// <summary>Drops the current connection (if it is still open), connects again to the same URL and sends every
-    /// unacknowledged trade, in order, before anything else.</summary>
+    /// unacknowledged trade, in order, before anything else, in the same WebSocket messages as the first time (so a
+    /// sink that stores one record per message recognises the ones it has stored).</summary>
     /// <param name="cancellationToken">Cancels the connect or the resend.</param>
     /// <returns>A task that completes once the unacknowledged trades were handed to the new connection's socket.</returns>
     /// <exception cref="System.Net.Sockets.SocketException">The gateway cannot be reached (yet): try again later.</exception>
@@ -191,9 +197,16 @@ public sealed class ReliableTradeClient : IAsyncDisposable
         }
 
         _receiving = ReceiveLoopAsync(client, from);
-        for (long start = from; start < to; start += _options.MaxTradesPerFrame)
+        for (long start = from; start < to;)
         {
-            await SendRangeAsync(client, start, Math.Min(to, start + _options.MaxTradesPerFrame), cancellationToken).ConfigureAwait(false);
+            long end = start + 1;
+            while (end < to && !_messageStarts[end % _ring.Length])
+            {
+                end++;
+            }
+
+            await SendRangeAsync(client, start, end, cancellationToken).ConfigureAwait(false);
+            start = end;
         }
     }
 
@@ -221,9 +234,11 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private void Record(ReadOnlySpan<Trade> trades)
     {
         long sent = _sent;
-        foreach (Trade trade in trades)
+        for (int i = 0; i < trades.Length; i++)
         {
-            _ring[sent++ % _ring.Length] = trade;
+            int slot = (int)(sent++ % _ring.Length);
+            _ring[slot] = trades[i];
+            _messageStarts[slot] = i == 0 || slot == 0; // where the ring wraps, SendRangeAsync starts a second message
         }
 
         Volatile.Write(ref _sent, sent);

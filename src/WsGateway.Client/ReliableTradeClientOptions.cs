@@ -6,7 +6,7 @@ public sealed class ReliableTradeClientOptions
     /// <summary>Options of each WebSocket connection (headers, TLS, timeouts).</summary>
     public TradeClientOptions Connection { get; set; } = new();
 
-    /// <summary>Trades kept until the gateway acknowledges them, at most: the resend buffer (32 bytes a trade).
+    /// <summary>Trades kept until the gateway acknowledges them, at most: the resend buffer (33 bytes a trade).
     /// <see cref="ReliableTradeClient.SendAsync(ReadOnlyMemory{WsGateway.Sbe.Trade}, CancellationToken)"/> waits for
     /// acknowledgements when it is full, so a client never holds more. Default 1,000,000 (32 MB).</summary>
     public int MaxUnacknowledged { get; set; } = 1_000_000;

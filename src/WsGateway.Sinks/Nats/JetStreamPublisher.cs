@@ -133,7 +133,7 @@ internal sealed class PublishGroup
 {
     private readonly long[] _seen;
     private readonly int _count;
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _done = new();
     private int _remaining;
     private int _duplicates;
     private string? _error;

@@ -13,12 +13,14 @@ public sealed class NatsSinkTests(NatsCluster cluster)
 {
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Every_trade_is_stored_once_as_sent_and_acknowledged_to_its_client()
+    [Theory]
+    [InlineData(NatsRecord.Trade)]
+    [InlineData(NatsRecord.Frame)]
+    public async Task Every_trade_is_stored_once_as_sent_and_acknowledged_to_its_client(NatsRecord record)
     {
         string stream = NewStreamName();
         const int Count = 5_000;
-        await using SinkPipeline pipeline = CreatePipeline(stream);
+        await using SinkPipeline pipeline = CreatePipeline(stream, record);
         await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler());
         await server.StartAsync();
         await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
@@ -44,14 +46,96 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         Assert.Equal(3, info.Info.Config.NumReplicas);
         Assert.Equal(TimeSpan.FromMinutes(5), info.Info.Config.DuplicateWindow);
         Assert.Equal(Count, pipeline.GetStatus().TradesStored);
+
+        // One JetStream message per trade, or per WebSocket message of 50 trades.
+        Assert.Equal(record == NatsRecord.Frame ? Count / 50 : Count, (long)info.Info.State.Messages);
+    }
+
+    [Theory]
+    [InlineData(NatsRecord.Trade)]
+    [InlineData(NatsRecord.Frame)]
+    public async Task A_batch_published_again_is_stored_once_and_each_record_carries_its_id(NatsRecord record)
+    {
+        string stream = NewStreamName();
+        int[] frames = [3, 1, 5, 2];
+        byte[] messages = new byte[11 * Trade.EncodedSize];
+        for (int i = 0; i < 11; i++)
+        {
+            StreamContents.TradeFor(101 + i).Encode(messages.AsSpan(i * Trade.EncodedSize));
+        }
+
+        var batch = new TradeBatch(messages, 11, Trade.EncodedSize) { Frames = frames };
+        await using (var sink = new NatsJetStreamSink(Options(stream, record)))
+        {
+            await sink.PublishAsync(batch, CancellationToken.None);
+            await sink.PublishAsync(batch, CancellationToken.None); // a retry: every record a duplicate
+            await sink.PublishAsync(batch with { Messages = messages.AsMemory(3 * Trade.EncodedSize), Count = 8, Frames = frames.AsMemory(1) }, CancellationToken.None); // a resend of the unacknowledged frames
+        }
+
+        List<Trade> stored = await StreamContents.ReadAllAsync(cluster, stream);
+        StreamContents.AssertExactlyOnce(stored, [.. Enumerable.Range(101, 11).Select(i => (ulong)i)]);
+
+        // What a consumer reads: the record's trades as sent, with the trade id, or the frame's first-last, as Msg-Id.
+        await using NatsConnection nats = cluster.Connect();
+        var js = new NatsJSContext(nats);
+        INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream);
+        var ids = new List<string>();
+        var sizes = new List<int>();
+        using var timeout = new CancellationTokenSource(s_wait);
+        await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(cancellationToken: timeout.Token))
+        {
+            ids.Add(message.Headers!["Nats-Msg-Id"].ToString());
+            sizes.Add(message.Data!.Length / Trade.EncodedSize);
+            if (ids.Count == (record == NatsRecord.Frame ? frames.Length : 11))
+            {
+                break;
+            }
+        }
+
+        if (record == NatsRecord.Frame)
+        {
+            Assert.Equal(["101-103", "104", "105-109", "110-111"], ids);
+            Assert.Equal(frames, sizes);
+        }
+        else
+        {
+            Assert.Equal([.. Enumerable.Range(101, 11).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))], ids);
+        }
     }
 
     [Fact]
-    public async Task Killing_the_stream_leader_with_sigkill_mid_stream_loses_and_doubles_nothing()
+    public async Task A_subject_no_stream_captures_fails_the_batch_at_once_saying_so()
+    {
+        string stream = NewStreamName();
+        await using (var creator = new NatsJetStreamSink(Options(stream, NatsRecord.Trade)))
+        {
+            byte[] one = new byte[Trade.EncodedSize];
+            StreamContents.TradeFor(1).Encode(one);
+            await creator.PublishAsync(new TradeBatch(one, 1, Trade.EncodedSize), CancellationToken.None);
+        }
+
+        // The stream exists, but captures only its own subject: JetStream does not answer the other one.
+        NatsSinkOptions options = Options(stream, NatsRecord.Trade);
+        options.Subject = "nobody." + stream.ToLowerInvariant();
+        options.CreateStream = false;
+        options.AckTimeout = TimeSpan.FromSeconds(20);
+        await using var sink = new NatsJetStreamSink(options);
+        byte[] message = new byte[Trade.EncodedSize];
+        StreamContents.TradeFor(2).Encode(message);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        NatsSinkException error = await Assert.ThrowsAsync<NatsSinkException>(async () => await sink.PublishAsync(new TradeBatch(message, 1, Trade.EncodedSize), CancellationToken.None));
+        Assert.Contains("no responders", error.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the failure took {clock.Elapsed}: it waited for the timeout instead of the server's answer");
+    }
+
+    [Theory]
+    [InlineData(NatsRecord.Trade)]
+    [InlineData(NatsRecord.Frame)]
+    public async Task Killing_the_stream_leader_with_sigkill_mid_stream_loses_and_doubles_nothing(NatsRecord record)
     {
         string stream = NewStreamName();
         const int Count = 30_000;
-        await using SinkPipeline pipeline = CreatePipeline(stream);
+        await using SinkPipeline pipeline = CreatePipeline(stream, record);
         await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler());
         await server.StartAsync();
         await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
@@ -62,15 +146,21 @@ public sealed class NatsSinkTests(NatsCluster cluster)
             for (int i = 1; i <= Count; i += 100)
             {
                 Trade[] frame = [.. Enumerable.Range(i, 100).Select(id => StreamContents.TradeFor(id))];
-                await client.SendAsync(frame);
                 if (i == 10_001)
                 {
-                    // The leader holds the stream's writes: kill it while trades are in flight.
+                    // The leader holds the stream's writes. Stopped first (SIGSTOP), it takes this frame and answers
+                    // nothing, so the frame is surely in flight when it is killed: the sink's wait for its ack fails
+                    // and the retry meets the new leader.
                     killed = await cluster.LeaderOfAsync(stream);
-                    Assert.True(pipeline.GetStatus().InFlightTrades > 0 || client.Unacknowledged > 0, "nothing was in flight when the node was killed");
+                    cluster.Freeze(killed, stop: true);
+                    await client.SendAsync(frame);
+                    await Task.Delay(200);
+                    Assert.True(pipeline.GetStatus().InFlightTrades > 0 && client.Unacknowledged > 0, $"nothing was in flight when the node was killed: {pipeline.GetStatus()}");
                     cluster.Kill(killed);
+                    continue;
                 }
 
+                await client.SendAsync(frame);
                 if (i % 1000 == 1)
                 {
                     await Task.Delay(10); // spread the stream over time, so that part of it meets the election
@@ -83,6 +173,7 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         {
             if (killed >= 0)
             {
+                cluster.Kill(killed); // if an assertion stopped the test while the node was frozen
                 cluster.Restart(killed);
             }
         }
@@ -110,18 +201,19 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         }
     }
 
-    private SinkPipeline CreatePipeline(string stream, SinkPipelineOptions? options = null)
-        => new(
-            new NatsJetStreamSink(new NatsSinkOptions
-            {
-                Url = cluster.Url,
-                Stream = stream,
-                Subject = stream.ToLowerInvariant(),
-                Replicas = 3,
-                DuplicateWindow = TimeSpan.FromMinutes(5),
-                AckTimeout = TimeSpan.FromSeconds(2),
-            }),
-            options ?? new SinkPipelineOptions { RetryMaxDelay = TimeSpan.FromMilliseconds(500) });
+    private SinkPipeline CreatePipeline(string stream, NatsRecord record, SinkPipelineOptions? options = null)
+        => new(new NatsJetStreamSink(Options(stream, record)), options ?? new SinkPipelineOptions { RetryMaxDelay = TimeSpan.FromMilliseconds(500) });
+
+    private NatsSinkOptions Options(string stream, NatsRecord record) => new()
+    {
+        Record = record,
+        Url = cluster.Url,
+        Stream = stream,
+        Subject = stream.ToLowerInvariant(),
+        Replicas = 3,
+        DuplicateWindow = TimeSpan.FromMinutes(5),
+        AckTimeout = TimeSpan.FromSeconds(2),
+    };
 
     private static string NewStreamName() => "T" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
 }

@@ -5,7 +5,8 @@ using WsGateway.Sbe;
 
 namespace WsGateway.Sinks.Tests.Nats;
 
-/// <summary>Reads back every message of a stream and decodes it as a trade (what a consumer behind the gateway sees).</summary>
+/// <summary>Reads back every message of a stream and decodes the trades in it (what a consumer behind the gateway
+/// sees): one per message with <c>record=trade</c>, a frame's with <c>record=frame</c>.</summary>
 internal static class StreamContents
 {
     public static async Task<List<Trade>> ReadAllAsync(NatsCluster cluster, string stream)
@@ -15,19 +16,26 @@ internal static class StreamContents
         INatsJSStream info = await js.GetStreamAsync(stream);
         long expected = (long)info.Info.State.Messages;
         var trades = new List<Trade>((int)expected);
+        long messages = 0;
         INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream);
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
         {
-            trades.Add(Trade.Decode(message.Data));
-            if (trades.Count >= expected)
+            byte[] data = message.Data!;
+            Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
+            for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
+            {
+                trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
+            }
+
+            if (++messages >= expected)
             {
                 break;
             }
         }
 
-        Assert.Equal(expected, trades.Count);
+        Assert.Equal(expected, messages);
         return trades;
     }
 
