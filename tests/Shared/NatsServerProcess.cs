@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace WsGateway.Testing;
 
 /// <summary>One <c>nats-server -js</c> (Debian's package) on a free loopback port with its own temp store, ready when
-/// <see cref="Start"/> returns, killed and its store deleted at <see cref="Dispose"/>. Shared as source by the examples'
+/// <see cref="Start()"/> returns, killed and its store deleted at <see cref="Dispose"/>. Shared as source by the examples'
 /// tests and the load benchmark's sink scenario (the sink tests run a three-node cluster of their own).</summary>
 internal sealed class NatsServerProcess : IDisposable
 {
@@ -25,14 +25,42 @@ internal sealed class NatsServerProcess : IDisposable
 
     public static NatsServerProcess Start()
     {
+        int port = FreePort();
+        return Start(port, Directory.CreateTempSubdirectory("wsgw-nats-").FullName, []);
+    }
+
+    /// <summary>Starts <paramref name="nodes"/> nodes of one JetStream cluster (named wsgw) on free loopback ports,
+    /// each with its own temp store, routed to each other; listening when it returns (JetStream may still be electing
+    /// its meta leader).</summary>
+    public static NatsServerProcess[] StartCluster(int nodes)
+    {
+        int[] clientPorts = [.. Enumerable.Range(0, nodes).Select(_ => FreePort())];
+        int[] routePorts = [.. Enumerable.Range(0, nodes).Select(_ => FreePort())];
+        var started = new NatsServerProcess[nodes];
+        for (int node = 0; node < nodes; node++)
+        {
+            string routes = string.Join(',', routePorts.Where((_, i) => i != node).Select(p => $"nats://127.0.0.1:{p}"));
+            started[node] = Start(clientPorts[node], Directory.CreateTempSubdirectory("wsgw-nats-").FullName,
+                ["-n", $"n{node}", "--cluster_name", "wsgw", "--cluster", $"nats://127.0.0.1:{routePorts[node]}", "--routes", routes]);
+        }
+
+        return started;
+    }
+
+    private static int FreePort()
+    {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        string store = Directory.CreateTempSubdirectory("wsgw-nats-").FullName;
+        return port;
+    }
+
+    private static NatsServerProcess Start(int port, string store, string[] extra)
+    {
         string server = File.Exists("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server";
         var info = new ProcessStartInfo(server) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in (string[])["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", store])
+        foreach (string arg in (string[])["-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", store, .. extra])
         {
             info.ArgumentList.Add(arg);
         }

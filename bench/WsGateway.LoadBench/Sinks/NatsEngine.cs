@@ -15,10 +15,10 @@ internal sealed class NatsEngine : ISinkEngine
     /// <summary>Publishes the asynchronous publisher keeps in flight, as <c>nats bench js pub --async</c> does.</summary>
     public const int PublisherInFlight = 4_000;
 
-    private readonly NatsServerProcess? _own;
+    private readonly NatsServerProcess[] _own;
     private readonly int _replicas;
 
-    private NatsEngine(string url, NatsServerProcess? own, int replicas, string server)
+    private NatsEngine(string url, NatsServerProcess[] own, int replicas, string server)
     {
         Url = url;
         _own = own;
@@ -30,24 +30,32 @@ internal sealed class NatsEngine : ISinkEngine
 
     public string Url { get; }
 
-    /// <summary>The server started here, when there is one (the outage measurement stops it).</summary>
-    public NatsServerProcess? Own => _own;
+    /// <summary>The single server started here, when there is one (the outage measurement stops it).</summary>
+    public NatsServerProcess? Own => _own.Length == 1 ? _own[0] : null;
 
     public string Server { get; }
 
     public string Baseline => $"NATS.Net async publisher, {PublisherInFlight:N0} in flight on one connection, Msg-Id per message";
 
-    /// <summary>Starts a single-node <c>nats-server -js</c> here, or uses <paramref name="url"/> (streams with
-    /// <paramref name="replicas"/> replicas).</summary>
-    public static NatsEngine Start(string? url, int replicas)
+    /// <summary>Uses <paramref name="url"/> (streams with <paramref name="replicas"/> replicas), or starts
+    /// <c>nats-server -js</c> here: one node for R1, a cluster of as many nodes as replicas otherwise.</summary>
+    public static async Task<NatsEngine> StartAsync(string? url, int replicas, CancellationToken cancellationToken)
     {
         if (url is not null)
         {
-            return new NatsEngine(url, null, replicas, $"JetStream at {url}, R{replicas}, file storage");
+            return new NatsEngine(url, [], replicas, $"JetStream at {url}, R{replicas}, file storage");
         }
 
-        NatsServerProcess own = NatsServerProcess.Start();
-        return new NatsEngine(own.Url, own, 1, "nats-server (started here), single node, R1, file storage");
+        if (replicas == 1)
+        {
+            NatsServerProcess own = NatsServerProcess.Start();
+            return new NatsEngine(own.Url, [own], 1, "nats-server (started here), single node, R1, file storage");
+        }
+
+        NatsServerProcess[] cluster = NatsServerProcess.StartCluster(replicas);
+        var engine = new NatsEngine(string.Join(',', cluster.Select(n => n.Url)), cluster, replicas, $"nats-server cluster of {replicas} nodes (started here, one host), R{replicas}, file storage");
+        await engine.WaitForJetStreamAsync(cancellationToken).ConfigureAwait(false);
+        return engine;
     }
 
     public string SinkUri(string destination, string query)
@@ -124,8 +132,32 @@ internal sealed class NatsEngine : ISinkEngine
 
     public ValueTask DisposeAsync()
     {
-        _own?.Dispose();
+        foreach (NatsServerProcess node in _own)
+        {
+            node.Dispose();
+        }
+
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits (up to 30 s) until the cluster's JetStream answers: it has elected its meta leader.</summary>
+    private async Task WaitForJetStreamAsync(CancellationToken cancellationToken)
+    {
+        await using var nats = new NatsConnection(new NatsOpts { Url = Url, Name = "sinks-ready" });
+        var js = new NatsJSContext(nats);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await js.GetAccountInfoAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is NatsException && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task<NatsJSContext> CreateStreamAsync(NatsConnection nats, string stream, CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ internal static class SinkBenchCommand
         Option<int> roundTrips = new("--round-trips") { Description = "Trades sent one at a time, each waiting for its TradeAck (latency)", DefaultValueFactory = _ => 2_000 };
         Option<double> outage = new("--outage") { Description = "Seconds the JetStream server is stopped (SIGSTOP) while clients keep sending (memory); 0 skips it", DefaultValueFactory = _ => 5.0 };
         Option<string?> nats = new("--nats") { Description = "A JetStream server or cluster to use instead of starting nats-server (no outage measurement then)" };
-        Option<int> replicas = new("--replicas") { Description = "Replicas of the streams created on --nats (3 on a three-node cluster)", DefaultValueFactory = _ => 1 };
+        Option<int> replicas = new("--replicas") { Description = "Replicas of the JetStream streams; without --nats, 3 starts a three-node cluster here", DefaultValueFactory = _ => 1 };
         Option<bool> quick = new("--quick") { Description = "Tiny sizes and one run: checks that everything works, measures nothing worth quoting" };
 
         Command command = new("sinks", "Each sink (acks on) against its engine's own client on the same server, same run; allocations per trade; TradeAck round trip; memory with JetStream down")

@@ -13,9 +13,12 @@ internal static class SinkEngines
     /// <param name="cancellationToken">Ends the start.</param>
     public static Task<ISinkEngine> StartAsync(string name, string? natsUrl, int replicas, CancellationToken cancellationToken) => name switch
     {
-        "nats" => Task.FromResult<ISinkEngine>(NatsEngine.Start(natsUrl, replicas)),
+        "nats" => StartNatsAsync(natsUrl, replicas, cancellationToken),
         _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats", nameof(name)),
     };
+
+    private static async Task<ISinkEngine> StartNatsAsync(string? url, int replicas, CancellationToken cancellationToken)
+        => await NatsEngine.StartAsync(url, replicas, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The sink configurations measured on <paramref name="name"/>: a label for the table and the query added
     /// to the sink URI.</summary>
