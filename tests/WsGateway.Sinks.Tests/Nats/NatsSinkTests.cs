@@ -103,6 +103,89 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         }
     }
 
+    /// <summary>The case per-frame records exist for: trades stored whose acknowledgement never reached the client.
+    /// The client resends them after reconnecting, and the stream must recognise them as the frames it has.</summary>
+    [Theory]
+    [InlineData(NatsRecord.Trade)]
+    [InlineData(NatsRecord.Frame)]
+    public async Task Frames_stored_but_not_acknowledged_when_the_connection_drops_are_resent_and_stored_once(NatsRecord record)
+    {
+        string stream = NewStreamName();
+        const int Count = 6_000;
+        const int FrameSize = 37;
+        var sink = new CloseAfterStoring(new NatsJetStreamSink(Options(stream, record)), closeAfter: 1_000);
+        await using SinkPipeline pipeline = new(sink, new SinkPipelineOptions { RetryMaxDelay = TimeSpan.FromMilliseconds(500) });
+        await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler(sink));
+        await server.StartAsync();
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
+
+        long reconnects = 0;
+        while (client.Sent < Count)
+        {
+            int size = (int)Math.Min(FrameSize, Count - client.Sent);
+            Trade[] frame = [.. Enumerable.Range((int)client.Sent + 1, size).Select(id => StreamContents.TradeFor(id))];
+            try
+            {
+                await client.SendAsync(frame);
+                await Task.Delay(client.Sent % 370 == 0 ? 1 : 0);
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                await client.ReconnectAsync();
+                reconnects++;
+            }
+        }
+
+        try
+        {
+            await WaitForAllAcknowledgedAsync(client, pipeline);
+        }
+        catch (System.Net.WebSockets.WebSocketException)
+        {
+            await client.ReconnectAsync(); // the loss was seen only after the last send: resend now
+            reconnects++;
+            await WaitForAllAcknowledgedAsync(client, pipeline);
+        }
+
+        Assert.True(sink.StoredUnacknowledged > 0, "the connection closed with nothing stored and unacknowledged: the test proved nothing");
+        Assert.Equal(1, reconnects);
+        List<Trade> stored = await StreamContents.ReadAllAsync(cluster, stream);
+        StreamContents.AssertExactlyOnce(stored, Count);
+    }
+
+    /// <summary>Stores through the inner sink; once <c>closeAfter</c> trades are stored, closes the client's
+    /// connection before the batch completes, so that its acknowledgement is never sent.</summary>
+    private sealed class CloseAfterStoring(ITradeSink inner, long closeAfter) : ITradeSink, ITradeMessageHandler
+    {
+        private IGatewayConnection? _connection;
+        private long _stored;
+        private int _closed;
+
+        public string Name => inner.Name;
+
+        /// <summary>Trades of the batch stored when the connection was closed (never acknowledged on it).</summary>
+        public long StoredUnacknowledged { get; private set; }
+
+        public void OnConnect(IGatewayConnection connection) => _connection ??= connection;
+
+        public void OnTrade(ReadOnlySpan<byte> data)
+        {
+        }
+
+        public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
+        {
+            await inner.PublishAsync(batch, cancellationToken);
+            if (Interlocked.Add(ref _stored, batch.Count) >= closeAfter && Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                StoredUnacknowledged = batch.Count;
+                _connection!.Close(1011, "test: closed after storing, before acknowledging");
+                await Task.Delay(100, cancellationToken); // the close is on its way before the pipeline tries the ack
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
     [Fact]
     public async Task A_subject_no_stream_captures_fails_the_batch_at_once_saying_so()
     {
