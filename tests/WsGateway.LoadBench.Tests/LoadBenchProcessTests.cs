@@ -45,6 +45,19 @@ public sealed class LoadBenchProcessTests
     }
 
     [Fact]
+    public async Task Sinks_quick_measures_jetstream_against_its_own_client_in_both_record_modes()
+    {
+        (int exit, string text, string errors) = await RunAsync("sinks", "--quick", "--engines", "nats");
+
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        Assert.Matches(@"(?m)^\| nats \| NATS\.Net async publisher[^|]*\| [1-9][\d,]* \| [\d, ]+ \| 1\.00 \| \|$", text);
+        Assert.Matches(@"(?m)^\| nats \| gateway \+ sink, one record per trade[^|]*\| [1-9][\d,]* \| [\d, ]+ \| [\d.]+x \| [\d.]+ \|$", text);
+        Assert.Matches(@"(?m)^\| nats \| gateway \+ sink, one record per frame[^|]*\| [1-9][\d,]* \| [\d, ]+ \| [\d.]+x \| [\d.]+ \|$", text);
+        Assert.Matches(@"(?m)^nats: TradeAck round trip .* p50 \d+ µs, p99 \d+ µs.*the engine's bare round trip p50 \d+ µs", text);
+        Assert.Matches(@"(?m)^nats: down 1 s .* all [\d,]+ acknowledged", text);
+    }
+
+    [Fact]
     public async Task Servers_option_runs_only_the_servers_named()
     {
         (int exit, string text, string errors) = await RunAsync("--quick", "--only", "single frames, 1 connection", "--servers", "gateway-kestrel");
