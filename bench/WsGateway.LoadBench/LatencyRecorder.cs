@@ -26,6 +26,15 @@ internal sealed class LatencyRecorder
         }
     }
 
+    /// <summary>Takes every sample of <paramref name="other"/> (as room allows).</summary>
+    public void Add(LatencyRecorder other)
+    {
+        for (int i = 0; i < other._count; i++)
+        {
+            Record(other._ticks[i]);
+        }
+    }
+
     /// <summary>The latency at <paramref name="percentile"/> (0-100) in microseconds.</summary>
     public double Percentile(double percentile)
     {

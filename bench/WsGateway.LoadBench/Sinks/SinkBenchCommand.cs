@@ -83,10 +83,7 @@ internal static class SinkBenchCommand
                     text.AppendLine(CultureInfo.InvariantCulture, $"| {name} | gateway + sink, {label}, stored and acknowledged (trades/s) | {Median(rates):N0} | {Runs(rates)} | {Median(rates) / baseRate:0.00}x | {Median(allocated):0.#} |");
                 }
 
-                var bare = new LatencyRecorder(settings.RoundTrips);
-                await engine.BaselineRoundTripAsync($"bench_base_rt_{tag}", bare, cancellationToken).ConfigureAwait(false);
-                var acked = new LatencyRecorder(settings.RoundTrips);
-                await RoundTripAsync(engine.SinkUri($"bench_sink_rt_{tag}", string.Empty), acked, cancellationToken).ConfigureAwait(false);
+                (LatencyRecorder acked, LatencyRecorder bare) = await RoundTripsAsync(engine, settings.RoundTrips, tag, cancellationToken).ConfigureAwait(false);
                 latency.AppendLine(CultureInfo.InvariantCulture, $"{name}: TradeAck round trip (one trade, wait for its ack; {settings.RoundTrips} trades) p50 {acked.Percentile(50):0} µs, p99 {acked.Percentile(99):0} µs, max {acked.Max:0} µs; "
                     + $"the engine's bare round trip p50 {bare.Percentile(50):0} µs, p99 {bare.Percentile(99):0} µs: {acked.Percentile(50) / bare.Percentile(50):0.0}x and {acked.Percentile(99) / bare.Percentile(99):0.0}x");
                 if (engine is NatsEngine { Own: { } own } natsEngine && settings.Outage > 0)
@@ -165,19 +162,37 @@ internal static class SinkBenchCommand
     }
 
     /// <summary>One trade at a time, each waiting for its TradeAck: µs percentiles of the round trip.</summary>
-    private static async Task RoundTripAsync(string sink, LatencyRecorder recorder, CancellationToken cancellationToken)
+    private static async Task<(LatencyRecorder Acked, LatencyRecorder Bare)> RoundTripsAsync(ISinkEngine engine, int count, string tag, CancellationToken cancellationToken)
     {
-        await using ServerProcess server = await ServerProcess.StartAsync("gateway", "count", false, null, cancellationToken, "--sink", sink).ConfigureAwait(false);
+        // In alternating chunks, so that both see the same moments of a shared, noisy machine.
+        const int Chunk = 100;
+        var acked = new LatencyRecorder(count);
+        var bare = new LatencyRecorder(count);
+        await using ServerProcess server = await ServerProcess.StartAsync("gateway", "count", false, null, cancellationToken, "--sink", engine.SinkUri($"bench_sink_rt_{tag}", string.Empty)).ConfigureAwait(false);
         await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(new Uri($"ws://127.0.0.1:{server.EndPoint.Port}/"), cancellationToken: cancellationToken).ConfigureAwait(false);
-        for (int i = 1; i <= recorder.Capacity + 100; i++)
+        await RoundTripAsync(client, new LatencyRecorder(Chunk), cancellationToken).ConfigureAwait(false); // warm-up
+        for (int chunk = 0; acked.Count < count; chunk++)
+        {
+            var sink = new LatencyRecorder(Math.Min(Chunk, count - acked.Count));
+            await RoundTripAsync(client, sink, cancellationToken).ConfigureAwait(false);
+            acked.Add(sink);
+            var own = new LatencyRecorder(sink.Capacity);
+            await engine.BaselineRoundTripAsync($"bench_base_rt_{chunk}_{tag}", own, cancellationToken).ConfigureAwait(false);
+            bare.Add(own);
+        }
+
+        return (acked, bare);
+    }
+
+    /// <summary>One trade at a time, each waiting for its TradeAck, until <paramref name="recorder"/> is full.</summary>
+    private static async Task RoundTripAsync(ReliableTradeClient client, LatencyRecorder recorder, CancellationToken cancellationToken)
+    {
+        while (recorder.Count < recorder.Capacity)
         {
             long started = Stopwatch.GetTimestamp();
-            await client.SendAsync(new Trade((ulong)i, (byte)'L', 1.5, 1), cancellationToken).ConfigureAwait(false);
+            await client.SendAsync(new Trade((ulong)client.Sent + 1, (byte)'L', 1.5, 1), cancellationToken).ConfigureAwait(false);
             await client.WaitForAcknowledgementAsync(client.Sent, cancellationToken).ConfigureAwait(false);
-            if (i > 100)
-            {
-                recorder.Record(Stopwatch.GetTimestamp() - started); // the first 100 warm up
-            }
+            recorder.Record(Stopwatch.GetTimestamp() - started);
         }
     }
 
