@@ -14,8 +14,12 @@ internal static class SinkEngines
     public static Task<ISinkEngine> StartAsync(string name, string? natsUrl, int replicas, CancellationToken cancellationToken) => name switch
     {
         "nats" => Task.FromResult<ISinkEngine>(NatsEngine.Start(natsUrl, replicas)),
-        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats", nameof(name)),
+        "postgres" => StartPostgresAsync(cancellationToken),
+        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats or postgres", nameof(name)),
     };
+
+    private static async Task<ISinkEngine> StartPostgresAsync(CancellationToken cancellationToken)
+        => await PostgresEngine.StartAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The sink configurations measured on <paramref name="name"/>: a label for the table and the query added
     /// to the sink URI.</summary>
