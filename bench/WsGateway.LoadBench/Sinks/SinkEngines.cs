@@ -25,7 +25,7 @@ internal static class SinkEngines
     /// to the sink URI.</summary>
     public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
     {
-        "postgres" => [("defaults", string.Empty), ("concurrency=16", "concurrency=16"), ("concurrency=16, writers=2", "concurrency=16&writers=2")],
+        "postgres" => [("writers=2, concurrency=4", "writers=2&concurrency=4")],
         _ => [("one record per trade", string.Empty)],
     };
 }

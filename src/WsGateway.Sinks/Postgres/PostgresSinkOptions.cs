@@ -21,8 +21,9 @@ public sealed class PostgresSinkOptions
 
     /// <summary>Transactions written at the same time, each on its own pooled connection. Batches published while
     /// they write wait in the sink's queue and are written together by the next free writer: one <c>COPY</c> and one
-    /// commit for all of them (group commit). Default 1; between 1 and 64. URI key <c>writers</c>.</summary>
-    public int Writers { get; set; } = 1;
+    /// commit for all of them (group commit). Default 2: one connection copies while the other commits or copies
+    /// too; between 1 and 64. URI key <c>writers</c>.</summary>
+    public int Writers { get; set; } = 2;
 
     /// <summary>Trades a writer takes from the queue for one transaction, at most (a batch larger than this is
     /// written alone, whole). Default 100,000; at least 1. URI key <c>max_trades_per_commit</c>.</summary>
@@ -134,7 +135,7 @@ public sealed class PostgresSinkOptions
                     catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
                     {
                         throw new ArgumentException(
-                            $"{where}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
+                            $"{where}: '{name}={value}' is neither table, create_tables, writers, max_trades_per_commit nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
                     }
 
                     break;
