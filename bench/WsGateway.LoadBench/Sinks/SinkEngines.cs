@@ -25,7 +25,7 @@ internal static class SinkEngines
     /// to the sink URI.</summary>
     public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
     {
-        "postgres" => [("writers=2, concurrency=4", "writers=2&concurrency=4")],
+        "postgres" => [("defaults (2 writers)", string.Empty), ("writers=1 (one connection, as the baseline)", "writers=1")],
         _ => [("one record per trade", string.Empty)],
     };
 }
