@@ -274,92 +274,81 @@ public sealed class PostgresTradeSink : ITradeSink
         _initLock.Dispose();
     }
 
+    /// <summary>One writer: takes what is queued, writes it, completes its callers; ends when the queue is empty.</summary>
     private async Task WriteLoopAsync()
     {
-        Group? group = null;
-        try
+        while (TakeGroup() is { } group)
         {
-            while (true)
+            Exception? failure = null;
+            try
             {
-                lock (_lock)
-                {
-                    if (group is not null)
-                    {
-                        _writing.Remove(group);
-                        _groupPool.Push(group);
-                        group = null;
-                    }
-
-                    if (_queue.Count == 0 || _disposed)
-                    {
-                        _writers--;
-                        return;
-                    }
-
-                    group = _groupPool.Count > 0 ? _groupPool.Pop() : new Group();
-                    group.Start();
-                    int trades = 0;
-                    int taken = 0;
-                    while (taken < _queue.Count && (taken == 0 || trades + _queue[taken].Batch.Count <= _maxTradesPerCommit))
-                    {
-                        Waiter waiter = _queue[taken];
-                        trades += waiter.Batch.Count;
-                        waiter.State = WaiterState.Taken;
-                        waiter.Group = group;
-                        group.Waiters.Add(waiter);
-                        taken++;
-                    }
-
-                    _queue.RemoveRange(0, taken);
-                    _writing.Add(group);
-                }
-
-                Exception? failure = null;
-                try
-                {
-                    await WriteGroupAsync(group).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    failure = e;
-                }
-
-                lock (_lock)
-                {
-                    foreach (Waiter waiter in group.Waiters)
-                    {
-                        waiter.State = WaiterState.Done;
-                    }
-                }
-
-                foreach (Waiter waiter in group.Waiters)
-                {
-                    if (failure is null)
-                    {
-                        waiter.Succeed();
-                    }
-                    else
-                    {
-                        waiter.Fail(failure);
-                    }
-                }
-
-                group.Waiters.Clear();
+                await WriteGroupAsync(group).ConfigureAwait(false);
             }
-        }
-        catch (Exception e) when (group is not null)
-        {
-            // Not expected (the write's own failures are the waiters'): fail the group rather than leave it waiting.
-            foreach (Waiter waiter in group.Waiters)
+            catch (Exception e)
             {
-                waiter.Fail(e);
+                failure = e;
             }
 
             lock (_lock)
             {
+                foreach (Waiter waiter in group.Waiters)
+                {
+                    waiter.State = WaiterState.Done;
+                }
+
                 _writing.Remove(group);
-                _writers--;
             }
+
+            // Each caller goes on on a pool thread of its own (RunContinuationsAsynchronously), not on this one.
+            foreach (Waiter waiter in group.Waiters)
+            {
+                if (failure is null)
+                {
+                    waiter.Succeed();
+                }
+                else
+                {
+                    waiter.Fail(failure);
+                }
+            }
+
+            group.Waiters.Clear();
+            lock (_lock)
+            {
+                _groupPool.Push(group);
+            }
+        }
+    }
+
+    /// <summary>The queued batches of the next transaction, oldest first, up to <see cref="PostgresSinkOptions.MaxTradesPerCommit"/>
+    /// trades (at least one batch); null, and the writer counted out, when the queue is empty.</summary>
+    private Group? TakeGroup()
+    {
+        lock (_lock)
+        {
+            if (_queue.Count == 0 || _disposed)
+            {
+                _writers--;
+                return null;
+            }
+
+            Group group = _groupPool.Count > 0 ? _groupPool.Pop() : new Group();
+            group.Start();
+            int trades = 0;
+            int taken = 0;
+            while (taken < _queue.Count && (taken == 0 || trades + _queue[taken].Batch.Count <= _maxTradesPerCommit))
+            {
+                Waiter waiter = _queue[taken];
+                trades += waiter.Batch.Count;
+                waiter.State = WaiterState.Taken;
+                waiter.Group = group;
+                group.Waiters.Add(waiter);
+                taken++;
+            }
+
+            _queue.RemoveRange(0, taken);
+            _writing.Add(group);
+            return group;
         }
     }
 
