@@ -50,7 +50,7 @@ internal static class SinkBenchCommand
             Description = "Npgsql connection string of the PostgreSQL server to write to (tables bench_trades_* are created and dropped)",
             Required = true,
         };
-        Command postgres = new("postgres", "Binary COPY + INSERT ... ON CONFLICT into PostgreSQL") { connection };
+        Command postgres = new("postgres", "Group commit: binary COPY into the table (the staging table and INSERT ... ON CONFLICT when it meets a stored id)") { connection };
         postgres.SetAction(async (result, cancellationToken) =>
         {
             string connectionString = result.GetValue(connection)!;

@@ -7,7 +7,6 @@ using WsGateway.Sinks;
 using WsGateway.Sinks.Kafka;
 using WsGateway.Sinks.Postgres;
 using WsGateway.Sinks.Tests.Kafka;
-using WsGateway.Sinks.Tests.Postgres;
 
 namespace WsGateway.Examples.Tests;
 

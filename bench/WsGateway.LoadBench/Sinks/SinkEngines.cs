@@ -14,17 +14,22 @@ internal static class SinkEngines
     public static Task<ISinkEngine> StartAsync(string name, string? natsUrl, int replicas, CancellationToken cancellationToken) => name switch
     {
         "nats" => StartNatsAsync(natsUrl, replicas, cancellationToken),
-        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats", nameof(name)),
+        "postgres" => StartPostgresAsync(cancellationToken),
+        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats or postgres", nameof(name)),
     };
 
     private static async Task<ISinkEngine> StartNatsAsync(string? url, int replicas, CancellationToken cancellationToken)
         => await NatsEngine.StartAsync(url, replicas, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<ISinkEngine> StartPostgresAsync(CancellationToken cancellationToken)
+        => await PostgresEngine.StartAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>The sink configurations measured on <paramref name="name"/>: a label for the table and the query added
     /// to the sink URI.</summary>
     public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
     {
         "nats" => [("one record per trade", string.Empty), ("one record per frame (record=frame)", "record=frame")],
+        "postgres" => [("defaults (2 writers)", string.Empty), ("writers=1 (one connection, as the baseline)", "writers=1")],
         _ => [("one record per trade", string.Empty)],
     };
 }

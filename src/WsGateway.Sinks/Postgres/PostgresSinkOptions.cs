@@ -19,6 +19,16 @@ public sealed class PostgresSinkOptions
     /// have the columns of <see cref="PostgresTradeSink.CreateTableSql"/> and a unique key on <c>trade_id</c>.</summary>
     public bool CreateTables { get; set; } = true;
 
+    /// <summary>Transactions written at the same time, each on its own pooled connection. Batches published while
+    /// they write wait in the sink's queue and are written together by the next free writer: one <c>COPY</c> and one
+    /// commit for all of them (group commit). Default 2: one connection copies while the other commits or copies
+    /// too; between 1 and 64. URI key <c>writers</c>.</summary>
+    public int Writers { get; set; } = 2;
+
+    /// <summary>Trades a writer takes from the queue for one transaction, at most (a batch larger than this is
+    /// written alone, whole). Default 100,000; at least 1. URI key <c>max_trades_per_commit</c>.</summary>
+    public int MaxTradesPerCommit { get; set; } = 100_000;
+
     /// <summary>
     /// Reads the options from a sink URI, as <c>wsgw serve --sink</c> takes it:
     /// <c>postgres://user[:password]@host[:port]/database?table=trades&amp;create_tables=true</c> (scheme
@@ -111,6 +121,12 @@ public sealed class PostgresSinkOptions
                 case "create_tables":
                     options.CreateTables = UriQuery.ParseBool(value, name, where);
                     break;
+                case "writers":
+                    options.Writers = ParseInt(value, name, where);
+                    break;
+                case "max_trades_per_commit":
+                    options.MaxTradesPerCommit = ParseInt(value, name, where);
+                    break;
                 default:
                     try
                     {
@@ -119,7 +135,7 @@ public sealed class PostgresSinkOptions
                     catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
                     {
                         throw new ArgumentException(
-                            $"{where}: '{name}={value}' is neither table, create_tables nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
+                            $"{where}: '{name}={value}' is neither table, create_tables, writers, max_trades_per_commit nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
                     }
 
                     break;
@@ -165,6 +181,16 @@ public sealed class PostgresSinkOptions
             throw new ArgumentException($"postgres sink: the connection string has no Host; {Expected}.");
         }
 
+        if (Writers is < 1 or > 64)
+        {
+            throw new ArgumentException($"postgres sink: writers must be between 1 and 64, got {Writers}.");
+        }
+
+        if (MaxTradesPerCommit < 1)
+        {
+            throw new ArgumentException($"postgres sink: max_trades_per_commit must be at least 1, got {MaxTradesPerCommit}.");
+        }
+
         if (!IsTableName(Table))
         {
             throw new ArgumentException(
@@ -173,6 +199,11 @@ public sealed class PostgresSinkOptions
 
         return builder;
     }
+
+    private static int ParseInt(string value, string name, string where)
+        => int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed)
+            ? parsed
+            : throw new ArgumentException($"{where}: '{name}={value}' is not a whole number.");
 
     private static bool IsTableName(string name)
     {

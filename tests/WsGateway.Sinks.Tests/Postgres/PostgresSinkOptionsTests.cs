@@ -23,6 +23,15 @@ public sealed class PostgresSinkOptionsTests
     }
 
     [Fact]
+    public void A_uri_sets_the_writers_and_the_trades_per_commit()
+    {
+        PostgresSinkOptions options = PostgresSinkOptions.FromUri(new Uri("postgres://wsgw@127.0.0.1/trading?writers=3&max_trades_per_commit=5000"));
+
+        Assert.Equal(3, options.Writers);
+        Assert.Equal(5000, options.MaxTradesPerCommit);
+    }
+
+    [Fact]
     public void A_uri_without_port_table_or_database_takes_the_defaults()
     {
         PostgresSinkOptions options = PostgresSinkOptions.FromUri(new Uri("postgresql://wsgw@127.0.0.1"));
@@ -32,6 +41,8 @@ public sealed class PostgresSinkOptionsTests
         Assert.Null(builder.Database);
         Assert.Equal("trades", options.Table);
         Assert.True(options.CreateTables);
+        Assert.Equal(2, options.Writers);
+        Assert.Equal(100_000, options.MaxTradesPerCommit);
     }
 
     [Fact]
@@ -58,7 +69,11 @@ public sealed class PostgresSinkOptionsTests
     [InlineData("postgres://u@127.0.0.1/db?table=a.b.c", "table 'a.b.c' is not a plain table name")]
     [InlineData("postgres://u@127.0.0.1/db/more", "is not one database name")]
     [InlineData("postgres://u@127.0.0.1/db?create_tables=maybe", "create_tables=maybe is not a boolean")]
-    [InlineData("postgres://u@127.0.0.1/db?Frobnicate=1", "'Frobnicate=1' is neither table, create_tables nor an Npgsql connection-string keyword")]
+    [InlineData("postgres://u@127.0.0.1/db?Frobnicate=1", "'Frobnicate=1' is neither table, create_tables, writers, max_trades_per_commit nor an Npgsql connection-string keyword")]
+    [InlineData("postgres://u@127.0.0.1/db?writers=0", "writers must be between 1 and 64, got 0")]
+    [InlineData("postgres://u@127.0.0.1/db?writers=65", "writers must be between 1 and 64, got 65")]
+    [InlineData("postgres://u@127.0.0.1/db?writers=two", "'writers=two' is not a whole number")]
+    [InlineData("postgres://u@127.0.0.1/db?max_trades_per_commit=0", "max_trades_per_commit must be at least 1, got 0")]
     [InlineData("postgres://u@127.0.0.1/db?Port=x", "'Port=x' is neither")]
     [InlineData("postgres://u@127.0.0.1/db?table", "query part 'table' has no value")]
     public void A_bad_uri_is_an_error_naming_the_part_and_the_expected_form(string uri, string expected)

@@ -2,14 +2,17 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace WsGateway.Sinks.Tests.Postgres;
+namespace WsGateway.Testing;
 
 /// <summary>
 /// A real PostgreSQL server (Debian's postgresql-15, which ./test.sh installs when missing) in a temporary data folder,
 /// on its own port on 127.0.0.1: initdb, pg_ctl start/stop/restart, and the folder deleted at the end. As root the
-/// tools run as the postgres user (PostgreSQL refuses root), otherwise as the current user.
+/// tools run as the postgres user (PostgreSQL refuses root), otherwise as the current user. The server's settings are
+/// the defaults (fsync and synchronous_commit on) but for the port, the loopback address, the socket folder and
+/// <c>max_connections=50</c>. Shared as source by the sink tests (where it is an xUnit fixture), the examples' tests
+/// and the load benchmark's sink scenario.
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public sealed partial class PostgresServer
 {
     private static readonly TimeSpan s_toolTimeout = TimeSpan.FromSeconds(60);
     private string _bin = "";
@@ -126,10 +129,4 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stdout}{await stderr}");
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "PostgreSQL server";
 }
