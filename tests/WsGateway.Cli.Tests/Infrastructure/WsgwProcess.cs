@@ -116,6 +116,9 @@ internal sealed partial class WsgwProcess : IDisposable
     /// <summary>Waits for a line of standard error matching <paramref name="match"/>.</summary>
     public Task<string> WaitForStderrAsync(Func<string, bool> match) => WaitForAsync(_stderr, match, "standard error");
 
+    /// <summary>Waits for a line of standard output matching <paramref name="match"/>.</summary>
+    public Task<string> WaitForStdoutAsync(Func<string, bool> match) => WaitForAsync(_stdout, match, "standard output");
+
     /// <summary>Waits until standard output holds <paramref name="count"/> lines.</summary>
     public async Task WaitForStdoutLinesAsync(int count)
     {
