@@ -14,13 +14,27 @@ internal static class SinkEngines
     public static Task<ISinkEngine> StartAsync(string name, string? natsUrl, int replicas, CancellationToken cancellationToken) => name switch
     {
         "nats" => Task.FromResult<ISinkEngine>(NatsEngine.Start(natsUrl, replicas)),
-        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats", nameof(name)),
+        "kafka" => Task.FromResult<ISinkEngine>(KafkaEngine.Start()),
+        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats or kafka", nameof(name)),
     };
 
     /// <summary>The sink configurations measured on <paramref name="name"/>: a label for the table and the query added
     /// to the sink URI.</summary>
     public static IReadOnlyList<(string Label, string Query)> Modes(string name) => name switch
     {
+        "kafka" => KafkaModes(),
         _ => [("one record per trade", string.Empty)],
     };
+
+    /// <summary>Kafka's: the sink's defaults, and (exploration) <c>WSGW_KAFKA_MODES</c> = <c>;</c>-separated queries.</summary>
+    private static IReadOnlyList<(string Label, string Query)> KafkaModes()
+    {
+        var modes = new List<(string, string)> { ("one record per trade, defaults", string.Empty) };
+        foreach (string query in (Environment.GetEnvironmentVariable("WSGW_KAFKA_MODES") ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            modes.Add((query, query));
+        }
+
+        return modes;
+    }
 }

@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Confluent.Kafka;
+using WsGateway.Sbe;
+using WsGateway.Testing;
+
+namespace WsGateway.LoadBench.Sinks;
+
+/// <summary>
+/// Kafka: librdkafka's mock cluster (<c>test.mock.num.brokers</c>), hosted in <em>this</em> process (the benchmark's,
+/// not the gateway's): no Kafka broker can be installed on the machines this is measured on. The gateway's server
+/// process connects to it by <c>bootstrap.servers</c> like to any cluster. Each destination is a topic of
+/// <see cref="Partitions"/> partitions (replication factor 3, one leader per mock broker). The baseline is a plain
+/// Confluent.Kafka producer (<c>enable.idempotence=true</c>, <c>acks=all</c>, librdkafka's other defaults) producing
+/// the records the sink writes (key = the trade id, 8 bytes big-endian; value = the 29-byte SBE trade).
+/// </summary>
+internal sealed class KafkaEngine : ISinkEngine
+{
+    /// <summary>Partitions of every topic the benchmark creates.</summary>
+    public const int Partitions = 3;
+
+    private const int Brokers = 3;
+
+    private readonly KafkaMockCluster _cluster;
+
+    private KafkaEngine(KafkaMockCluster cluster) => _cluster = cluster;
+
+    public string Name => "kafka";
+
+    public string Server => $"librdkafka {Library.VersionString} mock cluster, {Brokers} brokers, in the benchmark's process (not the gateway's); topics of {Partitions} partitions, RF 3";
+
+    public string Baseline => "Confluent.Kafka producer (enable.idempotence, acks=all, librdkafka defaults), Produce + delivery handler, key = trade id, 29-byte value";
+
+    /// <summary>Starts the mock cluster in this process.</summary>
+    public static KafkaEngine Start() => new(new KafkaMockCluster(Brokers));
+
+    public string SinkUri(string destination, string query)
+    {
+        CreateTopic(destination);
+        return $"kafka://{_cluster.BootstrapServers}/{destination}{(query.Length > 0 ? "?" + query : string.Empty)}";
+    }
+
+    /// <summary>A plain idempotent producer as fast as it goes: <c>Produce</c> with one delivery handler for every
+    /// record (no task per record), as many in flight as librdkafka's queue takes (a full queue is waited out): records
+    /// delivered per second over the measured window.</summary>
+    public async Task<double> BaselineAsync(string destination, SinkBenchSettings settings, CancellationToken cancellationToken)
+    {
+        CreateTopic(destination);
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(ProducerConfig(lingerMs: null)).Build();
+        var counter = new DeliveryCounter();
+        Action<DeliveryReport<byte[], byte[]>> handler = counter.OnReport;
+        var payload = new byte[Trade.EncodedSize];
+        ulong id = 0;
+        long measuredFrom = -1;
+        var clock = Stopwatch.StartNew();
+        TimeSpan warmUp = TimeSpan.FromSeconds(1);
+        TimeSpan end = warmUp + TimeSpan.FromSeconds(settings.Duration);
+        while (clock.Elapsed < end)
+        {
+            if (measuredFrom < 0 && clock.Elapsed >= warmUp)
+            {
+                measuredFrom = counter.Delivered;
+                clock.Restart();
+                end = TimeSpan.FromSeconds(settings.Duration);
+            }
+
+            id++;
+            new Trade(id, (byte)'B', 100.5, 10).Encode(payload);
+            byte[] key = new byte[sizeof(ulong)];
+            BinaryPrimitives.WriteUInt64BigEndian(key, id);
+            var message = new Message<byte[], byte[]> { Key = key, Value = (byte[])payload.Clone() };
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(destination, message, handler);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        double rate = (counter.Delivered - measuredFrom) / clock.Elapsed.TotalSeconds;
+        await Task.Run(() => producer.Flush(TimeSpan.FromSeconds(60)), cancellationToken).ConfigureAwait(false);
+        if (counter.Failed > 0)
+        {
+            throw new InvalidOperationException($"kafka baseline: {counter.Failed} records not delivered: {counter.FirstError}");
+        }
+
+        return rate;
+    }
+
+    /// <summary>One record at a time, each awaiting its delivery report (<c>ProduceAsync</c>), with
+    /// <c>linger.ms=0</c>: the bare round trip, without librdkafka's default 5 ms wait for more records.</summary>
+    public async Task BaselineRoundTripAsync(string destination, LatencyRecorder recorder, CancellationToken cancellationToken)
+    {
+        CreateTopic(destination);
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(ProducerConfig(lingerMs: 0)).Build();
+        for (int i = 1; i <= recorder.Capacity + 100; i++)
+        {
+            var payload = new byte[Trade.EncodedSize];
+            new Trade((ulong)i, (byte)'L', 1.5, 1).Encode(payload);
+            byte[] key = new byte[sizeof(ulong)];
+            BinaryPrimitives.WriteUInt64BigEndian(key, (ulong)i);
+            long started = Stopwatch.GetTimestamp();
+            await producer.ProduceAsync(destination, new Message<byte[], byte[]> { Key = key, Value = payload }, cancellationToken).ConfigureAwait(false);
+            if (i > 100)
+            {
+                recorder.Record(Stopwatch.GetTimestamp() - started);
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _cluster.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void CreateTopic(string topic) => _cluster.CreateTopic(topic, Partitions, replicationFactor: Brokers);
+
+    private ProducerConfig ProducerConfig(int? lingerMs) => new()
+    {
+        BootstrapServers = _cluster.BootstrapServers,
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = lingerMs,
+    };
+
+    /// <summary>Counts delivery reports (on the producer's poll thread).</summary>
+    private sealed class DeliveryCounter
+    {
+        private long _delivered;
+        private long _failed;
+
+        public long Delivered => Volatile.Read(ref _delivered);
+
+        public long Failed => Volatile.Read(ref _failed);
+
+        public string? FirstError { get; private set; }
+
+        public void OnReport(DeliveryReport<byte[], byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                FirstError ??= $"{report.Error.Code}: {report.Error.Reason}";
+                Interlocked.Increment(ref _failed);
+            }
+            else
+            {
+                Interlocked.Increment(ref _delivered);
+            }
+        }
+    }
+}
