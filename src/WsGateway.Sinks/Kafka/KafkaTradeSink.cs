@@ -29,6 +29,8 @@ public sealed class KafkaTradeSink : ITradeSink
 {
     private readonly ProducerConfig _config;
     private readonly string _topic;
+    private readonly TopicPartition _topicPartition;
+    private readonly Headers _noHeaders = [];
     private readonly TimeSpan _flushTimeout;
     private readonly ILogger _logger;
     private readonly Lock _producerLock = new();
@@ -45,6 +47,7 @@ public sealed class KafkaTradeSink : ITradeSink
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _topic = options.Topic;
+        _topicPartition = new TopicPartition(options.Topic, Partition.Any);
         _flushTimeout = options.FlushTimeout;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaTradeSink>();
         var config = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -63,8 +66,9 @@ public sealed class KafkaTradeSink : ITradeSink
             BootstrapServers = options.BootstrapServers,
             EnableIdempotence = true,
             Acks = Acks.All,
-            // The delivery report only needs the outcome: no copy of key, value, headers and timestamp back into .NET.
-            DeliveryReportFields = "status",
+            // The delivery report only needs the outcome (its Error): no key, value, headers, timestamp or persistence
+            // status (one more call into librdkafka per message) read back into .NET.
+            DeliveryReportFields = "none",
         };
         try
         {
@@ -93,34 +97,27 @@ public sealed class KafkaTradeSink : ITradeSink
 
         IProducer<byte[], byte[]> producer = CurrentProducer();
         var delivery = new BatchDelivery(batch.Count);
+        var record = new Record(batch.MessageSize, _noHeaders);
         int produced = 0;
+        KafkaException? refused = null;
         try
         {
-            for (; produced < batch.Count; produced++)
+            while ((produced = ProduceFrom(producer, batch, produced, record, delivery.Handler, out refused)) < batch.Count && refused is null)
             {
-                ReadOnlySpan<byte> sbe = batch[produced].Span;
-                byte[] key = new byte[sizeof(ulong)];
-                BinaryPrimitives.WriteUInt64BigEndian(key, new TradeDecoder().WrapAndApplyHeader(sbe, 0).TradeId);
-                var message = new Message<byte[], byte[]> { Key = key, Value = sbe.ToArray() };
-                while (true)
-                {
-                    try
-                    {
-                        producer.Produce(_topic, message, delivery.Handler);
-                        break;
-                    }
-                    catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                    {
-                        // librdkafka's local queue (queue.buffering.max.messages/kbytes) is full: wait for deliveries.
-                        await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                // librdkafka's local queue (queue.buffering.max.messages/kbytes) is full: wait for deliveries.
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is KafkaException or OperationCanceledException or SbeDecodeException)
+        catch (OperationCanceledException ex)
+        {
+            refused = null;
+            delivery.Abandon(batch.Count - produced, ex);
+        }
+
+        if (refused is not null)
         {
             // The rest of the batch is not sent; what was handed to librdkafka still gets its report.
-            delivery.Abandon(batch.Count - produced, ex);
+            delivery.Abandon(batch.Count - produced, refused);
         }
 
         await delivery.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -129,6 +126,36 @@ public sealed class KafkaTradeSink : ITradeSink
             throw new KafkaSinkException(
                 $"kafka sink: {delivery.Failed} of {batch.Count} trades were not stored in topic '{_topic}': {error}", delivery.FirstException);
         }
+    }
+
+    /// <summary>Hands the trades of <paramref name="batch"/> from <paramref name="first"/> on to librdkafka, one
+    /// message each through <paramref name="record"/>, until the batch ends, librdkafka's local queue is full, or
+    /// librdkafka refuses a message (<paramref name="refused"/>).</summary>
+    /// <returns>The index of the first trade not handed over (<see cref="TradeBatch.Count"/> when all were).</returns>
+    private int ProduceFrom(
+        IProducer<byte[], byte[]> producer, TradeBatch batch, int first, Record record, Action<DeliveryReport<byte[], byte[]>> handler, out KafkaException? refused)
+    {
+        refused = null;
+        ReadOnlySpan<byte> messages = batch.Messages.Span;
+        int size = batch.MessageSize;
+        int i = first;
+        try
+        {
+            for (; i < batch.Count; i++)
+            {
+                record.Set(messages.Slice(i * size, size));
+                producer.Produce(_topicPartition, record.Message, handler);
+            }
+        }
+        catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+        {
+        }
+        catch (KafkaException ex)
+        {
+            refused = ex;
+        }
+
+        return i;
     }
 
     /// <summary>Waits up to <see cref="KafkaSinkOptions.FlushTimeout"/> for messages still in flight, then closes
@@ -203,6 +230,28 @@ public sealed class KafkaTradeSink : ITradeSink
             throw new ArgumentException(
                 $"kafka sink: a batch of {batch.Count} messages of {batch.MessageSize} bytes must be {(long)batch.Count * batch.MessageSize} bytes long (got {batch.Messages.Length}), with messages of at least {Trade.EncodedSize} bytes.",
                 nameof(batch));
+        }
+    }
+
+    /// <summary>
+    /// The one <see cref="Message{TKey, TValue}"/> a batch's trades are produced through, one after the other: its key
+    /// and value arrays are overwritten for each trade. That is safe because <c>Produce</c> hands both to librdkafka
+    /// with <c>RD_KAFKA_MSG_F_COPY</c> (librdkafka copies them into its own queue before <c>Produce</c> returns; the
+    /// arrays are only pinned for the call), and with <c>dotnet.producer.delivery.report.fields=none</c> the delivery
+    /// report keeps no reference to them. So a trade costs no array, no <c>Message</c> and no <c>Headers</c>.
+    /// </summary>
+    private sealed class Record
+    {
+        public Record(int messageSize, Headers noHeaders) =>
+            Message = new Message<byte[], byte[]> { Key = new byte[sizeof(ulong)], Value = new byte[messageSize], Headers = noHeaders };
+
+        public Message<byte[], byte[]> Message { get; }
+
+        /// <summary>Key = the trade id, 8 bytes big-endian; value = the SBE message as received.</summary>
+        public void Set(ReadOnlySpan<byte> sbe)
+        {
+            sbe.CopyTo(Message.Value);
+            BinaryPrimitives.WriteUInt64BigEndian(Message.Key, TradeMessages.TradeId(sbe));
         }
     }
 
