@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using WsGateway.Sbe;
 using WsGateway.Testing;
@@ -29,68 +30,96 @@ internal sealed class KafkaEngine : ISinkEngine
 
     public string Server => $"librdkafka {Library.VersionString} mock cluster, {Brokers} brokers, in the benchmark's process (not the gateway's); topics of {Partitions} partitions, RF 3";
 
-    public string Baseline => "Confluent.Kafka producer (enable.idempotence, acks=all, librdkafka defaults), Produce + delivery handler, key = trade id, 29-byte value";
+    public string Baseline => $"Confluent.Kafka producer, enable.idempotence, acks=all, librdkafka defaults (linger.ms=5), delivery report fields none, Produce + delivery handler from {Environment.ProcessorCount} threads, key = trade id, 29-byte value";
 
     /// <summary>Starts the mock cluster in this process.</summary>
     public static KafkaEngine Start() => new(new KafkaMockCluster(Brokers));
 
+    /// <summary>The sink's URI on a new topic; <c>WSGW_KAFKA_QUERY</c> (<c>linger.ms=1&amp;...</c>) is added to every
+    /// one, the round trip's included, to explore.</summary>
     public string SinkUri(string destination, string query)
     {
         CreateTopic(destination);
-        return $"kafka://{_cluster.BootstrapServers}/{destination}{(query.Length > 0 ? "?" + query : string.Empty)}";
+        string extra = Environment.GetEnvironmentVariable("WSGW_KAFKA_QUERY") ?? string.Empty;
+        string all = string.Join('&', new[] { extra, query }.Where(q => q.Length > 0));
+        return $"kafka://{_cluster.BootstrapServers}/{destination}{(all.Length > 0 ? "?" + all : string.Empty)}";
     }
 
-    /// <summary>A plain idempotent producer as fast as it goes: <c>Produce</c> with one delivery handler for every
-    /// record (no task per record), as many in flight as librdkafka's queue takes (a full queue is waited out): records
-    /// delivered per second over the measured window.</summary>
+    /// <summary>A plain idempotent producer as fast as it goes: one producer, <see cref="Environment.ProcessorCount"/>
+    /// threads calling <c>Produce</c> with one delivery handler for every record (no task per record), as many in flight
+    /// as librdkafka's queue takes (a full queue is waited out), delivery report fields <c>none</c> as the sink's:
+    /// records delivered per second over the measured window. <c>WSGW_KAFKA_BASELINE</c>
+    /// (<c>threads=1&amp;linger.ms=0&amp;...</c>) changes the threads and librdkafka properties, to explore.</summary>
     public async Task<double> BaselineAsync(string destination, SinkBenchSettings settings, CancellationToken cancellationToken)
     {
         CreateTopic(destination);
-        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(ProducerConfig(lingerMs: null)).Build();
-        var counter = new DeliveryCounter();
-        Action<DeliveryReport<byte[], byte[]>> handler = counter.OnReport;
-        var payload = new byte[Trade.EncodedSize];
-        ulong id = 0;
-        long measuredFrom = -1;
-        var clock = Stopwatch.StartNew();
-        TimeSpan warmUp = TimeSpan.FromSeconds(1);
-        TimeSpan end = warmUp + TimeSpan.FromSeconds(settings.Duration);
-        while (clock.Elapsed < end)
+        ProducerConfig config = ProducerConfig(lingerMs: null);
+        config.DeliveryReportFields = "none";
+        int threads = Environment.ProcessorCount;
+        foreach (string pair in (Environment.GetEnvironmentVariable("WSGW_KAFKA_BASELINE") ?? string.Empty).Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (measuredFrom < 0 && clock.Elapsed >= warmUp)
+            string[] parts = pair.Split('=', 2);
+            if (parts[0] == "threads")
             {
-                measuredFrom = counter.Delivered;
-                clock.Restart();
-                end = TimeSpan.FromSeconds(settings.Duration);
+                threads = int.Parse(parts[1], CultureInfo.InvariantCulture);
             }
-
-            id++;
-            new Trade(id, (byte)'B', 100.5, 10).Encode(payload);
-            byte[] key = new byte[sizeof(ulong)];
-            BinaryPrimitives.WriteUInt64BigEndian(key, id);
-            var message = new Message<byte[], byte[]> { Key = key, Value = (byte[])payload.Clone() };
-            while (true)
+            else
             {
-                try
-                {
-                    producer.Produce(destination, message, handler);
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-                }
+                config.Set(parts[0], parts[1]);
             }
         }
 
-        double rate = (counter.Delivered - measuredFrom) / clock.Elapsed.TotalSeconds;
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+        var counter = new DeliveryCounter();
+        using var stop = new CancellationTokenSource();
+        var loops = new Task[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            ulong firstId = ((ulong)t << 40) + 1;
+            loops[t] = Task.Factory.StartNew(() => ProduceLoop(producer, destination, counter, firstId, stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        long from = counter.Delivered;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(settings.Duration), cancellationToken).ConfigureAwait(false);
+        long to = counter.Delivered;
+        double elapsed = clock.Elapsed.TotalSeconds;
+        await stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(loops).ConfigureAwait(false);
         await Task.Run(() => producer.Flush(TimeSpan.FromSeconds(60)), cancellationToken).ConfigureAwait(false);
         if (counter.Failed > 0)
         {
             throw new InvalidOperationException($"kafka baseline: {counter.Failed} records not delivered: {counter.FirstError}");
         }
 
-        return rate;
+        return (to - from) / elapsed;
+    }
+
+    /// <summary>What a plain application does per record: a key and a value array, a <c>Message</c>, <c>Produce</c>.</summary>
+    private static void ProduceLoop(IProducer<byte[], byte[]> producer, string topic, DeliveryCounter counter, ulong firstId, CancellationToken stop)
+    {
+        Action<DeliveryReport<byte[], byte[]>> handler = counter.OnReport;
+        for (ulong id = firstId; !stop.IsCancellationRequested; id++)
+        {
+            var value = new byte[Trade.EncodedSize];
+            new Trade(id, (byte)'B', 100.5, 10).Encode(value);
+            byte[] key = new byte[sizeof(ulong)];
+            BinaryPrimitives.WriteUInt64BigEndian(key, id);
+            var message = new Message<byte[], byte[]> { Key = key, Value = value };
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(topic, message, handler);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    Thread.Sleep(1); // librdkafka's queue (100,000 records by default) is full
+                }
+            }
+        }
     }
 
     /// <summary>One record at a time, each awaiting its delivery report (<c>ProduceAsync</c>), with
