@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Confluent.Kafka;
 using WsGateway.Sbe;
+using WsGateway.Sinks.Kafka;
 using WsGateway.Testing;
 
 namespace WsGateway.LoadBench.Sinks;
@@ -122,12 +123,29 @@ internal sealed class KafkaEngine : ISinkEngine
         }
     }
 
-    /// <summary>One record at a time, each awaiting its delivery report (<c>ProduceAsync</c>), with
-    /// <c>linger.ms=0</c>: the bare round trip, without librdkafka's default 5 ms wait for more records.</summary>
+    /// <summary>One record at a time, each awaiting its delivery report (<c>ProduceAsync</c>), with the sink's
+    /// producer settings (<see cref="KafkaSinkOptions.ProducerDefaults"/>, <c>linger.ms=1</c>): the round trip the
+    /// gateway adds to. The same with <c>linger.ms=0</c> (the fastest a lone record goes) is written to standard
+    /// error.</summary>
     public async Task BaselineRoundTripAsync(string destination, LatencyRecorder recorder, CancellationToken cancellationToken)
     {
         CreateTopic(destination);
-        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(ProducerConfig(lingerMs: 0)).Build();
+        var immediate = new LatencyRecorder(recorder.Capacity);
+        ProducerConfig sinkLike = ProducerConfig(lingerMs: null);
+        foreach ((string name, string value) in KafkaSinkOptions.ProducerDefaults)
+        {
+            sinkLike.Set(name, value);
+        }
+
+        await RoundTripsAsync(destination, ProducerConfig(lingerMs: 0), immediate, cancellationToken).ConfigureAwait(false);
+        await RoundTripsAsync(destination, sinkLike, recorder, cancellationToken).ConfigureAwait(false);
+        Console.Error.WriteLine($"sinks: kafka: bare round trip with linger.ms=0: p50 {immediate.Percentile(50):0} µs, p99 {immediate.Percentile(99):0} µs; "
+            + $"with the sink's linger.ms={KafkaSinkOptions.ProducerDefaults["linger.ms"]}: p50 {recorder.Percentile(50):0} µs, p99 {recorder.Percentile(99):0} µs");
+    }
+
+    private static async Task RoundTripsAsync(string topic, ProducerConfig config, LatencyRecorder recorder, CancellationToken cancellationToken)
+    {
+        using IProducer<byte[], byte[]> producer = new ProducerBuilder<byte[], byte[]>(config).Build();
         for (int i = 1; i <= recorder.Capacity + 100; i++)
         {
             var payload = new byte[Trade.EncodedSize];
@@ -135,10 +153,10 @@ internal sealed class KafkaEngine : ISinkEngine
             byte[] key = new byte[sizeof(ulong)];
             BinaryPrimitives.WriteUInt64BigEndian(key, (ulong)i);
             long started = Stopwatch.GetTimestamp();
-            await producer.ProduceAsync(destination, new Message<byte[], byte[]> { Key = key, Value = payload }, cancellationToken).ConfigureAwait(false);
+            await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = key, Value = payload }, cancellationToken).ConfigureAwait(false);
             if (i > 100)
             {
-                recorder.Record(Stopwatch.GetTimestamp() - started);
+                recorder.Record(Stopwatch.GetTimestamp() - started); // the first 100 warm up
             }
         }
     }

@@ -1,3 +1,5 @@
+using WsGateway.Sinks.Kafka;
+
 namespace WsGateway.LoadBench.Sinks;
 
 /// <summary>The engines of the <c>sinks</c> benchmark and the sink configurations measured on each.</summary>
@@ -26,10 +28,17 @@ internal static class SinkEngines
         _ => [("one record per trade", string.Empty)],
     };
 
-    /// <summary>Kafka's: the sink's defaults, and (exploration) <c>WSGW_KAFKA_MODES</c> = <c>;</c>-separated queries.</summary>
+    /// <summary>Kafka's: the sink's defaults, and <c>linger.ms</c> at 0 and at librdkafka's default (5), the measurement
+    /// behind the sink's default; <c>WSGW_KAFKA_MODES</c> (<c>;</c>-separated queries, <c>linger.ms=2&amp;concurrency=16</c>)
+    /// adds more, to explore.</summary>
     private static IReadOnlyList<(string Label, string Query)> KafkaModes()
     {
-        var modes = new List<(string, string)> { ("one record per trade, defaults", string.Empty) };
+        var modes = new List<(string, string)>
+        {
+            ($"one record per trade, defaults (linger.ms={KafkaSinkOptions.ProducerDefaults["linger.ms"]})", string.Empty),
+            ("linger.ms=0", "linger.ms=0"),
+            ("linger.ms=5 (librdkafka's default)", "linger.ms=5"),
+        };
         foreach (string query in (Environment.GetEnvironmentVariable("WSGW_KAFKA_MODES") ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             modes.Add((query, query));

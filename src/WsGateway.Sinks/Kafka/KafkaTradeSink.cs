@@ -22,8 +22,12 @@ namespace WsGateway.Sinks.Kafka;
 /// resend can happen.</para>
 /// <para>The messages of a batch are spread over partitions by the key (librdkafka's default partitioner), so the
 /// trades of one id always go to one partition. Thread-safe: batches may be published concurrently.</para>
-/// <para>Each message is handed to the client as a <see cref="Message{TKey, TValue}"/> of two arrays (8-byte key,
-/// the SBE bytes): Confluent.Kafka's produce API takes arrays, and librdkafka copies them into its own queue.</para>
+/// <para>Cost per trade. Confluent.Kafka's produce API takes arrays; librdkafka copies key and value into its own
+/// queue before <c>Produce</c> returns, so a batch's trades go through one <see cref="Message{TKey, TValue}"/> and one
+/// key and value array, overwritten for each trade: the sink allocates nothing per trade itself. What remains per
+/// trade is Confluent.Kafka's: a delivery-handler object and a <c>GCHandle</c> at <c>Produce</c>, and about 350 bytes
+/// of report objects when the delivery report comes back (about 400 bytes per trade in all, measured in the gateway).
+/// Delivery reports carry no fields but the outcome (<c>dotnet.producer.delivery.report.fields=none</c>).</para>
 /// </remarks>
 public sealed class KafkaTradeSink : ITradeSink
 {
@@ -50,12 +54,7 @@ public sealed class KafkaTradeSink : ITradeSink
         _topicPartition = new TopicPartition(options.Topic, Partition.Any);
         _flushTimeout = options.FlushTimeout;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<KafkaTradeSink>();
-        var config = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // The gateway hands over whole batches (one socket read each): waiting 5 ms (librdkafka's default) for more
-            // adds latency to every batch. Messages queued while requests are in flight are still sent together.
-            ["linger.ms"] = "0",
-        };
+        var config = new Dictionary<string, string>(KafkaSinkOptions.ProducerDefaults, StringComparer.Ordinal);
         foreach ((string name, string value) in options.Config)
         {
             config[name] = value;
@@ -220,6 +219,9 @@ public sealed class KafkaTradeSink : ITradeSink
                     KafkaLog.ProducerError(_logger, _topic, error.Code, error.Reason);
                 }
             })
+            // Only called when statistics.interval.ms is set: librdkafka's counters (requests, batch sizes, wakeups,
+            // queue latencies) as JSON, to see where a deployment's time goes.
+            .SetStatisticsHandler((_, json) => KafkaLog.Statistics(_logger, _topic, json))
             .SetLogHandler((_, message) => KafkaLog.Librdkafka(_logger, message.LevelAs(LogLevelType.MicrosoftExtensionsLogging) is int level ? (LogLevel)level : LogLevel.Debug, message.Facility, message.Message))
             .Build();
 
@@ -348,4 +350,7 @@ internal static partial class KafkaLog
 
     [LoggerMessage(1353, LogLevel.Warning, "Kafka sink (topic {Topic}): {Count} messages still in flight after {Seconds} s when closing")]
     public static partial void NotFlushed(ILogger logger, int count, string topic, double seconds);
+
+    [LoggerMessage(1354, LogLevel.Information, "Kafka sink (topic {Topic}): librdkafka statistics {Statistics}")]
+    public static partial void Statistics(ILogger logger, string topic, string statistics);
 }
