@@ -41,8 +41,12 @@ internal sealed class KafkaEngine : ISinkEngine
     public string SinkUri(string destination, string query)
     {
         CreateTopic(destination);
-        string extra = Environment.GetEnvironmentVariable("WSGW_KAFKA_QUERY") ?? string.Empty;
-        string all = string.Join('&', new[] { extra, query }.Where(q => q.Length > 0));
+        // The mode's own keys win over WSGW_KAFKA_QUERY's (a key given twice is an error).
+        string[] own = query.Split('&', StringSplitOptions.RemoveEmptyEntries);
+        IEnumerable<string> extra = (Environment.GetEnvironmentVariable("WSGW_KAFKA_QUERY") ?? string.Empty)
+            .Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => !own.Any(o => o.Split('=')[0] == e.Split('=')[0]));
+        string all = string.Join('&', extra.Concat(own));
         return $"kafka://{_cluster.BootstrapServers}/{destination}{(all.Length > 0 ? "?" + all : string.Empty)}";
     }
 
