@@ -20,6 +20,18 @@ public sealed class KafkaSinkOptions
     public IDictionary<string, string> Config { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// Batches a <see cref="SinkPipeline"/> in front of this sink should publish at once
+    /// (<see cref="SinkPipelineOptions.MaxConcurrentBatches"/>): 64, what a <c>kafka://</c> <c>--sink</c> URI gets
+    /// unless it says <c>concurrency=</c>; set it yourself when you build the pipeline. A pipeline batch is one socket
+    /// read, and each publish waits for its delivery reports, at least <c>linger.ms</c> (1 ms): with the pipeline's
+    /// default of 4, reads of one trade each could not be stored faster than about 3,200 trades/s. librdkafka batches
+    /// the messages of all publishes in flight, so more at once costs nothing when reads are large (measured: 0.97x of
+    /// a plain producer at 64 against 0.92x at 4) and lets small reads through (about 54,000 single-trade batches/s,
+    /// more than <c>linger.ms=0</c> at 4).
+    /// </summary>
+    public const int DefaultConcurrentBatches = 64;
+
+    /// <summary>
     /// The librdkafka properties the sink sets unless <see cref="Config"/> sets them: <c>linger.ms=1</c>, chosen by
     /// measurement (docs/sinks.md, "Kafka: defaults"). With <c>linger.ms=0</c> librdkafka wakes its broker thread for
     /// nearly every message handed over while it keeps up (500 to 1,100 wakeups per 1,000 messages measured, about
