@@ -28,15 +28,17 @@ internal static class SinkEngines
         _ => [("one record per trade", string.Empty)],
     };
 
-    /// <summary>Kafka's: the sink's defaults, and <c>linger.ms</c> at 0 and at librdkafka's default (5), the measurement
-    /// behind the sink's default; <c>WSGW_KAFKA_MODES</c> (<c>;</c>-separated queries, <c>linger.ms=2&amp;concurrency=16</c>)
+    /// <summary>Kafka's: the sink's defaults (<c>linger.ms=1</c>, 64 batches at once), and the measurement behind them:
+    /// the sink's previous defaults (<c>linger.ms=0</c>, 4 at once), <c>linger.ms=1</c> at 4, and librdkafka's default
+    /// <c>linger.ms=5</c>. <c>WSGW_KAFKA_MODES</c> (<c>;</c>-separated queries, <c>linger.ms=2&amp;concurrency=16</c>)
     /// adds more, to explore.</summary>
     private static IReadOnlyList<(string Label, string Query)> KafkaModes()
     {
         var modes = new List<(string, string)>
         {
-            ($"one record per trade, defaults (linger.ms={KafkaSinkOptions.ProducerDefaults["linger.ms"]})", string.Empty),
-            ("linger.ms=0", "linger.ms=0"),
+            ($"one record per trade, defaults (linger.ms={KafkaSinkOptions.ProducerDefaults["linger.ms"]}, concurrency={KafkaSinkOptions.DefaultConcurrentBatches})", string.Empty),
+            ("linger.ms=0&concurrency=4 (the defaults before)", "linger.ms=0&concurrency=4"),
+            ("concurrency=4", "concurrency=4"),
             ("linger.ms=5 (librdkafka's default)", "linger.ms=5"),
         };
         foreach (string query in (Environment.GetEnvironmentVariable("WSGW_KAFKA_MODES") ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
