@@ -12,7 +12,7 @@ namespace WsGateway.LoadBench.Sinks;
 /// Kafka: librdkafka's mock cluster (<c>test.mock.num.brokers</c>), hosted in <em>this</em> process (the benchmark's,
 /// not the gateway's): no Kafka broker can be installed on the machines this is measured on. The gateway's server
 /// process connects to it by <c>bootstrap.servers</c> like to any cluster. Each destination is a topic of
-/// <see cref="Partitions"/> partitions (replication factor 3, one leader per mock broker). The baseline is a plain
+/// <see cref="Partitions"/> partitions (replication factor 3, leaders placed by the mock cluster). The baseline is a plain
 /// Confluent.Kafka producer (<c>enable.idempotence=true</c>, <c>acks=all</c>, librdkafka's other defaults) producing
 /// the records the sink writes (key = the trade id, 8 bytes big-endian; value = the 29-byte SBE trade).
 /// </summary>
