@@ -109,7 +109,6 @@ public sealed class KafkaTradeSink : ITradeSink
         }
         catch (OperationCanceledException ex)
         {
-            refused = null;
             delivery.Abandon(batch.Count - produced, ex);
         }
 
@@ -125,36 +124,6 @@ public sealed class KafkaTradeSink : ITradeSink
             throw new KafkaSinkException(
                 $"kafka sink: {delivery.Failed} of {batch.Count} trades were not stored in topic '{_topic}': {error}", delivery.FirstException);
         }
-    }
-
-    /// <summary>Hands the trades of <paramref name="batch"/> from <paramref name="first"/> on to librdkafka, one
-    /// message each through <paramref name="record"/>, until the batch ends, librdkafka's local queue is full, or
-    /// librdkafka refuses a message (<paramref name="refused"/>).</summary>
-    /// <returns>The index of the first trade not handed over (<see cref="TradeBatch.Count"/> when all were).</returns>
-    private int ProduceFrom(
-        IProducer<byte[], byte[]> producer, TradeBatch batch, int first, Record record, Action<DeliveryReport<byte[], byte[]>> handler, out KafkaException? refused)
-    {
-        refused = null;
-        ReadOnlySpan<byte> messages = batch.Messages.Span;
-        int size = batch.MessageSize;
-        int i = first;
-        try
-        {
-            for (; i < batch.Count; i++)
-            {
-                record.Set(messages.Slice(i * size, size));
-                producer.Produce(_topicPartition, record.Message, handler);
-            }
-        }
-        catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-        {
-        }
-        catch (KafkaException ex)
-        {
-            refused = ex;
-        }
-
-        return i;
     }
 
     /// <summary>Waits up to <see cref="KafkaSinkOptions.FlushTimeout"/> for messages still in flight, then closes
@@ -184,6 +153,37 @@ public sealed class KafkaTradeSink : ITradeSink
 
             producer.Dispose();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>Hands the trades of <paramref name="batch"/> from <paramref name="first"/> on to librdkafka, one
+    /// message each through <paramref name="record"/>, until the batch ends, librdkafka's local queue is full, or
+    /// librdkafka refuses a message (<paramref name="refused"/>).</summary>
+    /// <returns>The index of the first trade not handed over (<see cref="TradeBatch.Count"/> when all were).</returns>
+    private int ProduceFrom(
+        IProducer<byte[], byte[]> producer, TradeBatch batch, int first, Record record, Action<DeliveryReport<byte[], byte[]>> handler, out KafkaException? refused)
+    {
+        refused = null;
+        ReadOnlySpan<byte> messages = batch.Messages.Span;
+        int size = batch.MessageSize;
+        int i = first;
+        try
+        {
+            for (; i < batch.Count; i++)
+            {
+                record.Set(messages.Slice(i * size, size));
+                producer.Produce(_topicPartition, record.Message, handler);
+            }
+        }
+        catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            // Trade i was not taken: the caller waits for deliveries to make room and goes on from it.
+        }
+        catch (KafkaException ex)
+        {
+            refused = ex;
+        }
+
+        return i;
     }
 
     private IProducer<byte[], byte[]> CurrentProducer()
