@@ -6,7 +6,6 @@ using WsGateway.Sbe;
 using WsGateway.Sinks;
 using WsGateway.Sinks.Kafka;
 using WsGateway.Sinks.Postgres;
-using WsGateway.Sinks.Tests.Kafka;
 
 namespace WsGateway.Examples.Tests;
 

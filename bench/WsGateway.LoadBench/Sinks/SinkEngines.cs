@@ -1,3 +1,5 @@
+using WsGateway.Sinks.Kafka;
+
 namespace WsGateway.LoadBench.Sinks;
 
 /// <summary>The engines of the <c>sinks</c> benchmark and the sink configurations measured on each.</summary>
@@ -15,7 +17,8 @@ internal static class SinkEngines
     {
         "nats" => StartNatsAsync(natsUrl, replicas, cancellationToken),
         "postgres" => StartPostgresAsync(cancellationToken),
-        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats or postgres", nameof(name)),
+        "kafka" => Task.FromResult<ISinkEngine>(KafkaEngine.Start()),
+        _ => throw new ArgumentException($"sinks: engine '{name}' is not measured yet; expected nats, postgres or kafka", nameof(name)),
     };
 
     private static async Task<ISinkEngine> StartNatsAsync(string? url, int replicas, CancellationToken cancellationToken)
@@ -30,6 +33,28 @@ internal static class SinkEngines
     {
         "nats" => [("one record per trade", string.Empty), ("one record per frame (record=frame)", "record=frame")],
         "postgres" => [("defaults (2 writers)", string.Empty), ("writers=1 (one connection, as the baseline)", "writers=1")],
+        "kafka" => KafkaModes(),
         _ => [("one record per trade", string.Empty)],
     };
+
+    /// <summary>Kafka's: the sink's defaults (<c>linger.ms=1</c>, 64 batches at once), and the measurement behind them:
+    /// the sink's previous defaults (<c>linger.ms=0</c>, 4 at once), <c>linger.ms=1</c> at 4, and librdkafka's default
+    /// <c>linger.ms=5</c>. <c>WSGW_KAFKA_MODES</c> (<c>;</c>-separated queries, <c>linger.ms=2&amp;concurrency=16</c>)
+    /// adds more, to explore.</summary>
+    private static IReadOnlyList<(string Label, string Query)> KafkaModes()
+    {
+        var modes = new List<(string, string)>
+        {
+            ($"one record per trade, defaults (linger.ms={KafkaSinkOptions.ProducerDefaults["linger.ms"]}, concurrency={KafkaSinkOptions.DefaultConcurrentBatches})", string.Empty),
+            ("linger.ms=0&concurrency=4 (the defaults before)", "linger.ms=0&concurrency=4"),
+            ("concurrency=4", "concurrency=4"),
+            ("linger.ms=5 (librdkafka's default)", "linger.ms=5"),
+        };
+        foreach (string query in (Environment.GetEnvironmentVariable("WSGW_KAFKA_MODES") ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            modes.Add((query, query));
+        }
+
+        return modes;
+    }
 }

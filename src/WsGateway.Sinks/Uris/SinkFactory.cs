@@ -21,7 +21,8 @@ public sealed record SinkPlan(SinkUri Uri, SinkPipelineOptions Pipeline, Func<IL
 /// <c>--sink</c> values: the one place that knows the schemes. Each scheme is one line in <see cref="s_schemes"/>: a
 /// parser that takes its query keys from the <see cref="SinkUri"/> and returns how to build the sink. Query keys common
 /// to every sink set the pipeline's bounds: <c>max-in-flight</c> (trades), <c>max-in-flight-bytes</c>,
-/// <c>concurrency</c> (batches published at once) and <c>drain-timeout</c>.
+/// <c>concurrency</c> (batches published at once; <see cref="KafkaSinkOptions.DefaultConcurrentBatches"/> for Kafka,
+/// the pipeline's default for the others) and <c>drain-timeout</c>.
 /// </summary>
 public static class SinkFactory
 {
@@ -67,7 +68,9 @@ public static class SinkFactory
         var pipeline = new SinkPipelineOptions();
         pipeline.MaxInFlightTrades = (int)(uri.TakeInteger("max-in-flight", 1, int.MaxValue) ?? pipeline.MaxInFlightTrades);
         pipeline.MaxInFlightBytes = uri.TakeInteger("max-in-flight-bytes", 1024, long.MaxValue) ?? pipeline.MaxInFlightBytes;
-        pipeline.MaxConcurrentBatches = (int)(uri.TakeInteger("concurrency", 1, 1024) ?? pipeline.MaxConcurrentBatches);
+        // Kafka's producer batches across publishes, each of which waits at least linger.ms: it takes more at once.
+        pipeline.MaxConcurrentBatches = (int)(uri.TakeInteger("concurrency", 1, 1024)
+            ?? (uri.Scheme == "kafka" ? KafkaSinkOptions.DefaultConcurrentBatches : pipeline.MaxConcurrentBatches));
         pipeline.DrainTimeout = uri.TakeDuration("drain-timeout") ?? pipeline.DrainTimeout;
         Func<ILoggerFactory, ITradeSink> create = parse(uri);
         uri.EnsureAllTaken();

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using WsGateway.Sinks.Tests.Kafka;
 using WsGateway.Sinks.Tests.Postgres;
 
 namespace WsGateway.Sinks.Tests.Uris;

@@ -1,3 +1,4 @@
+using WsGateway.Sinks.Kafka;
 using WsGateway.Sinks.Nats;
 
 namespace WsGateway.Sinks.Tests.Uris;
@@ -29,6 +30,18 @@ public sealed class SinkUriTests
         await using var sink = (NatsJetStreamSink)plan.CreateSink(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         Assert.Equal(("TRADES", "trades", 1), (sink.Options.Stream, sink.Options.Subject, sink.Options.Replicas));
         Assert.Equal(new SinkPipelineOptions().MaxInFlightTrades, plan.Pipeline.MaxInFlightTrades);
+    }
+
+    [Fact]
+    public void A_kafka_uri_publishes_64_batches_at_once_by_default_and_concurrency_sets_it()
+    {
+        // Each Kafka publish waits at least linger.ms for its reports while librdkafka batches across publishes: 4 at
+        // once would hold reads of one trade to a few thousand per second (docs/sinks.md, Kafka defaults).
+        Assert.Equal(64, KafkaSinkOptions.DefaultConcurrentBatches);
+        Assert.Equal(KafkaSinkOptions.DefaultConcurrentBatches, SinkFactory.Plan("kafka://k1:9092/trades").Pipeline.MaxConcurrentBatches);
+        Assert.Equal(8, SinkFactory.Plan("kafka://k1:9092/trades?concurrency=8").Pipeline.MaxConcurrentBatches);
+        Assert.Equal(new SinkPipelineOptions().MaxConcurrentBatches, SinkFactory.Plan("nats://localhost:4222").Pipeline.MaxConcurrentBatches);
+        Assert.Equal(new SinkPipelineOptions().MaxConcurrentBatches, SinkFactory.Plan("postgres://u@db/trades").Pipeline.MaxConcurrentBatches);
     }
 
     [Fact]
