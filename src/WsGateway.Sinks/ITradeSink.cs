@@ -29,6 +29,40 @@ public readonly record struct TradeBatch(ReadOnlyMemory<byte> Messages, int Coun
     /// <c>record=frame</c>) needs it.</summary>
     public ReadOnlyMemory<int> Frames { get; init; }
 
+    /// <summary>Checks that the batch holds what it says: <see cref="Count"/> whole messages of
+    /// <see cref="MessageSize"/> bytes (at least a version-0 <c>Trade</c>'s 29), and <see cref="Frames"/>, when given,
+    /// adding up to <see cref="Count"/>.</summary>
+    /// <param name="sink">The sink's name, for the message.</param>
+    /// <exception cref="ArgumentException">It does not; the message says what was expected.</exception>
+    public void Validate(string sink)
+    {
+        if (Count < 0 || MessageSize < Sbe.Trade.EncodedSize || Messages.Length != (long)Count * MessageSize)
+        {
+            throw new ArgumentException(
+                $"{sink} sink: a batch of {Count} messages of {MessageSize} bytes must be {(long)Count * MessageSize} bytes long (got {Messages.Length}), with messages of at least {Sbe.Trade.EncodedSize} bytes.",
+                "batch");
+        }
+
+        if (!Frames.IsEmpty)
+        {
+            long total = 0;
+            foreach (int frame in Frames.Span)
+            {
+                if (frame <= 0)
+                {
+                    throw new ArgumentException($"{sink} sink: a frame of a batch holds {frame} trades; expected at least 1.", "batch");
+                }
+
+                total += frame;
+            }
+
+            if (total != Count)
+            {
+                throw new ArgumentException($"{sink} sink: the batch's frames hold {total} trades, its Count says {Count}.", "batch");
+            }
+        }
+    }
+
     /// <summary>The <paramref name="index"/>th message's bytes.</summary>
     public ReadOnlyMemory<byte> this[int index] => Messages.Slice(index * MessageSize, MessageSize);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using WsGateway.Diagnostics;
 
 namespace WsGateway.Sinks;
 
@@ -28,7 +29,7 @@ internal sealed class SinkMetrics : IDisposable
     {
         if (meter is null)
         {
-            _ownMeter = new Meter("WsGateway");
+            _ownMeter = new Meter(GatewayMetrics.MeterName);
             meter = _ownMeter;
         }
 

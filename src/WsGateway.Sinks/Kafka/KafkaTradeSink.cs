@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using WsGateway.Sbe;
 
 namespace WsGateway.Sinks.Kafka;
 
@@ -88,7 +87,7 @@ public sealed class KafkaTradeSink : ITradeSink
     /// <inheritdoc/>
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
     {
-        CheckBatch(batch);
+        batch.Validate(Name);
         if (batch.Count == 0)
         {
             return;
@@ -225,15 +224,6 @@ public sealed class KafkaTradeSink : ITradeSink
             .SetLogHandler((_, message) => KafkaLog.Librdkafka(_logger, message.LevelAs(LogLevelType.MicrosoftExtensionsLogging) is int level ? (LogLevel)level : LogLevel.Debug, message.Facility, message.Message))
             .Build();
 
-    private static void CheckBatch(TradeBatch batch)
-    {
-        if (batch.Count < 0 || batch.MessageSize < Trade.EncodedSize || batch.Messages.Length != (long)batch.Count * batch.MessageSize)
-        {
-            throw new ArgumentException(
-                $"kafka sink: a batch of {batch.Count} messages of {batch.MessageSize} bytes must be {(long)batch.Count * batch.MessageSize} bytes long (got {batch.Messages.Length}), with messages of at least {Trade.EncodedSize} bytes.",
-                nameof(batch));
-        }
-    }
 
     /// <summary>
     /// The one <see cref="Message{TKey, TValue}"/> a batch's trades are produced through, one after the other: its key

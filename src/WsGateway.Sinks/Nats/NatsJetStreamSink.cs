@@ -73,6 +73,7 @@ public sealed class NatsJetStreamSink : ITradeSink
     /// <inheritdoc />
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
     {
+        batch.Validate(Name);
         if (!_streamReady)
         {
             await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);

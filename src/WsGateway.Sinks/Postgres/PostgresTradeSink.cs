@@ -173,7 +173,7 @@ public sealed class PostgresTradeSink : ITradeSink
     /// transaction of a batch being written (with the batches written with it, which then fail and are retried).</remarks>
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
     {
-        CheckBatch(batch);
+        batch.Validate(Name);
         if (batch.Count == 0)
         {
             return;
@@ -496,15 +496,6 @@ public sealed class PostgresTradeSink : ITradeSink
 
     private static Trade Decode(ReadOnlySpan<byte> message) => new TradeDecoder().WrapAndApplyHeader(message, 0).ToTrade();
 
-    private static void CheckBatch(TradeBatch batch)
-    {
-        if (batch.Count < 0 || batch.MessageSize < Trade.EncodedSize || batch.Messages.Length != (long)batch.Count * batch.MessageSize)
-        {
-            throw new ArgumentException(
-                $"postgres sink: a batch of {batch.Count} messages of {batch.MessageSize} bytes must be {(long)batch.Count * batch.MessageSize} bytes long (got {batch.Messages.Length}), with messages of at least {Trade.EncodedSize} bytes.",
-                nameof(batch));
-        }
-    }
 
     private enum WaiterState
     {
