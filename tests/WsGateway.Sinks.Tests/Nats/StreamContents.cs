@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using WsGateway.Sbe;
 
 namespace WsGateway.Sinks.Tests.Nats;
@@ -17,21 +18,29 @@ internal static class StreamContents
         long expected = (long)info.Info.State.Messages;
         var trades = new List<Trade>((int)expected);
         long messages = 0;
-        INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream);
+        ulong next = 1;
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
-        {
-            byte[] data = message.Data!;
-            Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
-            for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
-            {
-                trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
-            }
 
-            if (++messages >= expected)
+        // An ordered consumer's enumeration can end early while the cluster settles after a node was killed and
+        // restarted: start another from the next stream sequence until every message was read (or the timeout).
+        while (messages < expected && !timeout.IsCancellationRequested)
+        {
+            INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = next }, timeout.Token);
+            await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
             {
-                break;
+                byte[] data = message.Data!;
+                Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
+                for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
+                {
+                    trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
+                }
+
+                next = message.Metadata!.Value.Sequence.Stream + 1;
+                if (++messages >= expected)
+                {
+                    break;
+                }
             }
         }
 
