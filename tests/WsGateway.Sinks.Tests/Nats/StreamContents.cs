@@ -22,25 +22,35 @@ internal static class StreamContents
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        // An ordered consumer's enumeration can end early while the cluster settles after a node was killed and
-        // restarted: start another from the next stream sequence until every message was read (or the timeout).
+        // An ordered consumer can stall or end early while the cluster settles after a node was killed and restarted:
+        // each attempt gets 10 s, and the next starts from the next stream sequence, until every message was read (or
+        // the minute is up).
         while (messages < expected && !timeout.IsCancellationRequested)
         {
-            INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = next }, timeout.Token);
-            await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: timeout.Token))
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            attempt.CancelAfter(TimeSpan.FromSeconds(10));
+            try
             {
-                byte[] data = message.Data!;
-                Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
-                for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
+                INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = next }, attempt.Token);
+                await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: attempt.Token))
                 {
-                    trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
-                }
+                    byte[] data = message.Data!;
+                    Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
+                    for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
+                    {
+                        trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
+                    }
 
-                next = message.Metadata!.Value.Sequence.Stream + 1;
-                if (++messages >= expected)
-                {
-                    break;
+                    next = message.Metadata!.Value.Sequence.Stream + 1;
+                    if (++messages >= expected)
+                    {
+                        break;
+                    }
                 }
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+                // this attempt stalled: start another from where it stopped
             }
         }
 
