@@ -88,17 +88,6 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
         }
     }
 
-    /// <summary>Whether a close frame was queued.</summary>
-    public bool CloseQueued
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _closeQueued;
-            }
-        }
-    }
 
     /// <summary>Queues one frame. <paramref name="bounded"/> frames (data, pongs) are refused with
     /// <see cref="SendOutcome.QueueFull"/> when the queue would pass its bound; keep-alive pings are not.</summary>

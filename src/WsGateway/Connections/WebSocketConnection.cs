@@ -436,9 +436,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private static bool IsTransportException(Exception ex)
         => ex is IOException or ObjectDisposedException or OperationCanceledException; // Kestrel's ConnectionReset/AbortedException derive from these
 
-    /// <summary>Whether the connection's transport was given up on (tests).</summary>
-    internal bool TransportAborted => _transportAborted != 0;
-
 
     /// <summary>Stand-in until the real handler exists, so the fields are never null.</summary>
     private sealed class NullHandler : ITradeMessageHandler

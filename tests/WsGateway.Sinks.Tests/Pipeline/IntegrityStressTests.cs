@@ -74,6 +74,7 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
         ulong idBase = (ulong)k * ClientIdBase;
         long acknowledged = 0;
         string? problem = null;
+        bool closing = false;
         var allAcknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task receiving = Task.Run(async () =>
         {
@@ -113,6 +114,10 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
                     }
                 }
             }
+            catch (ObjectDisposedException) when (Volatile.Read(ref closing))
+            {
+                // CloseAsync below ended the client while this loop was about to read again: every ack was in.
+            }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
             {
                 problem ??= $"client {k}: {e.Message} after {acknowledged} acknowledged";
@@ -147,6 +152,7 @@ public sealed class IntegrityStressTests(Xunit.Abstractions.ITestOutputHelper ou
             problem = $"client {k}: {acknowledged} of {count} trades acknowledged";
         }
 
+        Volatile.Write(ref closing, true);
         await client.CloseAsync(cancellationToken: cancellationToken);
         await receiving;
         return problem;

@@ -43,7 +43,6 @@ internal static unsafe partial class Libc
     public const int O_CLOEXEC = 0x80000;
     public const int RLIMIT_NOFILE = 7;
     public const int SO_REUSEADDR = 2;
-    public const int SO_REUSEPORT = 15;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
 
@@ -88,9 +87,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, int* value, int length);
-
-    [LibraryImport(Library, SetLastError = true)]
-    public static partial int getsockname(int fd, byte* address, int* addressLength);
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int open(byte* path, int flags);
