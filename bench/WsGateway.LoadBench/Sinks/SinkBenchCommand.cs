@@ -127,7 +127,15 @@ internal static class SinkBenchCommand
             senders[c] = Task.Run(() => SendReliableAsync(client, first, settings.Batch, stop.Token), CancellationToken.None);
         }
 
+        // Warm-up: a second, and until the sink has acknowledged something (it creates its stream, table or topic
+        // first), so that the measured window is the sink at work.
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        var warming = Stopwatch.StartNew();
+        while (clients.Sum(r => r.Acknowledged) == 0 && warming.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+
         ServerStats statsBefore = await server.StatsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         long before = clients.Sum(r => r.Acknowledged);
         var clock = Stopwatch.StartNew();
