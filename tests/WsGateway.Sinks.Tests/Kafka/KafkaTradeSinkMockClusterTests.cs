@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging.Testing;
 using WsGateway.Sbe;
 using WsGateway.Sinks.Kafka;
 
+using WsGateway.Sinks.Tests.Infrastructure;
+
 namespace WsGateway.Sinks.Tests.Kafka;
 
 /// <summary>
@@ -184,20 +186,7 @@ public sealed class KafkaTradeSinkMockClusterTests : IDisposable
     {
         // A version-1 producer appended 4 bytes to the block (blockLength 25): each value is the 33 bytes as received.
         string topic = NewTopic(partitions: 1);
-        byte[] messages = new byte[3 * 33];
-        for (int i = 0; i < 3; i++)
-        {
-            Span<byte> m = messages.AsSpan(i * 33, 33);
-            BinaryPrimitives.WriteUInt16LittleEndian(m, 25);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[2..], 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[4..], 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[6..], 1);
-            BinaryPrimitives.WriteUInt64LittleEndian(m[8..], 700 + (ulong)i);
-            m[16] = (byte)'Q';
-            BinaryPrimitives.WriteDoubleLittleEndian(m[17..], 9.5);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[25..], 3);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[29..], 0xCAFEBABE + (uint)i);
-        }
+        byte[] messages = NewerVersionTrades.Encode(3, 700);
 
         await using (var sink = new KafkaTradeSink(Options(topic)))
         {

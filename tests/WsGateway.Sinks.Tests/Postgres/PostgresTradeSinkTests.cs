@@ -3,6 +3,8 @@ using Npgsql;
 using WsGateway.Sbe;
 using WsGateway.Sinks.Postgres;
 
+using WsGateway.Sinks.Tests.Infrastructure;
+
 namespace WsGateway.Sinks.Tests.Postgres;
 
 /// <summary><see cref="PostgresTradeSink"/> against a real PostgreSQL 15 server on 127.0.0.1.</summary>
@@ -62,20 +64,7 @@ public sealed class PostgresTradeSinkTests(PostgresServer server)
         // A version-1 producer appended 4 bytes to the block (blockLength 25): the known fields are decoded, and the
         // stored bytes are the 33 bytes that arrived, not a re-encoding.
         string table = NewTable();
-        byte[] messages = new byte[2 * 33];
-        for (int i = 0; i < 2; i++)
-        {
-            Span<byte> m = messages.AsSpan(i * 33, 33);
-            BinaryPrimitives.WriteUInt16LittleEndian(m, 25);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[2..], 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[4..], 1);
-            BinaryPrimitives.WriteUInt16LittleEndian(m[6..], 1);
-            BinaryPrimitives.WriteUInt64LittleEndian(m[8..], 700 + (ulong)i);
-            m[16] = (byte)'Q';
-            BinaryPrimitives.WriteDoubleLittleEndian(m[17..], 9.5);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[25..], 3);
-            BinaryPrimitives.WriteUInt32LittleEndian(m[29..], 0xCAFEBABE);
-        }
+        byte[] messages = NewerVersionTrades.Encode(2, 700);
 
         await using var sink = new PostgresTradeSink(new PostgresSinkOptions { ConnectionString = server.ConnectionString, Table = table });
         await sink.PublishAsync(new TradeBatch(messages, 2, 33), CancellationToken.None);
