@@ -56,6 +56,7 @@ internal sealed partial class ConnectionManager : IDisposable
         _handlerFactory = handlerFactory;
         TimeProvider = timeProvider;
         Logger = loggerFactory.CreateLogger("WsGateway.Connections");
+        TimeoutSettings = new TimeoutSettings(options, timeProvider);
         _allowedOrigins = options.AllowedOrigins.Count == 0 ? null : options.AllowedOrigins.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         TimeSpan period = heartbeatPeriod ?? TimeSpan.FromSeconds(1);
         HeartbeatPeriod = period;
@@ -79,6 +80,9 @@ internal sealed partial class ConnectionManager : IDisposable
     public GatewayMetrics Metrics { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>The options' deadlines in <see cref="TimeProvider"/> ticks, shared by every connection.</summary>
+    public TimeoutSettings TimeoutSettings { get; }
 
     public ILogger Logger { get; }
 
@@ -107,7 +111,7 @@ internal sealed partial class ConnectionManager : IDisposable
 
     /// <summary>Takes one of the <see cref="TradeGatewayOptions.MaxConnections"/> slots and, when
     /// <see cref="TradeGatewayOptions.MaxConnectionsPerAddress"/> is set, one of <paramref name="address"/>'s.
-    /// Give both back with <see cref="Release"/> and the same address.</summary>
+    /// An <see cref="AdmissionLease"/> over the same address gives both back.</summary>
     /// <param name="address">The client's address (normalised with <see cref="Normalize"/>), or null when unknown.</param>
     public Admission TryAdmit(IPAddress? address)
     {
@@ -134,8 +138,8 @@ internal sealed partial class ConnectionManager : IDisposable
         return Admission.Admitted;
     }
 
-    /// <summary>Gives back what <see cref="TryAdmit"/> took.</summary>
-    public void Release(IPAddress? address)
+    /// <summary>Gives back what <see cref="TryAdmit"/> took: called by <see cref="AdmissionLease.Dispose"/> only.</summary>
+    internal void Release(IPAddress? address)
     {
         Interlocked.Decrement(ref _openWebSockets);
         if (address is not null && Options.MaxConnectionsPerAddress is not null)
@@ -170,20 +174,12 @@ internal sealed partial class ConnectionManager : IDisposable
         }
     }
 
-    /// <summary>Logs and counts a connection refused at the TCP accept, before its handshake (too many handshakes in
-    /// progress): both transports answer it 503 in the same words.</summary>
-    public void RejectedAtAccept(EndPoint? remoteEndPoint, string reason)
-    {
-        Log.HandshakeRejected(Logger, 0, remoteEndPoint, 503, reason);
-        Metrics.ConnectionRejected(503);
-    }
-
     private void OnHeartbeat()
     {
         long now = TimeProvider.GetTimestamp();
         foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
         {
-            if (entry.Value.TimedByLoop)
+            if (entry.Value.Transport.HasOwnTimer)
             {
                 continue; // its event loop checks it, on the loop's thread
             }

@@ -214,7 +214,7 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
             {
                 await _output.CompleteAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransportException(ex))
+            catch (Exception ex) when (TransportErrors.IsSendEnded(ex))
             {
                 // The transport is gone already.
             }
@@ -315,7 +315,7 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
                 }
             }
         }
-        catch (Exception ex) when (IsTransportException(ex))
+        catch (Exception ex) when (TransportErrors.IsSendEnded(ex))
         {
             _broken = true;
         }
@@ -336,7 +336,4 @@ internal sealed class ConnectionSender : IBufferWriter<byte>
             Volatile.Write(ref _queued, 0);
         }
     }
-
-    internal static bool IsTransportException(Exception ex)
-        => ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException;
 }

@@ -52,13 +52,7 @@ internal enum TimeoutAction
 /// </summary>
 internal sealed class ConnectionTimeouts
 {
-    private readonly double _frequency;
-    private readonly long _handshakeTimeout;
-    private readonly long _closeTimeout;
-    private readonly long _keepAliveInterval;
-    private readonly long _keepAliveTimeout;
-    private readonly long _idleTimeout;
-    private readonly long _writeTimeout;
+    private readonly TimeoutSettings _settings;
 
     private long _handshakeDeadline;
     private long _closeDeadline;
@@ -76,9 +70,6 @@ internal sealed class ConnectionTimeouts
     // MinRequestBodyDataRate) lets a fast start pay for an hour of trickle; nginx's client_body_timeout bounds the time
     // between reads but lets one byte a minute through. The receive loop keeps the account; the heartbeat reads only
     // _readDeadline, one word, so it never sees half an update.
-    private readonly double _ticksPerByte;
-    private readonly long _grace;
-    private readonly long _window;
     private long _unconsumed;
     private bool _partialActive;
     private bool _reading;
@@ -96,22 +87,9 @@ internal sealed class ConnectionTimeouts
     private const long NoDeadline = long.MaxValue;
     private const long Overdue = long.MinValue;
 
-    public ConnectionTimeouts(TradeGatewayOptions options, TimeProvider time)
+    public ConnectionTimeouts(TimeoutSettings settings, TimeProvider time)
     {
-        _frequency = time.TimestampFrequency;
-        _handshakeTimeout = Ticks(options.HandshakeTimeout);
-        _closeTimeout = Ticks(options.CloseTimeout);
-        _keepAliveInterval = options.KeepAliveInterval > TimeSpan.Zero ? Ticks(options.KeepAliveInterval) : 0;
-        _keepAliveTimeout = Ticks(options.KeepAliveTimeout);
-        _idleTimeout = options.IdleTimeout is { } idle ? Ticks(idle) : 0;
-        _writeTimeout = Ticks(options.WriteTimeout);
-        if (options.MinReceiveRate is { } rate)
-        {
-            _ticksPerByte = _frequency / rate.BytesPerSecond;
-            _grace = Ticks(rate.GracePeriod);
-            _window = Math.Max(Ticks(rate.Window), _grace);
-        }
-
+        _settings = settings;
         _lastReceive = _lastMessage = time.GetTimestamp();
     }
 
@@ -133,11 +111,11 @@ internal sealed class ConnectionTimeouts
             Volatile.Write(ref _shortfallWaited, Volatile.Read(ref _measuredWaited) + Math.Max(reading, 0));
         }
 
-        return (Volatile.Read(ref _shortfallBytes), Volatile.Read(ref _shortfallWaited) / _frequency);
+        return (Volatile.Read(ref _shortfallBytes), Volatile.Read(ref _shortfallWaited) / _settings.Frequency);
     }
 
     /// <summary>The handshake timeout starts at the TCP accept.</summary>
-    public void StartHandshake(long acceptedAt) => Volatile.Write(ref _handshakeDeadline, acceptedAt + _handshakeTimeout);
+    public void StartHandshake(long acceptedAt) => Volatile.Write(ref _handshakeDeadline, acceptedAt + _settings.HandshakeTimeout);
 
     /// <summary>The WebSocket is open: keep-alive and idle count from now.</summary>
     public void Opened(long now)
@@ -157,19 +135,19 @@ internal sealed class ConnectionTimeouts
     public void MessageDelivered() => Volatile.Write(ref _lastMessage, Volatile.Read(ref _lastReceive));
 
     /// <summary>Our close frame is queued: the client has <see cref="TradeGatewayOptions.CloseTimeout"/> to answer.</summary>
-    public void CloseSent(long now) => Volatile.Write(ref _closeDeadline, now + _closeTimeout);
+    public void CloseSent(long now) => Volatile.Write(ref _closeDeadline, now + _settings.CloseTimeout);
 
     /// <summary>The connection ended: its transport has <see cref="TradeGatewayOptions.CloseTimeout"/> to close.</summary>
-    public void Finishing(long now) => Volatile.Write(ref _finishDeadline, now + _closeTimeout);
+    public void Finishing(long now) => Volatile.Write(ref _finishDeadline, now + _settings.CloseTimeout);
 
     /// <summary>Whether the receive loop must timestamp its next read (only while a frame or message is incomplete and
     /// a minimum receive rate is set).</summary>
-    public bool TimingReads => _partialActive && _ticksPerByte > 0;
+    public bool TimingReads => _partialActive && _settings.TicksPerByte > 0;
 
     /// <summary>The receive loop is about to wait for the client: from now the time counts against its deadline.</summary>
     public void ReadStarting(long now)
     {
-        if (_ticksPerByte == 0)
+        if (_settings.TicksPerByte == 0)
         {
             return;
         }
@@ -188,7 +166,7 @@ internal sealed class ConnectionTimeouts
         _unconsumed = buffered;
         bool timed = _reading;
         _reading = false;
-        if (!incomplete || _ticksPerByte == 0)
+        if (!incomplete || _settings.TicksPerByte == 0)
         {
             _partialActive = incomplete;
             Volatile.Write(ref _readDeadline, NoDeadline);
@@ -199,7 +177,7 @@ internal sealed class ConnectionTimeouts
         if (!_partialActive)
         {
             _partialActive = true;
-            _inHand = _grace;
+            _inHand = _settings.Grace;
             _measuredBytes = _measuredWaited = 0;
         }
         else if (timed)
@@ -208,10 +186,10 @@ internal sealed class ConnectionTimeouts
         }
 
         // Bytes arrive at the end of the wait: the wait is paid from what was in hand, then the bytes add theirs.
-        double inHand = (double)(_inHand - waited) + (arrived * _ticksPerByte);
-        if (inHand >= _window)
+        double inHand = (double)(_inHand - waited) + (arrived * _settings.TicksPerByte);
+        if (inHand >= _settings.Window)
         {
-            _inHand = _window;
+            _inHand = _settings.Window;
             Volatile.Write(ref _measuredBytes, 0);
             Volatile.Write(ref _measuredWaited, 0);
         }
@@ -236,7 +214,7 @@ internal sealed class ConnectionTimeouts
     /// <summary>What is due now, given the connection's state and its sender's flush in flight (0 when none).</summary>
     public TimeoutAction Check(long now, ConnectionState state, bool handshakeParsed, long pendingFlushSince)
     {
-        if (pendingFlushSince != 0 && now - pendingFlushSince >= _writeTimeout && state != ConnectionState.Closed)
+        if (pendingFlushSince != 0 && now - pendingFlushSince >= _settings.WriteTimeout && state != ConnectionState.Closed)
         {
             return TimeoutAction.WriteTimeout;
         }
@@ -256,22 +234,22 @@ internal sealed class ConnectionTimeouts
                     return TimeoutAction.ReceiveTooSlow;
                 }
 
-                if (_idleTimeout != 0 && now - Volatile.Read(ref _lastMessage) >= _idleTimeout)
+                if (_settings.IdleTimeout != 0 && now - Volatile.Read(ref _lastMessage) >= _settings.IdleTimeout)
                 {
                     return TimeoutAction.Idle;
                 }
 
-                if (_keepAliveInterval == 0)
+                if (_settings.KeepAliveInterval == 0)
                 {
                     return TimeoutAction.None;
                 }
 
                 if (_pingOutstanding)
                 {
-                    return now - Volatile.Read(ref _pingSentAt) >= _keepAliveTimeout ? TimeoutAction.KeepAliveTimeout : TimeoutAction.None;
+                    return now - Volatile.Read(ref _pingSentAt) >= _settings.KeepAliveTimeout ? TimeoutAction.KeepAliveTimeout : TimeoutAction.None;
                 }
 
-                return now - Volatile.Read(ref _lastReceive) >= _keepAliveInterval ? TimeoutAction.Ping : TimeoutAction.None;
+                return now - Volatile.Read(ref _lastReceive) >= _settings.KeepAliveInterval ? TimeoutAction.Ping : TimeoutAction.None;
             case ConnectionState.Closing:
                 if (IsReceivingTooSlowly(now))
                 {
@@ -290,5 +268,51 @@ internal sealed class ConnectionTimeouts
     /// ended behind it).</summary>
     private bool IsReceivingTooSlowly(long now) => now >= Volatile.Read(ref _readDeadline);
 
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _frequency);
+}
+
+/// <summary>The deadlines of <see cref="TradeGatewayOptions"/> in <see cref="TimeProvider.GetTimestamp"/> ticks,
+/// computed once per gateway and shared by every connection's <see cref="ConnectionTimeouts"/>.</summary>
+internal sealed class TimeoutSettings
+{
+    public TimeoutSettings(TradeGatewayOptions options, TimeProvider time)
+    {
+        Frequency = time.TimestampFrequency;
+        HandshakeTimeout = Ticks(options.HandshakeTimeout);
+        CloseTimeout = Ticks(options.CloseTimeout);
+        KeepAliveInterval = options.KeepAliveInterval > TimeSpan.Zero ? Ticks(options.KeepAliveInterval) : 0;
+        KeepAliveTimeout = Ticks(options.KeepAliveTimeout);
+        IdleTimeout = options.IdleTimeout is { } idle ? Ticks(idle) : 0;
+        WriteTimeout = Ticks(options.WriteTimeout);
+        if (options.MinReceiveRate is { } rate)
+        {
+            TicksPerByte = Frequency / rate.BytesPerSecond;
+            Grace = Ticks(rate.GracePeriod);
+            Window = Math.Max(Ticks(rate.Window), Grace);
+        }
+    }
+
+    public double Frequency { get; }
+
+    public long HandshakeTimeout { get; }
+
+    public long CloseTimeout { get; }
+
+    /// <summary>0 when keep-alive pings are off.</summary>
+    public long KeepAliveInterval { get; }
+
+    public long KeepAliveTimeout { get; }
+
+    /// <summary>0 when there is no idle timeout.</summary>
+    public long IdleTimeout { get; }
+
+    public long WriteTimeout { get; }
+
+    /// <summary>The minimum receive rate as ticks allowed per byte; 0 when there is none.</summary>
+    public double TicksPerByte { get; }
+
+    public long Grace { get; }
+
+    public long Window { get; }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Frequency);
 }

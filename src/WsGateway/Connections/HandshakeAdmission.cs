@@ -4,11 +4,11 @@ using WsGateway.Diagnostics;
 
 namespace WsGateway.Connections;
 
-/// <summary>What <see cref="ConnectionManager.AdmitAsync"/> decided: admitted with an identity (a connection slot is
-/// then held), or refused with the HTTP status and reason to answer.</summary>
-internal readonly record struct AdmissionResult(ClaimsPrincipal? User, int StatusCode, string? Reason, string? WwwAuthenticate)
+/// <summary>What <see cref="ConnectionManager.AdmitAsync"/> decided: admitted with an identity and the
+/// <see cref="Lease"/> of its connection slot, or refused with the HTTP status and reason to answer.</summary>
+internal readonly record struct AdmissionResult(ClaimsPrincipal? User, int StatusCode, string? Reason, string? WwwAuthenticate, AdmissionLease? Lease = null)
 {
-    public bool IsAdmitted => User is not null;
+    public bool IsAdmitted => Lease is not null;
 
     public static AdmissionResult Refused(int statusCode, string reason, string? wwwAuthenticate = null) => new(null, statusCode, reason, wwwAuthenticate);
 }
@@ -20,7 +20,7 @@ internal sealed partial class ConnectionManager
     /// 429 per address), then the application's validator (its 4xx; 500 when it throws, whatever it throws; 503 when
     /// <paramref name="aborted"/> fires first: the handshake timeout or the shutdown). Every refusal is logged and
     /// counted. The slot taken by the limits is given back on every path that does not admit (try/finally); on
-    /// admission the caller owns it and gives it back with <see cref="Release"/>.
+    /// admission the caller owns its <see cref="AdmissionResult.Lease"/>, and disposing it gives the slot back.
     /// </summary>
     /// <param name="connectionId">The connection's id, for the logs.</param>
     /// <param name="origin">The request's <c>Origin</c> header, or null.</param>
@@ -68,23 +68,24 @@ internal sealed partial class ConnectionManager
             return AdmissionResult.Refused(code, reason);
         }
 
+        var lease = new AdmissionLease(this, address);
         bool admitted = false;
         try
         {
             AdmissionResult result = await ValidateAsync(connectionId, user, createContext, aborted).ConfigureAwait(false);
-            if (result.IsAdmitted && IsStopping)
+            if (result.User is not null && IsStopping)
             {
                 result = AdmissionResult.Refused(503, "The gateway is shutting down");
             }
 
-            admitted = result.IsAdmitted;
-            return result;
+            admitted = result.User is not null;
+            return admitted ? result with { Lease = lease } : result;
         }
         finally
         {
             if (!admitted)
             {
-                Release(address);
+                lease.Dispose();
             }
         }
     }

@@ -27,6 +27,28 @@ internal interface IConnectionTransport : IDuplexPipe
     /// without reading: what lets the core give up a connection it does not read (paused by backpressure) once its
     /// client has gone. Cheap enough to ask once a heartbeat; safe from any thread.</summary>
     bool PeerClosed { get; }
+
+    /// <summary>Whether the transport checks the session's timeouts itself, on its own thread (the native event
+    /// loop's tick), instead of the manager's shared heartbeat.</summary>
+    bool HasOwnTimer => false;
+
+    /// <summary>Takes the open session over: the transport calls <see cref="WebSocketConnection.OnRead"/> when bytes
+    /// arrive and finishes the session when it ends, and no task waits for the client meanwhile. False when the
+    /// transport is a plain pipe, which <see cref="PipeReceiveLoop"/> then reads.</summary>
+    bool StartReceiving(WebSocketConnection session) => false;
+}
+
+/// <summary>The one rule for which exceptions mean that the connection's transport has ended (the client vanished,
+/// or the connection was given up and its transport closed), rather than a bug.</summary>
+internal static class TransportErrors
+{
+    /// <summary>What a read or a flush throws when the transport has ended: Kestrel's
+    /// <c>ConnectionResetException</c>/<c>ConnectionAbortedException</c> derive from these.</summary>
+    public static bool IsEnded(Exception ex) => ex is IOException or ObjectDisposedException or OperationCanceledException;
+
+    /// <summary>On the send side, also a pipe writer completed under the flush (<see cref="InvalidOperationException"/>:
+    /// "writing is not allowed after the writer was completed").</summary>
+    public static bool IsSendEnded(Exception ex) => IsEnded(ex) || ex is InvalidOperationException;
 }
 
 /// <summary>A transport over a bare duplex pipe (tests, in-memory use): <see cref="Abort"/> cancels the pending read

@@ -5,7 +5,6 @@ namespace WsGateway.Connections;
 internal sealed partial class WebSocketConnection
 {
     private volatile ConnectionState _state;
-    private volatile bool _deliverWhileClosing;
     private int _transportAborted;
     private volatile AbortReason _abortReason;
 
@@ -27,7 +26,7 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        TimeoutAction action = _timeouts.Check(now, _state, _handshakeParsed, _sender.PendingFlushSince);
+        TimeoutAction action = _timeouts.Check(now, _state, _handshake?.IsParsed ?? false, _sender.PendingFlushSince);
         if (IsReceivingPaused && action is TimeoutAction.Ping or TimeoutAction.KeepAliveTimeout or TimeoutAction.Idle or TimeoutAction.ReceiveTooSlow)
         {
             // Paused by backpressure: the client's silence is ours, not its. The ping still goes, as a probe with no
@@ -49,16 +48,16 @@ internal sealed partial class WebSocketConnection
                 Abort(AbortReason.HandshakeTimeout);
                 break;
             case TimeoutAction.CancelValidation:
-                CancelValidation();
+                _handshake?.CancelValidation();
                 break;
             case TimeoutAction.WriteTimeout:
-                _metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
+                Metrics.LimitExceeded(LimitNames.WriteTimeout, Diagnostics.GatewayMetrics.ActionClosed);
                 Abort(AbortReason.WriteTimeout);
                 break;
             case TimeoutAction.ReceiveTooSlow when !stopping:
                 // The stream stops mid-frame: failed, so close frame, then TCP closed without waiting for an answer.
-                _metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
-                _metrics.ProtocolError(CloseStatus.PolicyViolation);
+                Metrics.LimitExceeded(LimitNames.ReceiveRate, Diagnostics.GatewayMetrics.ActionClosed);
+                Metrics.ProtocolError(CloseStatus.PolicyViolation);
                 if (SendClose(CloseStatus.PolicyViolation, ReceiveTooSlowReason(now)))
                 {
                     _ = _sender.FlushAsync();
@@ -112,11 +111,11 @@ internal sealed partial class WebSocketConnection
         ResumeReceiving(); // the client's answering close must be read
         if (_state == ConnectionState.Handshake)
         {
-            if (_handshakeParsed)
+            if (_handshake is { IsParsed: true } handshake)
             {
                 // Past the request: a running validator is cancelled; a connection that still opens sees the
-                // shutdown in RunWebSocketAsync and is closed with 1001 there.
-                CancelValidation();
+                // shutdown in Open and is closed with 1001 there.
+                handshake.CancelValidation();
             }
             else
             {
@@ -134,23 +133,6 @@ internal sealed partial class WebSocketConnection
         CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
     }
 
-    /// <summary>Cancels the handshake validator, if one is running; callbacks run on the thread pool, not on the
-    /// heartbeat's thread.</summary>
-    private void CancelValidation()
-    {
-        if (_validation is { } validation)
-        {
-            try
-            {
-                _ = validation.CancelAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The validator finished in the meantime.
-            }
-        }
-    }
-
     /// <summary>Stops the connection from outside. A handshake that timed out, or a frame that arrives too slowly,
     /// only has its pending read cancelled (the loop answers 408, or has queued its 1008, and closes TCP after it);
     /// every other reason gives up on the client: the transport is closed now, so
@@ -162,13 +144,19 @@ internal sealed partial class WebSocketConnection
             _abortReason = reason;
         }
 
-        _input.CancelPendingRead();
+        _transport.Input.CancelPendingRead();
         ResumeReceiving(); // a paused loop must see the abort at its next read
-        if (reason is not (AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
+        if (GivesUpTransport(reason))
         {
             AbortTransport();
         }
     }
+
+    /// <summary>Whether an abort for <paramref name="reason"/> closes the transport now: every reason but none, a
+    /// handshake timeout (answered 408) and a receive too slow (its 1008 queued), which only end the read and let the
+    /// last frames go out.</summary>
+    private static bool GivesUpTransport(AbortReason reason)
+        => reason is not (AbortReason.None or AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow);
 
     private void AbortTransport()
     {
@@ -199,16 +187,16 @@ internal sealed partial class WebSocketConnection
         AbortReason reason = _abortReason;
         string message = reason switch
         {
-            AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {_options.KeepAliveTimeout.TotalSeconds:0.###} s",
-            AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {_options.CloseTimeout.TotalSeconds:0.###} s",
+            AbortReason.KeepAliveTimeout => $"Keep-alive timeout: no answer to a ping within {Options.KeepAliveTimeout.TotalSeconds:0.###} s",
+            AbortReason.CloseTimeout => $"Close timeout: no close frame from the client within {Options.CloseTimeout.TotalSeconds:0.###} s",
             AbortReason.ShutdownTimeout => "Shutdown timeout: the connection was dropped",
             AbortReason.ReceiveTooSlow => ReceiveTooSlowReason(_manager.TimeProvider.GetTimestamp()),
-            AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
+            AbortReason.WriteTimeout => $"Write timeout: the client read nothing for {Options.WriteTimeout.TotalSeconds:0.###} s; the connection was dropped",
             AbortReason.ClientLeft => "Client left while receiving was paused (backpressure): the connection was closed; what it sent after the last read was discarded, unacknowledged",
             _ => "Connection aborted",
         };
-        Log.ConnectionAborted(_logger, Id, message);
-        _processor.ReportError(new WsError(reason == AbortReason.ClientLeft ? WsErrorKind.Transport : WsErrorKind.Timeout, message, Id));
+        Log.ConnectionAborted(Logger, Id, message);
+        _processor?.ReportError(new WsError(reason == AbortReason.ClientLeft ? WsErrorKind.Transport : WsErrorKind.Timeout, message, Id));
         if (reason == AbortReason.ClientLeft)
         {
             _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, message, InitiatedByClient: true, Clean: false);
@@ -233,6 +221,6 @@ internal sealed partial class WebSocketConnection
     private string ReceiveTooSlowReason(long now)
     {
         (long bytes, double seconds) = _timeouts.ReceiveShortfall(now);
-        return $"Receive rate too low: {bytes} bytes in the last {seconds:0.#} s of waiting, expected at least {_options.MinReceiveRate}";
+        return $"Receive rate too low: {bytes} bytes in the last {seconds:0.#} s of waiting, expected at least {Options.MinReceiveRate}";
     }
 }

@@ -4,14 +4,17 @@ namespace WsGateway.Connections;
 
 internal sealed partial class WebSocketConnection
 {
-    // Every frame goes through the sender's bounded queue; nobody waits synchronously on it (see ConnectionSender).
-    private readonly ConnectionSender _sender;
+    // The close handshake: the close frame we sent (its answer completes it), and how the connection ended.
+    private ushort _sentCloseCode;
+    private volatile bool _deliverWhileClosing;
+    private string? _sentCloseReason;
+    private WebSocketCloseInfo? _closeInfo;
+
+    // The thread inside a read's callbacks (0 outside): a send from there is flushed when the read's callbacks return.
+    private int _dispatchThreadId;
 
     /// <summary>The capacity of the outbound queue's array (tests: 0 once drained).</summary>
     internal int SendQueueCapacity => _sender.QueueCapacity;
-    private int _dispatchThreadId;
-    private ushort _sentCloseCode;
-    private string? _sentCloseReason;
 
     public bool Send(ReadOnlySpan<byte> message) => Send(message, isText: false);
 
@@ -83,10 +86,10 @@ internal sealed partial class WebSocketConnection
             return;
         }
 
-        string message = $"Send queue full: {_sender.QueuedBytes} bytes wait for the client and a {size}-byte frame would pass the {_options.MaxSendQueueSize}-byte limit (MaxSendQueueSize); closing with 1008";
-        Log.SlowConsumer(_logger, Id, message);
-        _metrics.LimitExceeded(LimitNames.SendQueue, Diagnostics.GatewayMetrics.ActionClosed);
-        _metrics.ProtocolError(CloseStatus.PolicyViolation);
+        string message = $"Send queue full: {_sender.QueuedBytes} bytes wait for the client and a {size}-byte frame would pass the {Options.MaxSendQueueSize}-byte limit (MaxSendQueueSize); closing with 1008";
+        Log.SlowConsumer(Logger, Id, message);
+        Metrics.LimitExceeded(LimitNames.SendQueue, Diagnostics.GatewayMetrics.ActionClosed);
+        Metrics.ProtocolError(CloseStatus.PolicyViolation);
         if (_dispatchThreadId != Environment.CurrentManagedThreadId)
         {
             _ = _sender.FlushAsync();
@@ -132,8 +135,8 @@ internal sealed partial class WebSocketConnection
 
     private void SendControl(WebSocketOpcode opcode, ReadOnlySpan<byte> payload) => Queue(opcode, payload);
 
-    /// <summary>The receive loop's flush after a read: hands the replies of that read to the transport, and waits
-    /// for it (backpressure: a client that does not read its replies stalls its own connection, and the write
-    /// timeout or the queue bound ends it).</summary>
-    private Task FlushAsync() => _sender.HasQueued ? _sender.FlushAsync() : Task.CompletedTask;
+    /// <summary>The receive driver's flush after a read: hands the replies of that read to the transport; the driver
+    /// reads again only once it completes (backpressure: a client that does not read its replies stalls its own
+    /// connection, and the write timeout or the queue bound ends it).</summary>
+    internal Task FlushAsync() => _sender.HasQueued ? _sender.FlushAsync() : Task.CompletedTask;
 }

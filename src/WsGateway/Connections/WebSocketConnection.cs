@@ -1,11 +1,7 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.Logging;
-using WsGateway.Connections.Handshake;
-using WsGateway.Diagnostics;
 using WsGateway.Framing;
 
 namespace WsGateway.Connections;
@@ -33,69 +29,56 @@ internal enum AbortReason
 }
 
 /// <summary>
-/// One WebSocket connection over any <see cref="IDuplexPipe"/>: the handshake (standalone hosting), the receive
-/// loop, control frames, the send path, timeouts and the close handshake. It never touches a socket: Kestrel's
-/// connection pipe, an upgraded ASP.NET Core request stream or an in-memory pipe pair are all the same to it.
+/// One WebSocket session over any <see cref="IConnectionTransport"/>: what the handler sees as its connection. It is
+/// built from small parts, each with one job: the <see cref="HandshakeStage"/> (standalone hosting only), the
+/// <see cref="FrameDecoder"/> (the partial frame's state), the <see cref="ConnectionSender"/> (bounded queue, one
+/// flusher), the <see cref="ConnectionTimeouts"/> (every deadline), the <see cref="MessageRateLimiter"/> and the
+/// close handshake (the <c>Closing</c> partial). It never touches a socket and never waits for bytes itself: a
+/// transport's receive driver hands it each read (<see cref="OnRead"/>) — the native event loop inline on its thread,
+/// any pipe through <see cref="PipeReceiveLoop"/>.
 /// </summary>
 /// <remarks>
-/// Read from the top, the lifetime is: <see cref="RunAsync"/> → handshake → <c>OnConnect</c> → receive loop until a
-/// close handshake, an error or the client vanishing → <c>OnDisconnect</c> exactly once → pipes completed.
+/// Read from the top, the lifetime is: <see cref="RunAsync"/> → handshake stage → <see cref="Open"/>
+/// (<c>OnConnect</c>) → reads until a close handshake, an error or the client vanishing → <see cref="EndReceiving"/>
+/// (<c>OnDisconnect</c>, exactly once) → <see cref="FinishAsync"/> (transport closed, then the lease disposed).
 /// </remarks>
 internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender
 {
     private readonly IConnectionTransport _transport;
-    private readonly ConnectionTimeouts _timeouts;
-    private readonly PipeReader _input;
     private readonly ConnectionManager _manager;
-    private readonly TradeGatewayOptions _options;
-    private readonly ILogger _logger;
-    private readonly GatewayMetrics _metrics;
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConnectionTimeouts _timeouts;
+
+    // Every frame goes through the sender's bounded queue; nobody waits synchronously on it (see ConnectionSender).
+    private readonly ConnectionSender _sender;
+    private TaskCompletionSource? _completion;
 
     private ITradeMessageHandler _handler = NullHandler.Instance;
     private IRawMessageHandler? _raw;
     private IReadCompletionHandler? _readCompletion;
-    private TradeMessageProcessor<ITradeMessageHandler> _processor;
-    private WebSocketCloseInfo? _closeInfo;
+    private TradeMessageProcessor<ITradeMessageHandler>? _processor;
     private int _disconnected;
-    private bool _slotHeld;
-    private PendingHandshake? _pending;
-    private IPAddress? _admittedAddress;
+    private int _finished;
+    private AdmissionLease? _lease;
+    private HandshakeStage? _handshake;
     private ClaimsPrincipal? _user;
-    private readonly bool _isSecure;
-    private readonly X509Certificate2? _clientCertificate;
 
-    // Set once the upgrade request is parsed: from then on the handshake timeout cancels the validator (through
-    // _validation), never a read that the receive loop would see.
-    private volatile bool _handshakeParsed;
-    private CancellationTokenSource? _validation;
-
-    public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null)
-        : this(transport as IConnectionTransport ?? new PipeTransport(transport), manager, remoteEndPoint, localEndPoint, isSecure, clientCertificate)
+    public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
+        : this(transport as IConnectionTransport ?? new PipeTransport(transport), manager, remoteEndPoint, localEndPoint)
     {
     }
 
-    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, bool isSecure = false, X509Certificate2? clientCertificate = null, long id = 0)
+    public WebSocketConnection(IConnectionTransport transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint, long id = 0)
     {
-        _isSecure = isSecure;
-        _clientCertificate = clientCertificate;
         _transport = transport;
-        _input = transport.Input;
         _manager = manager;
-        _options = manager.Options;
-        _logger = manager.Logger;
-        _metrics = manager.Metrics;
         Id = id != 0 ? id : manager.NextConnectionId();
         RemoteEndPoint = remoteEndPoint;
         LocalEndPoint = localEndPoint;
-        _processor = new TradeMessageProcessor<ITradeMessageHandler>(_handler, Id);
-        _message = new MessageBuffer(_options.MaxMessageSize);
-        _timeouts = new ConnectionTimeouts(_options, manager.TimeProvider);
-        long created = manager.TimeProvider.GetTimestamp();
-        _sender = new ConnectionSender(transport.Output, manager.TimeProvider, _options.MaxSendQueueSize);
-        _rateLimit = _options.MessageRateLimit;
-        _tokens = _rateLimit?.Burst ?? 0;
-        _tokensAt = created;
+        TradeGatewayOptions options = manager.Options;
+        _decoder = new FrameDecoder(options.MaxMessageSize);
+        _timeouts = new ConnectionTimeouts(manager.TimeoutSettings, manager.TimeProvider);
+        _sender = new ConnectionSender(transport.Output, manager.TimeProvider, options.MaxSendQueueSize);
+        _rateLimit = new MessageRateLimiter(options.MessageRateLimit, manager.TimeProvider.GetTimestamp(), manager.TimeProvider.TimestampFrequency);
     }
 
     public long Id { get; }
@@ -113,196 +96,121 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     }
 
     /// <summary>Completes when the connection has ended and <c>OnDisconnect</c> was called.</summary>
-    public Task Completion => _completion.Task;
+    public Task Completion
+    {
+        get
+        {
+            if (_completion is null)
+            {
+                // Made when first asked for (the shutdown, a test): an idle connection holds no task.
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (Interlocked.CompareExchange(ref _completion, created, null) is null && Volatile.Read(ref _finished) == 2)
+                {
+                    created.TrySetResult();
+                }
+            }
 
-    /// <summary>Whether an event loop of the native transport checks this connection's timeouts (on its own thread)
-    /// instead of the manager's shared heartbeat.</summary>
-    internal bool TimedByLoop { get; init; }
+            return _completion!.Task;
+        }
+    }
 
     /// <summary>The transport this connection runs on.</summary>
     internal IConnectionTransport Transport => _transport;
 
-    /// <summary>The processor of this connection's binary messages (counters for tests and stats).</summary>
-    internal TradeMessageProcessor<ITradeMessageHandler> Processor => _processor;
+    /// <summary>The connection's send side (the handshake stage writes its answer there).</summary>
+    internal ConnectionSender Sender => _sender;
 
-    /// <summary>Runs a raw connection whose first bytes are the HTTP/1.1 upgrade request (standalone hosting).</summary>
+    /// <summary>The connection's deadlines.</summary>
+    internal ConnectionTimeouts Timeouts => _timeouts;
+
+    /// <summary>The gateway's clock.</summary>
+    internal TimeProvider TimeProvider => _manager.TimeProvider;
+
+    /// <summary>The connection's phase.</summary>
+    internal ConnectionState State => _state;
+
+    /// <summary>The processor of this connection's binary messages (counters for tests and stats); null before
+    /// <see cref="Open"/>.</summary>
+    internal TradeMessageProcessor<ITradeMessageHandler>? Processor => _processor;
+
+    private TradeGatewayOptions Options => _manager.Options;
+
+    private Diagnostics.GatewayMetrics Metrics => _manager.Metrics;
+
+    private Microsoft.Extensions.Logging.ILogger Logger => _manager.Logger;
+
+    /// <summary>Runs a raw connection whose first bytes are the HTTP/1.1 upgrade request (standalone hosting): the
+    /// handshake stage, then the session. The task completes once the handshake is over and the transport's receive
+    /// driver has the session (the native event loop returns at once: it calls the session when bytes arrive), or,
+    /// over a pipe, when the connection has finished.</summary>
     /// <param name="pending">The connection's place among the handshakes in progress, taken at the TCP accept (before
     /// TLS) by the hosting; when null it is taken here, and a connection over the limit is answered 503.</param>
-    public async Task RunAsync(PendingHandshake? pending = null)
+    /// <param name="isSecure">Whether the connection came over TLS (the validator sees it).</param>
+    /// <param name="clientCertificate">The certificate the client presented over TLS, if asked for one.</param>
+    public async Task RunAsync(PendingHandshake? pending = null, bool isSecure = false, X509Certificate2? clientCertificate = null)
     {
         _manager.Register(this);
         _state = ConnectionState.Handshake;
+        var handshake = new HandshakeStage(this, _manager, isSecure, clientCertificate);
+        _handshake = handshake;
+        HandshakeOutcome? outcome = null;
         try
         {
-            string? refusal = null;
-            pending ??= _manager.TryBeginHandshake(ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address), out refusal);
-            _timeouts.StartHandshake(pending?.AcceptedAt ?? _manager.TimeProvider.GetTimestamp());
-            if (pending is null)
-            {
-                await WriteHandshakeErrorAsync(503, refusal ?? "Too many handshakes in progress").ConfigureAwait(false);
-                return;
-            }
-
-            // A handshake that does not reach its 101 stays counted until its socket is closed (FinishAsync): a
-            // refusal's socket holds a descriptor through its lingering close, and a flood of them must not take
-            // more descriptors than MaxPendingHandshakes allows.
-            _pending = pending;
-            HandshakeRequest? request = await ReadHandshakeAsync().ConfigureAwait(false);
-            if (request is null)
-            {
-                return;
-            }
-
-            _handshakeParsed = true;
-            (bool admitted, ClaimsPrincipal? user) = await AdmitAsync(request).ConfigureAwait(false);
-            if (!admitted)
-            {
-                return;
-            }
-
-            _sender.TryWriteRaw(request.Key, static (output, key) => HandshakeResponse.WriteSwitchingProtocols(output, key));
-            pending.End();
-            _pending = null;
-
-            await _sender.FlushAsync().ConfigureAwait(false);
-
-            // What the handshake parsed is not kept for the connection's lifetime (this method's state holds it).
-            string path = request.Path;
-            request = null;
-            pending = null;
-            await RunWebSocketAsync(path, user).ConfigureAwait(false);
+            outcome = await handshake.RunAsync(pending).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsTransportException(ex))
+        catch (Exception ex) when (TransportErrors.IsEnded(ex))
         {
             // The client vanished during the handshake (or the heartbeat gave up on it): nothing to tell a handler,
             // none was created.
-            Log.TransportError(_logger, Id, ex);
+            Log.TransportError(Logger, Id, ex);
         }
-        finally
+
+        if (outcome is not { } done)
         {
+            // A refused handshake stays counted until its socket is closed (FinishAsync): a refusal's socket holds a
+            // descriptor through its lingering close, and a flood of them must not take more than the limit allows.
             await FinishAsync().ConfigureAwait(false);
+            return;
         }
+
+        _handshake = null; // what the handshake parsed is not kept for the connection's lifetime
+        await RunSessionAsync(done.Path, done.User, done.Lease).ConfigureAwait(false);
     }
 
     /// <summary>Runs a connection whose handshake the host already completed (ASP.NET Core hosting).</summary>
     /// <param name="path">The request path.</param>
     /// <param name="user">The authenticated identity, if any.</param>
-    /// <param name="admittedAddress">The address <see cref="ConnectionManager.TryAdmit"/> counted the connection
-    /// under, given back when it ends.</param>
-    public async Task RunUpgradedAsync(string path, ClaimsPrincipal? user, IPAddress? admittedAddress = null)
+    /// <param name="lease">The connection slot the host's admission took, given back when the connection ends; null
+    /// when none was taken (tests).</param>
+    public Task RunUpgradedAsync(string path, ClaimsPrincipal? user, AdmissionLease? lease = null)
     {
         _manager.Register(this);
-        _slotHeld = true; // the endpoint acquired it before upgrading
-        _admittedAddress = admittedAddress;
-        try
-        {
-            await RunWebSocketAsync(path, user).ConfigureAwait(false);
-        }
-        finally
-        {
-            await FinishAsync().ConfigureAwait(false);
-        }
+        return RunSessionAsync(path, user, lease);
     }
 
-    private async Task<HandshakeRequest?> ReadHandshakeAsync()
+    private async Task RunSessionAsync(string path, ClaimsPrincipal? user, AdmissionLease? lease)
     {
-        while (true)
+        if (!Open(path, user, lease))
         {
-            ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
-            if (result.IsCanceled)
-            {
-                string reason = $"Handshake not completed within {_options.HandshakeTimeout.TotalSeconds:0.###} s";
-                await WriteHandshakeErrorAsync(408, reason).ConfigureAwait(false);
-                return null;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            HandshakeParseStatus status = HandshakeParser.TryParse(buffer, _options.MaxHandshakeSize, out SequencePosition consumed, out HandshakeRequest? request, out string? error);
-            if (status == HandshakeParseStatus.Ok)
-            {
-                _input.AdvanceTo(consumed);
-                return request;
-            }
-
-            if (status == HandshakeParseStatus.Incomplete)
-            {
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    return null;
-                }
-
-                continue;
-            }
-
-            _input.AdvanceTo(buffer.End);
-            int code = HandshakeResponse.GetStatusCode(status);
-            Log.HandshakeRejected(_logger, Id, RemoteEndPoint, code, error ?? status.ToString());
-            _metrics.ConnectionRejected(code);
-            _sender.TryWriteRaw((Status: status, Reason: error ?? status.ToString()), static (output, s) => HandshakeResponse.WriteError(output, s.Status, s.Reason));
             await _sender.FlushAsync().ConfigureAwait(false);
-            return null;
+            await FinishAsync().ConfigureAwait(false);
+            return;
         }
+
+        if (_transport.StartReceiving(this))
+        {
+            return; // the transport's loop calls the session from now on, and finishes it
+        }
+
+        await PipeReceiveLoop.RunAsync(this, _transport.Input).ConfigureAwait(false);
+        await FinishAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The standalone server's admission of a parsed upgrade request (<see cref="ConnectionManager.AdmitAsync"/>,
-    /// shared with ASP.NET Core hosting). Returns whether it was admitted (a refusal is answered here; on success a
-    /// connection slot is held) and the identity established, null for none.</summary>
-    private async Task<(bool Admitted, ClaimsPrincipal? User)> AdmitAsync(HandshakeRequest request)
+    /// <summary>The session begins: the handler is created and told (<c>OnConnect</c>). False when the handler could
+    /// not be created (a 1011 is queued; the connection only finishes).</summary>
+    internal bool Open(string path, ClaimsPrincipal? user, AdmissionLease? lease)
     {
-        IPAddress? address = ConnectionManager.Normalize((RemoteEndPoint as IPEndPoint)?.Address);
-        ClaimsPrincipal anonymous = new(new ClaimsIdentity());
-        using var validation = new CancellationTokenSource();
-        _validation = validation;
-        if (_state != ConnectionState.Handshake || _timeouts.HandshakeExpired(_manager.TimeProvider.GetTimestamp()))
-        {
-            validation.Cancel();
-        }
-
-        AdmissionResult result;
-        try
-        {
-            result = await _manager.AdmitAsync(
-                Id,
-                request.Origin,
-                address,
-                RemoteEndPoint,
-                anonymous,
-                token => new HandshakeContext(request.Path, request.QueryString, RemoteEndPoint, LocalEndPoint, _isSecure, _clientCertificate, anonymous, request.GetHeader, token),
-                validation.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            _validation = null;
-        }
-
-        if (!result.IsAdmitted)
-        {
-            await WriteHandshakeErrorAsync(result.StatusCode, result.Reason ?? "Refused", HandshakeRejections.Challenge(result.WwwAuthenticate), logged: true).ConfigureAwait(false);
-            return (false, null);
-        }
-
-        _slotHeld = true;
-        _admittedAddress = address;
-
-        // No identity was established: the anonymous principal is made again only if someone asks for User.
-        return (true, ReferenceEquals(result.User, anonymous) ? null : result.User);
-    }
-
-    private async Task WriteHandshakeErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null, bool logged = false)
-    {
-        if (!logged)
-        {
-            Log.HandshakeRejected(_logger, Id, RemoteEndPoint, statusCode, reason);
-        }
-
-        _metrics.ConnectionRejected(statusCode);
-        _sender.TryWriteRaw((statusCode, reason, headers), static (output, s) => HandshakeResponse.WriteError(output, s.statusCode, s.reason, s.headers));
-        await _sender.FlushAsync().ConfigureAwait(false);
-    }
-
-    private async Task RunWebSocketAsync(string path, ClaimsPrincipal? user)
-    {
+        _lease = lease;
         Path = path;
         if (user is not null)
         {
@@ -316,10 +224,9 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         }
         catch (Exception ex)
         {
-            Log.HandlerError(_logger, Id, ex);
+            Log.HandlerError(Logger, Id, ex);
             SendClose(CloseStatus.InternalError, "Handler could not be created");
-            await _sender.FlushAsync().ConfigureAwait(false);
-            return;
+            return false;
         }
 
         _handler = handler;
@@ -329,65 +236,62 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _timeouts.Opened(_manager.TimeProvider.GetTimestamp());
         _state = ConnectionState.Open;
         Interlocked.MemoryBarrier(); // the phase is written before IsStopping is read (ShutdownAsync does the reverse)
-        _metrics.ConnectionOpened();
-        Log.ConnectionOpened(_logger, Id, RemoteEndPoint, path);
+        Metrics.ConnectionOpened();
+        Log.ConnectionOpened(Logger, Id, RemoteEndPoint, path);
 
         try
         {
-            try
-            {
-                handler.OnConnect(this);
-            }
-            catch (Exception ex)
-            {
-                OnHandlerException(ex, 0);
-            }
-
-            if (_manager.IsStopping)
-            {
-                // The shutdown began while this connection was completing its handshake.
-                CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
-            }
-
-            await ReceiveLoopAsync().ConfigureAwait(false);
+            handler.OnConnect(this);
         }
-        catch (Exception ex) when (IsTransportException(ex))
+        catch (Exception ex)
         {
-            if (_abortReason != AbortReason.None)
-            {
-                // The heartbeat or the shutdown gave up on the connection and closed its transport.
-                OnAborted();
-            }
-            else
-            {
-                Log.TransportError(_logger, Id, ex);
-                _processor.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
-                _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
-            }
+            OnHandlerException(ex, 0);
+            Metrics.Received(0, 0, 0, 0, 1);
         }
-        finally
+
+        if (_manager.IsStopping)
         {
-            Disconnect();
+            // The shutdown began while this connection was completing its handshake.
+            CloseFromTimer(CloseStatus.GoingAway, "Server shutting down");
         }
+
+        return true;
     }
 
-    private void Disconnect()
+    /// <summary>The receive driver's read failed with a transport exception (the client vanished, or the transport
+    /// was given up on).</summary>
+    internal void OnTransportFailed(Exception ex)
+    {
+        if (_abortReason != AbortReason.None)
+        {
+            // The heartbeat or the shutdown gave up on the connection and closed its transport.
+            OnAborted();
+            return;
+        }
+
+        Log.TransportError(Logger, Id, ex);
+        _processor?.ReportError(new WsError(WsErrorKind.Transport, $"Transport failed: {ex.Message}", Id, Exception: ex));
+        _closeInfo ??= new WebSocketCloseInfo(CloseStatus.Abnormal, ex.Message, InitiatedByClient: true, Clean: false);
+    }
+
+    /// <summary>The session has stopped reading: <c>OnDisconnect</c>, exactly once.</summary>
+    internal void EndReceiving()
     {
         if (Interlocked.Exchange(ref _disconnected, 1) != 0)
         {
             return;
         }
 
-        _metrics.ConnectionClosed();
+        Metrics.ConnectionClosed();
         WebSocketCloseInfo info = _closeInfo ?? new WebSocketCloseInfo(CloseStatus.Abnormal, null, InitiatedByClient: true, Clean: false);
-        Log.ConnectionClosed(_logger, Id, info.Code, info.Clean, _processor.MessagesProcessed + _rawMessages);
+        Log.ConnectionClosed(Logger, Id, info.Code, info.Clean, (_processor?.MessagesProcessed ?? 0) + _rawMessages);
         try
         {
             _handler.OnDisconnect(info);
         }
         catch (Exception ex)
         {
-            Log.HandlerError(_logger, Id, ex);
+            Log.HandlerError(Logger, Id, ex);
         }
     }
 
@@ -398,44 +302,42 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// client that does not read) has its transport aborted. The heartbeat bounds the wait with
     /// <see cref="TradeGatewayOptions.CloseTimeout"/>, so no socket outlives its slot and nothing waits forever.
     /// </summary>
-    private async Task FinishAsync()
+    internal async Task FinishAsync()
     {
+        EndReceiving();
+        if (Interlocked.CompareExchange(ref _finished, 1, 0) != 0)
+        {
+            return;
+        }
+
         _timeouts.Finishing(_manager.TimeProvider.GetTimestamp());
         _state = ConnectionState.Finishing;
         try
         {
-            if (_abortReason is not (AbortReason.None or AbortReason.HandshakeTimeout or AbortReason.ReceiveTooSlow))
+            if (GivesUpTransport(_abortReason))
             {
                 AbortTransport();
             }
 
             await _sender.CompleteAsync().ConfigureAwait(false);
             await _transport.Closed.ConfigureAwait(false);
-            await _input.CompleteAsync().ConfigureAwait(false);
+            await _transport.Input.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsTransportException(ex))
+        catch (Exception ex) when (TransportErrors.IsEnded(ex))
         {
             AbortTransport();
         }
         finally
         {
             _state = ConnectionState.Closed;
-            _message.Dispose();
-            _pending?.End();
+            _decoder.Dispose();
+            _handshake?.EndPending();
             _manager.Unregister(this);
-            if (_slotHeld)
-            {
-                _slotHeld = false;
-                _manager.Release(_admittedAddress);
-            }
-
-            _completion.TrySetResult();
+            _lease?.Dispose();
+            Volatile.Write(ref _finished, 2);
+            Volatile.Read(ref _completion)?.TrySetResult();
         }
     }
-
-    private static bool IsTransportException(Exception ex)
-        => ex is IOException or ObjectDisposedException or OperationCanceledException; // Kestrel's ConnectionReset/AbortedException derive from these
-
 
     /// <summary>Stand-in until the real handler exists, so the fields are never null.</summary>
     private sealed class NullHandler : ITradeMessageHandler

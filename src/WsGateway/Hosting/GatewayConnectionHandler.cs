@@ -18,7 +18,7 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
         // tells that the connection is secure (and which certificate the client presented, if asked for one).
         ITlsConnectionFeature? tls = connection.Features.Get<ITlsConnectionFeature>();
         PendingHandshake? pending = connection.Features.Get<PendingHandshake>();
-        return new WebSocketConnection(new KestrelConnectionTransport(connection, closesWhenHandlerReturns: tls is not null), manager, connection.RemoteEndPoint, connection.LocalEndPoint, tls is not null, tls?.ClientCertificate).RunAsync(pending);
+        return new WebSocketConnection(new KestrelConnectionTransport(connection, closesWhenHandlerReturns: tls is not null), manager, connection.RemoteEndPoint, connection.LocalEndPoint).RunAsync(pending, tls is not null, tls?.ClientCertificate);
     }
 
     /// <summary>Connection middleware that runs first, at the TCP accept (before TLS): counts the connection as a
@@ -27,14 +27,12 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
     public static Func<ConnectionDelegate, ConnectionDelegate> CountPendingHandshakes(ConnectionManager manager, bool secure)
         => next => async connection =>
         {
-            System.Net.IPAddress? address = ConnectionManager.Normalize((connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address);
-            PendingHandshake? pending = manager.TryBeginHandshake(address, out string? refusal);
+            // Over TLS nothing can be answered before the TLS handshake: the refusal is dropped with the connection.
+            PendingHandshake? pending = manager.BeginHandshakeOrRefuse(connection.RemoteEndPoint, 0, secure ? new System.Buffers.ArrayBufferWriter<byte>() : connection.Transport.Output);
             if (pending is null)
             {
-                manager.RejectedAtAccept(connection.RemoteEndPoint, refusal!);
                 if (!secure)
                 {
-                    Connections.Handshake.HandshakeResponse.WriteError(connection.Transport.Output, 503, refusal!);
                     await connection.Transport.Output.FlushAsync().ConfigureAwait(false);
                 }
 

@@ -78,8 +78,8 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
             return;
         }
 
-        // From here the slot is ours: given back here unless the connection took it over.
-        bool handedOver = false;
+        // From here the slot is ours: the lease goes back here unless the connection took it over.
+        AdmissionLease? lease = admission.Lease;
         try
         {
             string key = headers.SecWebSocketKey.ToString();
@@ -92,15 +92,13 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
                 PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
                 PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
             var connection = new WebSocketConnection(transport, manager, RemoteEndPoint(context), LocalEndPoint(context), id: id);
-            handedOver = true;
-            await connection.RunUpgradedAsync(context.Request.Path.Value ?? "/", admission.User, address).ConfigureAwait(false);
+            AdmissionLease held = lease!;
+            lease = null;
+            await connection.RunUpgradedAsync(context.Request.Path.Value ?? "/", admission.User, held).ConfigureAwait(false);
         }
         finally
         {
-            if (!handedOver)
-            {
-                manager.Release(address);
-            }
+            lease?.Dispose();
         }
     }
 

@@ -8,7 +8,11 @@ public sealed class ConnectionTimeoutsTests
 {
     private const long Second = 1000;
 
-    private static ConnectionTimeouts Create(TradeGatewayOptions options) => new(options, new MillisecondClock());
+    private static ConnectionTimeouts Create(TradeGatewayOptions options)
+    {
+        var clock = new MillisecondClock();
+        return new(new TimeoutSettings(options, clock), clock);
+    }
 
     [Fact]
     public void A_flush_waiting_longer_than_the_write_timeout_is_due_first_in_any_state()

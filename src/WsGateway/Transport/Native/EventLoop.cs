@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
 using WsGateway.Connections;
-using WsGateway.Connections.Handshake;
 
 namespace WsGateway.Transport.Native;
 
@@ -57,6 +56,9 @@ internal sealed unsafe class EventLoop
 
     // Accept failures (out of descriptors or memory): the spare descriptor, and the episode's log (loop 0 only).
     private AcceptFailures? _acceptFailures;
+
+    // Where a refusal at the accept is written before it is sent (loop 0 only).
+    private ArrayBufferWriter<byte>? _refusal;
 
     // Listeners taken out of epoll after an accept failure that could not be answered, and when to add them back.
     private long _acceptResumeAt;
@@ -432,10 +434,13 @@ internal sealed unsafe class EventLoop
 
     private void OnAccepted(int fd, IPEndPoint? remote, IPEndPoint local)
     {
-        PendingHandshake? pending = _manager.TryBeginHandshake(ConnectionManager.Normalize(remote?.Address), out string? refusal);
+        _refusal ??= new ArrayBufferWriter<byte>(256);
+        PendingHandshake? pending = _manager.BeginHandshakeOrRefuse(remote, 0, _refusal);
         if (pending is null)
         {
-            Refuse(fd, remote, refusal ?? "Too many handshakes in progress");
+            // Over the limit of handshakes in progress: 503 and close, as the Kestrel transport answers.
+            Libc.SendAndClose(fd, _refusal.WrittenSpan);
+            _refusal.ResetWrittenCount();
             return;
         }
 
@@ -452,18 +457,9 @@ internal sealed unsafe class EventLoop
             return;
         }
 
-        var core = new WebSocketConnection(connection, _manager, remote, local) { TimedByLoop = true };
+        var core = new WebSocketConnection(connection, _manager, remote, local);
         connection.Core = core;
         _ = core.RunAsync(pending); // runs here, on the loop, until it waits for the client
-    }
-
-    /// <summary>Over the limit of handshakes in progress: 503 and close, as the Kestrel transport answers.</summary>
-    private void Refuse(int fd, IPEndPoint? remote, string reason)
-    {
-        _manager.RejectedAtAccept(remote, reason);
-        var response = new ArrayBufferWriter<byte>(256);
-        HandshakeResponse.WriteError(response, 503, reason);
-        Libc.SendAndClose(fd, response.WrittenSpan);
     }
 
     private int TakeSlot()
