@@ -32,10 +32,10 @@ internal interface IConnectionTransport : IDuplexPipe
     /// loop's tick), instead of the manager's shared heartbeat.</summary>
     bool HasOwnTimer => false;
 
-    /// <summary>Takes the open session over: the transport calls <see cref="WebSocketConnection.OnRead"/> when bytes
+    /// <summary>Takes the open session over: the transport calls <see cref="ITransportSession.OnRead"/> when bytes
     /// arrive and finishes the session when it ends, and no task waits for the client meanwhile. False when the
     /// transport is a plain pipe, which <see cref="PipeReceiveLoop"/> then reads.</summary>
-    bool StartReceiving(WebSocketConnection session) => false;
+    bool StartReceiving(ITransportSession session) => false;
 }
 
 /// <summary>The one rule for which exceptions mean that the connection's transport has ended (the client vanished,

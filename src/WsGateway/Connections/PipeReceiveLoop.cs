@@ -11,7 +11,7 @@ namespace WsGateway.Connections;
 internal static class PipeReceiveLoop
 {
     /// <summary>Runs until the session stops reading; <c>OnDisconnect</c> has been called when it returns.</summary>
-    public static async Task RunAsync(WebSocketConnection session, PipeReader input)
+    public static async Task RunAsync(ITransportSession session, PipeReader input)
     {
         try
         {
@@ -38,8 +38,7 @@ internal static class PipeReceiveLoop
                 {
                     input.AdvanceTo(buffer.Start);
                     await session.FlushAsync().ConfigureAwait(false);
-                    session.OnThrottled();
-                    await Task.Delay(session.TimeToNextToken, session.TimeProvider).ConfigureAwait(false);
+                    await session.WaitForTokenAsync().ConfigureAwait(false);
                     continue;
                 }
 

@@ -173,7 +173,7 @@ internal sealed partial class WebSocketConnection
     /// paused by backpressure is not read, so would not notice it before it is resumed; it is given up now, its slot
     /// and socket freed. What the client sent after the last read is discarded, never acknowledged. A connection that
     /// is reading sees the end itself. Any thread.</summary>
-    internal void OnPeerClosed()
+    public void OnPeerClosed()
     {
         if (_abortReason == AbortReason.None && IsReceivingPaused)
         {

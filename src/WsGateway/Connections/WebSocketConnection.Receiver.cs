@@ -11,7 +11,7 @@ internal enum ReadStep
     Continue,
 
     /// <summary>The rate limit's bucket is empty: advance only past what was consumed (the rest is not examined, so
-    /// the next read returns at once), flush, wait <see cref="WebSocketConnection.TimeToNextToken"/>, read again.
+    /// the next read returns at once), flush, wait for <see cref="ITransportSession.WaitForTokenAsync"/>, read again.
     /// Meanwhile nothing is read, the transport's buffer fills and TCP flow control slows the client.</summary>
     Throttle,
 
@@ -39,10 +39,7 @@ internal sealed partial class WebSocketConnection
     public bool IsReceivingPaused => Volatile.Read(ref _resumeSignal) is not null;
 
     /// <summary>The pause in effect, if any: the driver reads again once its task completes.</summary>
-    internal Task? PausedUntil => Volatile.Read(ref _resumeSignal)?.Task;
-
-    /// <summary>How long a throttled read waits for the rate limit's next token.</summary>
-    internal TimeSpan TimeToNextToken => _rateLimit.TimeToNextToken;
+    public Task? PausedUntil => Volatile.Read(ref _resumeSignal)?.Task;
 
     public void PauseReceiving()
     {
@@ -56,7 +53,7 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>The driver resumes after a pause or a throttle: the keep-alive and the receive rate count again from
     /// now, and the bucket is refilled.</summary>
-    internal void OnReadingResumed()
+    public void OnReadingResumed()
     {
         long now = _manager.TimeProvider.GetTimestamp();
         _timeouts.Received(now);
@@ -64,7 +61,7 @@ internal sealed partial class WebSocketConnection
     }
 
     /// <summary>The driver is about to wait for the client: the minimum receive rate counts the wait.</summary>
-    internal void OnReadStarting()
+    public void OnReadStarting()
     {
         if (_timeouts.TimingReads)
         {
@@ -72,12 +69,16 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    /// <summary>A throttled read: counted once per pause, not per message.</summary>
-    internal void OnThrottled()
-        => Metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionThrottled);
+    /// <summary>A throttled read: counted once per pause, not per message; completes when the bucket holds a token
+    /// again. An abort during the wait is seen by the next read, which returns cancelled.</summary>
+    public Task WaitForTokenAsync()
+    {
+        Metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionThrottled);
+        return Task.Delay(_rateLimit.TimeToNextToken, _manager.TimeProvider);
+    }
 
     /// <summary>The read was cancelled by <see cref="Abort"/>.</summary>
-    internal void OnReadCanceled()
+    public void OnReadCanceled()
     {
         if (!_draining)
         {
@@ -92,7 +93,7 @@ internal sealed partial class WebSocketConnection
     /// </summary>
     /// <param name="buffer">The bytes received and not consumed yet.</param>
     /// <param name="completed">Whether the client's side has ended (nothing follows these bytes).</param>
-    internal ReadStep OnRead(ref ReadOnlySequence<byte> buffer, bool completed)
+    public ReadStep OnRead(ref ReadOnlySequence<byte> buffer, bool completed)
     {
         if (_draining)
         {

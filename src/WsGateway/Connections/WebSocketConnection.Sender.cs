@@ -138,5 +138,5 @@ internal sealed partial class WebSocketConnection
     /// <summary>The receive driver's flush after a read: hands the replies of that read to the transport; the driver
     /// reads again only once it completes (backpressure: a client that does not read its replies stalls its own
     /// connection, and the write timeout or the queue bound ends it).</summary>
-    internal Task FlushAsync() => _sender.HasQueued ? _sender.FlushAsync() : Task.CompletedTask;
+    public Task FlushAsync() => _sender.HasQueued ? _sender.FlushAsync() : Task.CompletedTask;
 }

@@ -42,7 +42,7 @@ internal enum AbortReason
 /// (<c>OnConnect</c>) → reads until a close handshake, an error or the client vanishing → <see cref="EndReceiving"/>
 /// (<c>OnDisconnect</c>, exactly once) → <see cref="FinishAsync"/> (transport closed, then the lease disposed).
 /// </remarks>
-internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender
+internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSender, ITransportSession
 {
     private readonly IConnectionTransport _transport;
     private readonly ConnectionManager _manager;
@@ -122,9 +122,6 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     /// <summary>The connection's deadlines.</summary>
     internal ConnectionTimeouts Timeouts => _timeouts;
-
-    /// <summary>The gateway's clock.</summary>
-    internal TimeProvider TimeProvider => _manager.TimeProvider;
 
     /// <summary>The connection's phase.</summary>
     internal ConnectionState State => _state;
@@ -260,7 +257,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 
     /// <summary>The receive driver's read failed with a transport exception (the client vanished, or the transport
     /// was given up on).</summary>
-    internal void OnTransportFailed(Exception ex)
+    public void OnTransportFailed(Exception ex)
     {
         if (_abortReason != AbortReason.None)
         {
@@ -275,7 +272,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     }
 
     /// <summary>The session has stopped reading: <c>OnDisconnect</c>, exactly once.</summary>
-    internal void EndReceiving()
+    public void EndReceiving()
     {
         if (Interlocked.Exchange(ref _disconnected, 1) != 0)
         {
@@ -302,7 +299,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// client that does not read) has its transport aborted. The heartbeat bounds the wait with
     /// <see cref="TradeGatewayOptions.CloseTimeout"/>, so no socket outlives its slot and nothing waits forever.
     /// </summary>
-    internal async Task FinishAsync()
+    public async Task FinishAsync()
     {
         EndReceiving();
         if (Interlocked.CompareExchange(ref _finished, 1, 0) != 0)

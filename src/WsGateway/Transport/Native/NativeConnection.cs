@@ -27,6 +27,12 @@ internal enum LoopOp : byte
 
     /// <summary>The output was completed: close the socket.</summary>
     Close,
+
+    /// <summary>The handshake is over: the session takes the reads (push mode).</summary>
+    StartSession,
+
+    /// <summary>What the session waited for (a resume, a flush, the rate limit's token) is over: read again.</summary>
+    Resume,
 }
 
 /// <summary>
@@ -68,8 +74,20 @@ internal sealed class NativeConnection : IConnectionTransport
     /// <summary>Whether the connection waits in its loop's list for another turn.</summary>
     public bool ReadyQueued { get; set; }
 
-    /// <summary>The connection core running on this socket (its timers are the loop's).</summary>
-    public WebSocketConnection? Core { get; set; }
+    /// <summary>The session running on this socket (its timers are the loop's).</summary>
+    public ITransportSession? Core { get; set; }
+
+    /// <summary>The loop's tick checks this connection's timeouts, on the loop's thread.</summary>
+    public bool HasOwnTimer => true;
+
+    /// <summary>The session takes over the reads: from now the loop calls it when bytes arrive, inline on its thread,
+    /// and no task waits for the client meanwhile.</summary>
+    public bool StartReceiving(ITransportSession session)
+    {
+        Core = session;
+        RunOnLoop(LoopOp.StartSession);
+        return true;
+    }
 
     public PipeReader Input => _reader;
 
@@ -147,6 +165,12 @@ internal sealed class NativeConnection : IConnectionTransport
                 break;
             case LoopOp.Close:
                 CloseGracefully();
+                break;
+            case LoopOp.StartSession:
+                _reader.OnSessionStarted(Core!);
+                break;
+            case LoopOp.Resume:
+                _reader.OnWaitOver();
                 break;
         }
     }

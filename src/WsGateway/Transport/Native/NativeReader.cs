@@ -1,4 +1,5 @@
 using System.Buffers;
+using WsGateway.Connections;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
@@ -24,6 +25,11 @@ namespace WsGateway.Transport.Native;
 /// out. The loop can then never complete it before the awaiter is attached, which would run the continuation on the
 /// requesting thread. <see cref="AdvanceTo(SequencePosition, SequencePosition)"/> and <see cref="TryRead"/> off the
 /// loop throw: the rule is checked, not assumed.</para>
+/// <para><b>Push mode.</b> The pipe reader serves the handshake only. Once the session is open
+/// (<see cref="OnSessionStarted"/>) the loop itself calls <see cref="ITransportSession.OnRead"/> with each read, then
+/// advances and flushes for it: an idle connection is then only this state, no pending read and no task. Only a
+/// session that waits (paused, its flush blocked on the client, throttled) holds a continuation, which posts
+/// <see cref="LoopOp.Resume"/> back to the loop.</para>
 /// </remarks>
 internal sealed unsafe class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
 {
@@ -45,6 +51,16 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
 
     // A read started off the loop, not yet posted: OnCompleted posts it once the continuation is registered.
     private volatile bool _requestedOffLoop;
+
+    // Push mode (loop thread only): the session that takes the reads; whether it waits for something (and for what);
+    // whether the wait for the client was reported; whether it has stopped reading.
+    private ITransportSession? _session;
+    private Action? _waitOver;
+    private bool _waiting;
+    private bool _waitingForResume;
+    private bool _awaitingData;
+    private bool _ended;
+    private bool _pumping;
 
     /// <summary>Whether the socket may hold unread data (edge-triggered epoll: set by an event, cleared by a short
     /// or refused <c>recv</c>). A new socket may already hold its handshake.</summary>
@@ -194,12 +210,22 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
         {
             TryCompletePending(fresh: true);
         }
+        else if (_session is not null)
+        {
+            Pump(fresh: true);
+        }
     }
 
     /// <summary>On the loop's thread: completes the pending read if there is something to give it. The continuation
     /// (the core's receive loop and the handler) runs here, inline.</summary>
     internal void TryCompletePending(bool fresh)
     {
+        if (_session is not null)
+        {
+            Pump(fresh);
+            return;
+        }
+
         if (!_pending)
         {
             return;
@@ -243,6 +269,12 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
 
     internal void OnCancelRequested()
     {
+        if (_session is not null)
+        {
+            Pump(fresh: false);
+            return;
+        }
+
         if (_pending && Interlocked.Exchange(ref _cancelRequested, 0) != 0)
         {
             _pending = false;
@@ -260,6 +292,154 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
             _pending = false;
             _source.SetResult(HandOutTail(isCanceled: false));
         }
+        else if (_session is not null)
+        {
+            Pump(fresh: true);
+        }
+    }
+
+    /// <summary>On the loop's thread: the handshake is over and <paramref name="session"/> takes the reads. The pipe
+    /// reader's last continuation (the handshake's) is let go.</summary>
+    internal void OnSessionStarted(ITransportSession session)
+    {
+        _source.Reset();
+        _pending = false;
+        _session = session;
+        Pump(fresh: true);
+    }
+
+    /// <summary>On the loop's thread: what the session waited for is over.</summary>
+    internal void OnWaitOver()
+    {
+        if (!_waiting)
+        {
+            return;
+        }
+
+        _waiting = false;
+        if (_waitingForResume)
+        {
+            _waitingForResume = false;
+            _session?.OnReadingResumed();
+        }
+
+        Pump(fresh: true);
+    }
+
+    /// <summary>
+    /// Push mode, on the loop's thread: reads and hands the session every read until the socket is drained, the read
+    /// budget is spent (the next turn goes on), or the session waits or ends. The loop's receive buffer is parsed
+    /// here, inline, and nowhere else.
+    /// </summary>
+    private void Pump(bool fresh)
+    {
+        ITransportSession? session = _session;
+        if (session is null || _waiting || _ended || _pumping)
+        {
+            return; // (called again from inside a read's callbacks: the loop below sees what changed)
+        }
+
+        if (fresh)
+        {
+            _budget = ReadBudget;
+        }
+
+        _pumping = true;
+        try
+        {
+            PumpReads(session);
+        }
+        finally
+        {
+            _pumping = false;
+        }
+    }
+
+    private void PumpReads(ITransportSession session)
+    {
+        while (true)
+        {
+            if (Interlocked.Exchange(ref _cancelRequested, 0) != 0)
+            {
+                session.OnReadCanceled();
+                End(session);
+                return;
+            }
+
+            if (session.PausedUntil is { } paused)
+            {
+                Wait(paused, resume: true);
+                return;
+            }
+
+            ReadResult result;
+            try
+            {
+                if (!TryReadNow(out result))
+                {
+                    if (_readable && !_eof && _budget <= 0)
+                    {
+                        connection.Loop.MarkReady(connection); // out of budget: the next turn continues
+                    }
+                    else if (!_awaitingData)
+                    {
+                        _awaitingData = true;
+                        session.OnReadStarting();
+                    }
+
+                    return;
+                }
+            }
+            catch (IOException ex)
+            {
+                session.OnTransportFailed(ex);
+                End(session);
+                return;
+            }
+
+            _awaitingData = false;
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            ReadStep step = session.OnRead(ref buffer, result.IsCompleted);
+            if (step == ReadStep.Throttle)
+            {
+                // Whole frames are left unexamined: the read after the wait hands them out again.
+                AdvanceTo(buffer.Start);
+                _ = session.FlushAsync();
+                Wait(session.WaitForTokenAsync(), resume: false);
+                return;
+            }
+
+            AdvanceTo(buffer.Start, buffer.End);
+            Task flush = session.FlushAsync();
+            if (step == ReadStep.End)
+            {
+                End(session);
+                return;
+            }
+
+            if (!flush.IsCompleted)
+            {
+                Wait(flush, resume: false);
+                return;
+            }
+        }
+    }
+
+    /// <summary>The session waits for <paramref name="task"/>; its completion (any thread) posts the resume.</summary>
+    private void Wait(Task task, bool resume)
+    {
+        _waiting = true;
+        _waitingForResume = resume;
+        _waitOver ??= () => connection.RunOnLoop(LoopOp.Resume);
+        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_waitOver);
+    }
+
+    /// <summary>The session stops reading: <c>OnDisconnect</c>, then its finish (output, socket, slot).</summary>
+    private void End(ITransportSession session)
+    {
+        _ended = true;
+        session.EndReceiving();
+        _ = session.FinishAsync();
     }
 
     private bool TryReadNow(out ReadResult result)
