@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
 namespace WsGateway.Transport.Native;
@@ -25,7 +24,7 @@ namespace WsGateway.Transport.Native;
 /// requesting thread. <see cref="AdvanceTo(SequencePosition, SequencePosition)"/> and <see cref="TryRead"/> off the
 /// loop throw: the rule is checked, not assumed.</para>
 /// </remarks>
-internal sealed unsafe class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
+internal sealed class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
 {
     /// <summary>Reads in a row one connection may do before the loop turns to the others.</summary>
     internal const int ReadBudget = 16;
@@ -306,56 +305,42 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
             start = _tailLength;
         }
 
-        while (true)
+        int room = target.Length - start;
+        nint n = Libc.Recv(connection.Fd, target.AsSpan(start, room));
+        if (n > 0)
         {
-            int room = target.Length - start;
-            nint n;
-            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(target))
+            if (n < room && !_hangup)
             {
-                n = Libc.recv(connection.Fd, p + start, room, 0);
+                _readable = false; // edge-triggered: a new arrival raises a new event
             }
 
-            if (n > 0)
+            if (target == shared)
             {
-                if (n < room && !_hangup)
-                {
-                    _readable = false; // edge-triggered: a new arrival raises a new event
-                }
-
-                if (target == shared)
-                {
-                    _tailLength = 0;
-                    ReturnTail();
-                }
-
-                result = HandOut(target, start + (int)n, isCompleted: false, isCanceled: false);
-                return true;
+                _tailLength = 0;
+                ReturnTail();
             }
 
-            if (n == 0)
-            {
-                _eof = true;
-                _readable = false;
-                result = HandOutTail(isCanceled: false);
-                return true;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR)
-            {
-                continue;
-            }
-
-            _readable = false;
-            if (errno == Libc.EAGAIN)
-            {
-                result = default;
-                return false;
-            }
-
-            _error = Libc.Error("recv", errno);
-            throw _error;
+            result = HandOut(target, start + (int)n, isCompleted: false, isCanceled: false);
+            return true;
         }
+
+        if (n == 0)
+        {
+            _eof = true;
+            _readable = false;
+            result = HandOutTail(isCanceled: false);
+            return true;
+        }
+
+        _readable = false;
+        if (n == Libc.WouldBlock)
+        {
+            result = default;
+            return false;
+        }
+
+        _error = Libc.Error("recv", (int)-n);
+        throw _error;
     }
 
     /// <summary>Throws when a thread other than the loop's reaches into the read state: its result would be read while
