@@ -51,12 +51,11 @@ internal sealed class HandshakeStage
         ConnectionSender sender = _connection.Sender;
         if (pending is null)
         {
-            var refusal = new ArrayBufferWriter<byte>();
-            pending = _manager.BeginHandshakeOrRefuse(_connection.RemoteEndPoint, _connection.Id, refusal);
+            pending = _manager.BeginHandshakeOrRefuse(_connection.RemoteEndPoint, _connection.Id, out byte[]? refusal);
             if (pending is null)
             {
                 _connection.Timeouts.StartHandshake(_manager.TimeProvider.GetTimestamp());
-                sender.TryWriteRaw(refusal, static (output, response) => output.Write(response.WrittenSpan));
+                sender.TryWriteRaw(refusal!, static (output, response) => output.Write(response));
                 await sender.FlushAsync().ConfigureAwait(false);
                 return null;
             }

@@ -75,20 +75,23 @@ internal sealed partial class ConnectionManager
 
     /// <summary>The admission at the TCP accept, which every transport and hosting applies the same way: counts the
     /// new connection as a handshake in progress or, over <see cref="TradeGatewayOptions.MaxPendingHandshakes"/> (or
-    /// the per-address limit), logs and counts the refusal and writes its HTTP 503 into <paramref name="refusal"/>,
-    /// which the caller sends before it closes the connection (or drops, over TLS).</summary>
+    /// the per-address limit), logs and counts the refusal and gives its HTTP 503 in <paramref name="refusal"/>, which
+    /// the caller sends before it closes the connection (or drops, over TLS).</summary>
     /// <param name="remoteEndPoint">The client's end point.</param>
     /// <param name="connectionId">The connection's id for the log, 0 when it has none yet.</param>
-    /// <param name="refusal">Where the 503 goes.</param>
-    public PendingHandshake? BeginHandshakeOrRefuse(EndPoint? remoteEndPoint, long connectionId, IBufferWriter<byte> refusal)
+    /// <param name="refusal">The 503 response when refused, null otherwise.</param>
+    public PendingHandshake? BeginHandshakeOrRefuse(EndPoint? remoteEndPoint, long connectionId, out byte[]? refusal)
     {
+        refusal = null;
         PendingHandshake? pending = TryBeginHandshake(Normalize((remoteEndPoint as IPEndPoint)?.Address), out string? reason);
         if (pending is null)
         {
             reason ??= "Too many handshakes in progress";
             Log.HandshakeRejected(Logger, connectionId, remoteEndPoint, 503, reason);
             Metrics.ConnectionRejected(503);
-            Handshake.HandshakeResponse.WriteError(refusal, 503, reason);
+            var response = new ArrayBufferWriter<byte>(256);
+            Handshake.HandshakeResponse.WriteError(response, 503, reason);
+            refusal = response.WrittenSpan.ToArray();
         }
 
         return pending;

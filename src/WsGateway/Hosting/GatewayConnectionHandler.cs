@@ -28,12 +28,12 @@ internal sealed class GatewayConnectionHandler(ConnectionManager manager) : Conn
         => next => async connection =>
         {
             // Over TLS nothing can be answered before the TLS handshake: the refusal is dropped with the connection.
-            PendingHandshake? pending = manager.BeginHandshakeOrRefuse(connection.RemoteEndPoint, 0, secure ? new System.Buffers.ArrayBufferWriter<byte>() : connection.Transport.Output);
+            PendingHandshake? pending = manager.BeginHandshakeOrRefuse(connection.RemoteEndPoint, 0, out byte[]? refusal);
             if (pending is null)
             {
                 if (!secure)
                 {
-                    await connection.Transport.Output.FlushAsync().ConfigureAwait(false);
+                    await connection.Transport.Output.WriteAsync(refusal).ConfigureAwait(false);
                 }
 
                 return;

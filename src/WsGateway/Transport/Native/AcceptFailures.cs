@@ -14,7 +14,7 @@ namespace WsGateway.Transport.Native;
 /// of memory: <c>ENOBUFS</c>, <c>ENOMEM</c>) the caller stops watching the listeners for a while. Either way an episode
 /// is logged once when it begins and once when an accept succeeds again, with the number of clients refused.
 /// </summary>
-internal sealed unsafe class AcceptFailures
+internal sealed class AcceptFailures
 {
     /// <summary>Most backlogged connections refused per wake: the loop's other connections get their turn.</summary>
     private const int MaxRefusedPerWake = 1024;
@@ -105,7 +105,7 @@ internal sealed unsafe class AcceptFailures
         _spare = -1;
         for (int i = 0; i < MaxRefusedPerWake; i++)
         {
-            int fd = Libc.accept4(listener, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            int fd = Libc.Accept(listener, [], out _);
             if (fd < 0)
             {
                 break; // the backlog is empty, or another thread took the descriptor meanwhile

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -11,65 +10,48 @@ namespace WsGateway.Transport.Native;
 /// One event loop of the native transport: a dedicated thread over its own epoll instance, which owns the connections
 /// given to it (no lock between loops), reads every socket into one receive buffer, runs the connection core — and so
 /// the handler — inline on its thread, and drives the connections' timeouts from its wait timeout: no shared timer
-/// thread. The first loop also accepts, and hands each new socket to the loop with the fewest connections.
+/// thread. The first loop also accepts (its <see cref="Acceptor"/>), and hands each new socket to the loop with the
+/// fewest connections. The connections are found by their epoll tag in the loop's <see cref="ConnectionSlots{T}"/>.
 /// </summary>
-internal sealed unsafe class EventLoop
+internal sealed class EventLoop
 {
     /// <summary>Size of the loop's receive buffer, which every read of every connection of the loop goes into.</summary>
     internal const int ReceiveBufferSize = 512 * 1024;
 
     private const int MaxEvents = 512;
-    private const int AcceptsPerWake = 128;
     private const ulong WakeTag = ulong.MaxValue;
-    private const ulong ListenerTagBase = ulong.MaxValue - 1; // listener i is ListenerTagBase - i
-    private const int MaxListeners = 64;
 
-    private readonly NativeTransport _transport;
+    // _state: running, then stopping (asked to end), then stopped: the thread has closed every socket and ended, and
+    // nothing of the loop is in use any more, so an operation posted later (a read of a connection the shutdown timed
+    // out) runs on the poster's thread and sees the end.
+    private const int Running = 0;
+    private const int Stopping = 1;
+    private const int Stopped = 2;
+
     private readonly ConnectionManager _manager;
     private readonly int _index;
     private readonly ConcurrentQueue<(NativeConnection Connection, LoopOp Op)> _posted = new();
     private readonly ConcurrentQueue<(int Fd, IPEndPoint? Remote, IPEndPoint Local)> _adopted = new();
+    private readonly ConnectionSlots<NativeConnection> _connections = new();
+    private readonly Acceptor? _acceptor; // loop 0 only
     private readonly long _tickTicks;
     private Thread? _thread;
-    private int _threadId;
     private int _epfd = -1;
     private int _wakefd = -1;
     private int _wakeRequested;
-    private volatile bool _stopping;
-
-    // Set once the thread has closed every socket and ended: nothing of the loop is in use any more, so an operation
-    // posted later (a read of a connection the shutdown timed out) runs on the poster's thread and sees the end.
-    private int _stopped;
-
-    // The connections this loop owns, by slot; a slot's generation changes when it is reused.
-    private NativeConnection?[] _slots = new NativeConnection?[64];
-    private uint[] _generations = new uint[64];
-    private int[] _free = new int[64];
-    private int _freeCount;
-    private int _used;
-    private int _count;
+    private int _state;
     private int _incoming;
 
     // Connections that stopped reading at their budget and wait for their next turn.
     private List<NativeConnection> _ready = new();
     private List<NativeConnection> _readyTurn = new();
 
-    // Accept failures (out of descriptors or memory): the spare descriptor, and the episode's log (loop 0 only).
-    private AcceptFailures? _acceptFailures;
-
-    // Where a refusal at the accept is written before it is sent (loop 0 only).
-    private ArrayBufferWriter<byte>? _refusal;
-
-    // Listeners taken out of epoll after an accept failure that could not be answered, and when to add them back.
-    private long _acceptResumeAt;
-    private bool _acceptPaused;
-
     public EventLoop(NativeTransport transport, ConnectionManager manager, int index, TimeSpan tick)
     {
-        _transport = transport;
         _manager = manager;
         _index = index;
         _tickTicks = (long)(tick.TotalSeconds * Stopwatch.Frequency);
+        _acceptor = index == 0 ? new Acceptor(this, transport, manager, index) : null;
         ReceiveBuffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
     }
 
@@ -78,16 +60,17 @@ internal sealed unsafe class EventLoop
 
     /// <summary>Whether the caller is the loop's thread, or the loop has ended (its sockets closed, its buffer no longer
     /// read): then the caller is the only one left to finish a connection's reads.</summary>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == _threadId || Volatile.Read(ref _stopped) != 0;
+    public bool IsLoopThread => Thread.CurrentThread == _thread || Volatile.Read(ref _state) == Stopped;
 
     /// <summary>Connections the loop owns.</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _connections.Count;
 
     /// <summary>Sockets handed to this loop that it has not taken yet.</summary>
     public int Incoming => Volatile.Read(ref _incoming);
 
-    /// <summary>Creates the epoll instance and the wake-up descriptor, registers the listeners and starts the thread.</summary>
-    public void Start(IReadOnlyList<int> listeners)
+    /// <summary>Creates the epoll instance and the wake-up descriptor, registers the listeners (first loop) and starts
+    /// the thread.</summary>
+    public void Start()
     {
         _epfd = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
         if (_epfd < 0)
@@ -96,18 +79,18 @@ internal sealed unsafe class EventLoop
         }
 
         _wakefd = Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
-        if (_wakefd < 0 || Libc.EpollAdd(_epfd, _wakefd, Libc.EPOLLIN, WakeTag) < 0)
+        if (_wakefd < 0)
         {
             throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
         }
 
-        if (_index == 0)
+        int added = Libc.EpollAdd(_epfd, _wakefd, Libc.EPOLLIN, WakeTag);
+        if (added < 0)
         {
-            _acceptFailures = new AcceptFailures(_manager, _index);
-            _acceptFailures.Open();
-            AddListeners(listeners);
+            throw Libc.Error("epoll_ctl(eventfd)", -added);
         }
 
+        _acceptor?.Start(_epfd);
         _thread = new Thread(Run) { IsBackground = true, Name = $"wsgw-loop-{_index}" };
         _thread.UnsafeStart();
     }
@@ -115,7 +98,7 @@ internal sealed unsafe class EventLoop
     /// <summary>Stops the loop: every connection still open has its socket closed, then the thread ends.</summary>
     public void Stop()
     {
-        _stopping = true;
+        _ = Interlocked.CompareExchange(ref _state, Stopping, Running);
         Wake();
         _thread?.Join();
     }
@@ -123,8 +106,8 @@ internal sealed unsafe class EventLoop
     /// <summary>Has the loop's thread run <paramref name="op"/> for <paramref name="connection"/>.</summary>
     public void Post(NativeConnection connection, LoopOp op)
     {
-        _posted.Enqueue((connection, op)); // a full fence: read below, or drained by the loop after it set _stopped
-        if (Volatile.Read(ref _stopped) != 0)
+        _posted.Enqueue((connection, op)); // a full fence: read below, or drained by the loop after it stopped
+        if (Volatile.Read(ref _state) == Stopped)
         {
             RunPostedOperations();
             return;
@@ -152,87 +135,49 @@ internal sealed unsafe class EventLoop
     }
 
     /// <summary>Frees a closed connection's slot (loop thread).</summary>
-    public void Remove(NativeConnection connection)
-    {
-        int slot = connection.Slot;
-        if (_slots[slot] != connection)
-        {
-            return;
-        }
-
-        _slots[slot] = null;
-        _generations[slot]++;
-        _free[_freeCount++] = slot;
-        Volatile.Write(ref _count, _count - 1);
-    }
+    public void Remove(NativeConnection connection) => _connections.Remove(connection.Tag);
 
     private void Wake()
     {
         if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
         {
-            ulong one = 1;
-            _ = Libc.write(_wakefd, (byte*)&one, sizeof(ulong));
-        }
-    }
-
-    private void AddListeners(IReadOnlyList<int> listeners)
-    {
-        for (int i = 0; i < listeners.Count && i < MaxListeners; i++)
-        {
-            if (Libc.EpollAdd(_epfd, listeners[i], Libc.EPOLLIN, ListenerTagBase - (ulong)i) < 0)
-            {
-                throw Libc.Error("epoll_ctl(listener)", Marshal.GetLastPInvokeError());
-            }
+            Libc.Signal(_wakefd);
         }
     }
 
     private void Run()
     {
-        _threadId = Environment.CurrentManagedThreadId;
-        int stride = Libc.EpollEventSize;
-        int dataOffset = Libc.EpollDataOffset;
-        byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * stride));
+        EpollEvent[] events = GC.AllocateArray<EpollEvent>(MaxEvents, pinned: true);
         long nextTick = Stopwatch.GetTimestamp() + _tickTicks;
         try
         {
-            while (!_stopping)
+            while (Volatile.Read(ref _state) == Running)
             {
                 int timeout = 0;
                 if (_ready.Count == 0 && _posted.IsEmpty && _adopted.IsEmpty)
                 {
-                    long wakeAt = _acceptPaused ? Math.Min(nextTick, _acceptResumeAt) : nextTick;
+                    long wakeAt = _acceptor?.ResumeAt is { } resumeAt ? Math.Min(nextTick, resumeAt) : nextTick;
                     long wait = (wakeAt - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
                     timeout = (int)Math.Clamp(wait + 1, 0, int.MaxValue);
                 }
 
-                int n = Libc.epoll_wait(_epfd, events, MaxEvents, timeout);
+                int n = Libc.EpollWait(_epfd, events, timeout);
                 if (n < 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EINTR)
-                    {
-                        continue;
-                    }
-
-                    Log.EventLoopError(_manager.Logger, _index, Libc.Error("epoll_wait", errno).Message, null);
+                    Log.EventLoopError(_manager.Logger, _index, Libc.Error("epoll_wait", -n).Message, null);
                     break;
                 }
 
                 for (int i = 0; i < n; i++)
                 {
-                    byte* e = events + (i * stride);
-                    Dispatch(*(uint*)e, *(ulong*)(e + dataOffset));
+                    Dispatch(events[i].Events, events[i].Data);
                 }
 
                 RunPosted();
                 RunReady();
 
                 long now = Stopwatch.GetTimestamp();
-                if (_acceptPaused && now >= _acceptResumeAt)
-                {
-                    _acceptPaused = false;
-                    AddListeners(_transport.ListenerDescriptors);
-                }
+                _acceptor?.ResumeIfDue(now);
 
                 if (now >= nextTick)
                 {
@@ -247,12 +192,11 @@ internal sealed unsafe class EventLoop
         }
         finally
         {
-            NativeMemory.Free(events);
             CloseAll();
 
             // A read posted and not run would wait for ever (it is the loop's to complete): run what is queued, on
             // sockets now closed, so that every pending read sees the end.
-            Interlocked.Exchange(ref _stopped, 1);
+            Interlocked.Exchange(ref _state, Stopped);
             RunPostedOperations();
         }
     }
@@ -261,21 +205,18 @@ internal sealed unsafe class EventLoop
     {
         if (data == WakeTag)
         {
-            ulong value;
-            _ = Libc.read(_wakefd, (byte*)&value, sizeof(ulong));
+            Libc.Drain(_wakefd);
             Volatile.Write(ref _wakeRequested, 0);
             return;
         }
 
-        if (data > ListenerTagBase - MaxListeners)
+        if (Acceptor.IsListenerTag(data, out int listener))
         {
-            Accept((int)(ListenerTagBase - data));
+            _acceptor?.Accept(listener);
             return;
         }
 
-        int slot = (int)(uint)data;
-        NativeConnection? connection = slot < _slots.Length ? _slots[slot] : null;
-        if (connection is null || connection.Tag != data)
+        if (_connections.Find(data) is not { } connection)
         {
             return; // a late event of a socket closed meanwhile
         }
@@ -353,9 +294,9 @@ internal sealed unsafe class EventLoop
     {
         long now = _manager.TimeProvider.GetTimestamp();
         long clock = Stopwatch.GetTimestamp();
-        for (int slot = 0; slot < _used; slot++)
+        for (int slot = 0; slot < _connections.Used; slot++)
         {
-            if (_slots[slot] is not { } connection)
+            if (_connections[slot] is not { } connection)
             {
                 continue;
             }
@@ -378,112 +319,46 @@ internal sealed unsafe class EventLoop
 
     }
 
-    private void Accept(int listener)
+    /// <summary>Takes an accepted socket into this loop (loop thread): begins its handshake, or refuses it over the
+    /// limit of handshakes in progress.</summary>
+    internal void OnAccepted(int fd, IPEndPoint? remote, IPEndPoint local)
     {
-        if (_acceptPaused)
-        {
-            return;
-        }
-
-        int fd0 = _transport.ListenerDescriptors[listener];
-        byte* address = stackalloc byte[128];
-        for (int i = 0; i < AcceptsPerWake; i++)
-        {
-            int length = 128;
-            int fd = Libc.accept4(fd0, address, &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
-            if (fd < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno is (Libc.EMFILE or Libc.ENFILE or Libc.ENOBUFS or Libc.ENOMEM) && !_acceptFailures!.OnFailed(fd0, errno))
-                {
-                    PauseAccepting();
-                }
-
-                return; // EAGAIN: nothing more; ECONNABORTED and the like: the client left
-            }
-
-            _acceptFailures!.OnAccepted();
-
-            int one = 1;
-            _ = Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, &one, sizeof(int));
-            IPEndPoint? remote = NativeConnection.ParseAddress(new ReadOnlySpan<byte>(address, Math.Min(length, 128)));
-            EventLoop owner = _transport.LeastLoaded(this);
-            if (owner == this)
-            {
-                OnAccepted(fd, remote, _transport.ListenerEndPoints[listener]);
-            }
-            else
-            {
-                owner.Adopt(fd, remote, _transport.ListenerEndPoints[listener]);
-            }
-        }
-    }
-
-    /// <summary>An accept failure that could not be answered (<see cref="AcceptFailures"/>): the listeners leave the
-    /// epoll set for 100 ms, so that a listener that stays readable does not make the loop spin.</summary>
-    private void PauseAccepting()
-    {
-        foreach (int fd in _transport.ListenerDescriptors)
-        {
-            _ = Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_DEL, fd, null);
-        }
-
-        _acceptPaused = true;
-        _acceptResumeAt = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
-    }
-
-    private void OnAccepted(int fd, IPEndPoint? remote, IPEndPoint local)
-    {
-        _refusal ??= new ArrayBufferWriter<byte>(256);
-        PendingHandshake? pending = _manager.BeginHandshakeOrRefuse(remote, 0, _refusal);
+        PendingHandshake? pending = _manager.BeginHandshakeOrRefuse(remote, 0, out byte[]? refusal);
         if (pending is null)
         {
             // Over the limit of handshakes in progress: 503 and close, as the Kestrel transport answers.
-            Libc.SendAndClose(fd, _refusal.WrittenSpan);
-            _refusal.ResetWrittenCount();
+            Libc.SendAndClose(fd, refusal);
             return;
         }
 
-        int slot = TakeSlot();
-        ulong tag = ((ulong)_generations[slot] << 32) | (uint)slot;
-        var connection = new NativeConnection(this, fd, slot, tag);
-        _slots[slot] = connection;
-        Volatile.Write(ref _count, _count + 1);
-        if (Libc.EpollAdd(_epfd, fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, tag) < 0)
+        ulong tag = _connections.Reserve();
+        var connection = new NativeConnection(this, fd, ConnectionSlots<NativeConnection>.SlotOf(tag), tag);
+        _connections.Fill(tag, connection);
+        int added = Libc.EpollAdd(_epfd, fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, tag);
+        if (added < 0)
         {
-            Log.EventLoopError(_manager.Logger, _index, Libc.Error("epoll_ctl(connection)", Marshal.GetLastPInvokeError()).Message, null);
+            Log.EventLoopError(_manager.Logger, _index, Libc.Error("epoll_ctl(connection)", -added).Message, null);
             pending.End();
             connection.CloseSocket();
             return;
         }
 
+        StartConnection(connection, remote, local, pending);
+    }
+
+    /// <summary>Runs the connection core on a socket now in the loop's epoll set.</summary>
+    private void StartConnection(NativeConnection connection, IPEndPoint? remote, IPEndPoint local, PendingHandshake pending)
+    {
         var core = new WebSocketConnection(connection, _manager, remote, local);
         connection.Core = core;
         _ = core.RunAsync(pending); // runs here, on the loop, until it waits for the client
     }
 
-    private int TakeSlot()
-    {
-        if (_freeCount > 0)
-        {
-            return _free[--_freeCount];
-        }
-
-        if (_used == _slots.Length)
-        {
-            Array.Resize(ref _slots, _slots.Length * 2);
-            Array.Resize(ref _generations, _generations.Length * 2);
-            Array.Resize(ref _free, _free.Length * 2);
-        }
-
-        return _used++;
-    }
-
     private void CloseAll()
     {
-        for (int slot = 0; slot < _used; slot++)
+        for (int slot = 0; slot < _connections.Used; slot++)
         {
-            _slots[slot]?.CloseSocket();
+            _connections[slot]?.CloseSocket();
         }
 
         while (_adopted.TryDequeue(out (int Fd, IPEndPoint? Remote, IPEndPoint Local) socket))
@@ -491,7 +366,7 @@ internal sealed unsafe class EventLoop
             _ = Libc.close(socket.Fd);
         }
 
-        _acceptFailures?.Close();
+        _acceptor?.Close();
         _ = Libc.close(_epfd);
         _ = Libc.close(_wakefd);
     }

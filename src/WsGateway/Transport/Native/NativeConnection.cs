@@ -260,32 +260,18 @@ internal sealed class NativeConnection : IConnectionTransport
     internal static readonly TimeSpan LingerTime = TimeSpan.FromSeconds(2);
 
     /// <summary>Reads and discards what the socket holds: true at its end (or an error), false when it is drained.</summary>
-    private unsafe bool DrainUntilEnd()
+    private bool DrainUntilEnd()
     {
         byte[] sink = _loop.ReceiveBuffer;
-        fixed (byte* p = sink)
-        {
             for (int i = 0; i < 64; i++)
             {
-                nint n = Libc.recv(Fd, p, sink.Length, 0);
+            nint n = Libc.Recv(Fd, sink);
                 if (n > 0)
                 {
                     continue;
                 }
 
-                if (n == 0)
-                {
-                    return true;
-                }
-
-                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                if (errno == Libc.EINTR)
-                {
-                    continue;
-                }
-
-                return errno != Libc.EAGAIN;
-            }
+            return n != Libc.WouldBlock; // 0: the end; an error: the end too
         }
 
         return false; // a client still sending fast: the linger time bounds it

@@ -1,7 +1,6 @@
 using System.Buffers;
 using WsGateway.Connections;
 using System.IO.Pipelines;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
 namespace WsGateway.Transport.Native;
@@ -31,7 +30,7 @@ namespace WsGateway.Transport.Native;
 /// session that waits (paused, its flush blocked on the client, throttled) holds a continuation, which posts
 /// <see cref="LoopOp.Resume"/> back to the loop.</para>
 /// </remarks>
-internal sealed unsafe class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
+internal sealed class NativeReader(NativeConnection connection) : PipeReader, IValueTaskSource<ReadResult>
 {
     /// <summary>Reads in a row one connection may do before the loop turns to the others.</summary>
     internal const int ReadBudget = 16;
@@ -486,15 +485,8 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
             start = _tailLength;
         }
 
-        while (true)
-        {
             int room = target.Length - start;
-            nint n;
-            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(target))
-            {
-                n = Libc.recv(connection.Fd, p + start, room, 0);
-            }
-
+        nint n = Libc.Recv(connection.Fd, target.AsSpan(start, room));
             if (n > 0)
             {
                 if (n < room && !_hangup)
@@ -520,23 +512,16 @@ internal sealed unsafe class NativeReader(NativeConnection connection) : PipeRea
                 return true;
             }
 
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR)
-            {
-                continue;
-            }
-
             _readable = false;
-            if (errno == Libc.EAGAIN)
+        if (n == Libc.WouldBlock)
             {
                 result = default;
                 return false;
             }
 
-            _error = Libc.Error("recv", errno);
+        _error = Libc.Error("recv", (int)-n);
             throw _error;
         }
-    }
 
     /// <summary>Throws when a thread other than the loop's reaches into the read state: its result would be read while
     /// the loop overwrites the receive buffer with another connection's bytes.</summary>

@@ -101,7 +101,7 @@ internal sealed class NativeTransport
             for (int i = 0; i < loops; i++)
             {
                 _loops[i] = new EventLoop(this, _manager, i, _manager.HeartbeatPeriod);
-                _loops[i].Start(ListenerDescriptors);
+                _loops[i].Start();
             }
         }
         catch

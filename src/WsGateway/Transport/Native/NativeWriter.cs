@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using WsGateway.Connections;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
 namespace WsGateway.Transport.Native;
@@ -13,7 +12,7 @@ namespace WsGateway.Transport.Native;
 /// another thread than the loop's: a send from it is safe, and the loop touches the buffer only while that flusher
 /// waits.
 /// </summary>
-internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWriter, IValueTaskSource<FlushResult>
+internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IValueTaskSource<FlushResult>
 {
     private const int MinimumSize = 4096;
 
@@ -137,25 +136,14 @@ internal sealed unsafe class NativeWriter(NativeConnection connection) : PipeWri
 
         while (_unsent.Count > 0)
         {
-            nint n;
-            fixed (byte* p = &MemoryMarshal.GetArrayDataReference(_unsent.Array!))
-            {
-                n = Libc.send(connection.Fd, p + _unsent.Start, _unsent.Count, Libc.MSG_NOSIGNAL);
-            }
-
+            nint n = Libc.Send(connection.Fd, _unsent.Pending);
             if (n > 0)
             {
                 _unsent.Consume((int)n);
                 continue;
             }
 
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == Libc.EAGAIN)
+            if (n == Libc.WouldBlock)
             {
                 return 0;
             }
