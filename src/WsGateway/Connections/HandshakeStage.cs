@@ -30,12 +30,24 @@ internal sealed class HandshakeStage
     private CancellationTokenSource? _validation;
     private volatile bool _parsed;
 
-    public HandshakeStage(WebSocketConnection connection, ConnectionManager manager, bool isSecure, X509Certificate2? clientCertificate)
+    /// <param name="connection">The connection whose handshake this is.</param>
+    /// <param name="manager">The gateway's connections.</param>
+    /// <param name="pending">The connection's place among the handshakes in progress, taken at the TCP accept (before
+    /// TLS) by the hosting, which starts the deadline; when null it is taken by <see cref="RunAsync"/>, and a connection
+    /// over the limit is answered 503.</param>
+    /// <param name="isSecure">Whether the connection came over TLS (the validator sees it).</param>
+    /// <param name="clientCertificate">The certificate the client presented over TLS, if asked for one.</param>
+    public HandshakeStage(WebSocketConnection connection, ConnectionManager manager, PendingHandshake? pending, bool isSecure, X509Certificate2? clientCertificate)
     {
         _connection = connection;
         _manager = manager;
         _isSecure = isSecure;
         _clientCertificate = clientCertificate;
+        _pending = pending;
+        if (pending is not null)
+        {
+            connection.Timeouts.StartHandshake(pending.AcceptedAt);
+        }
     }
 
     /// <summary>Whether the upgrade request was parsed: from then on the deadline cancels the validator (through
@@ -43,15 +55,14 @@ internal sealed class HandshakeStage
     public bool IsParsed => _parsed;
 
     /// <summary>Runs the handshake. Null when it did not complete (refused, timed out, or the client left); the
-    /// answer was written then.</summary>
-    /// <param name="pending">The connection's place among the handshakes in progress, taken at the TCP accept (before
-    /// TLS) by the hosting; when null it is taken here, and a connection over the limit is answered 503.</param>
-    public async Task<HandshakeOutcome?> RunAsync(PendingHandshake? pending)
+    /// answer was written then. Over a transport that has the request already, it completes at once and allocates
+    /// no task.</summary>
+    public async ValueTask<HandshakeOutcome?> RunAsync()
     {
         ConnectionSender sender = _connection.Sender;
-        if (pending is null)
+        if (_pending is null)
         {
-            pending = _manager.BeginHandshakeOrRefuse(_connection.RemoteEndPoint, _connection.Id, out byte[]? refusal);
+            PendingHandshake? pending = _manager.BeginHandshakeOrRefuse(_connection.RemoteEndPoint, _connection.Id, out byte[]? refusal);
             if (pending is null)
             {
                 _connection.Timeouts.StartHandshake(_manager.TimeProvider.GetTimestamp());
@@ -59,11 +70,11 @@ internal sealed class HandshakeStage
                 await sender.FlushAsync().ConfigureAwait(false);
                 return null;
             }
+
+            _connection.Timeouts.StartHandshake(pending.AcceptedAt);
+            _pending = pending;
         }
 
-        _connection.Timeouts.StartHandshake(pending.AcceptedAt);
-
-        _pending = pending;
         HandshakeRequest? request = await ReadRequestAsync(_connection.Transport.Input).ConfigureAwait(false);
         if (request is null)
         {
@@ -109,7 +120,7 @@ internal sealed class HandshakeStage
         }
     }
 
-    private async Task<HandshakeRequest?> ReadRequestAsync(PipeReader input)
+    private async ValueTask<HandshakeRequest?> ReadRequestAsync(PipeReader input)
     {
         TradeGatewayOptions options = _manager.Options;
         while (true)
@@ -151,8 +162,26 @@ internal sealed class HandshakeStage
         }
     }
 
-    /// <summary>The standalone server's admission of a parsed upgrade request, shared with ASP.NET Core hosting.</summary>
-    private async Task<AdmissionResult> AdmitAsync(HandshakeRequest request)
+    /// <summary>The standalone server's admission of a parsed upgrade request, shared with ASP.NET Core hosting.
+    /// Without a validator it completes at once and allocates nothing: no identity, no cancellation, no context.</summary>
+    private ValueTask<AdmissionResult> AdmitAsync(HandshakeRequest request)
+    {
+        if (_manager.Options.ValidateHandshake is not null)
+        {
+            return AdmitWithValidatorAsync(request);
+        }
+
+        EndPoint? remote = _connection.RemoteEndPoint;
+        ValueTask<AdmissionResult> admitted = _manager.AdmitAsync(_connection.Id, request.Origin, ConnectionManager.Normalize((remote as IPEndPoint)?.Address), remote, s_noIdentity, s_noContext, CancellationToken.None);
+        return admitted.IsCompletedSuccessfully ? new ValueTask<AdmissionResult>(WithoutIdentity(admitted.Result, s_noIdentity)) : AwaitWithoutIdentityAsync(admitted);
+    }
+
+    private static async ValueTask<AdmissionResult> AwaitWithoutIdentityAsync(ValueTask<AdmissionResult> admitted)
+        => WithoutIdentity(await admitted.ConfigureAwait(false), s_noIdentity);
+
+    /// <summary>The admission with the application's validator: it sees an anonymous identity and a token that the
+    /// handshake deadline or the shutdown cancels (<see cref="CancelValidation"/>).</summary>
+    private async ValueTask<AdmissionResult> AdmitWithValidatorAsync(HandshakeRequest request)
     {
         WebSocketConnection connection = _connection;
         EndPoint? remote = connection.RemoteEndPoint;
@@ -182,9 +211,17 @@ internal sealed class HandshakeStage
             _validation = null;
         }
 
-        // No identity was established: the anonymous principal is made again only if someone asks for User.
-        return result.IsAdmitted && ReferenceEquals(result.User, anonymous) ? result with { User = null } : result;
+        return WithoutIdentity(result, anonymous);
     }
+
+    /// <summary>No identity was established: the anonymous principal is made again only if someone asks for User.</summary>
+    private static AdmissionResult WithoutIdentity(AdmissionResult result, ClaimsPrincipal anonymous)
+        => result.IsAdmitted && ReferenceEquals(result.User, anonymous) ? result with { User = null } : result;
+
+    // Stand-ins for a handshake without a validator: never seen by anyone (the admission gives the identity back, and
+    // WithoutIdentity drops it), so one of each serves every connection.
+    private static readonly ClaimsPrincipal s_noIdentity = new(new ClaimsIdentity());
+    private static readonly Func<CancellationToken, HandshakeContext> s_noContext = static _ => throw new InvalidOperationException("No handshake validator is set");
 
     private Task WriteErrorAsync(int statusCode, string reason, KeyValuePair<string, string>[]? headers = null, bool logged = false)
     {

@@ -17,6 +17,10 @@ internal interface ITransportSession
     Task? PausedUntil { get; }
 
 
+    /// <summary>Bytes (or the client's end, or a cancellation) for a connection whose handshake waits for them: the
+    /// handshake runs now, inline.</summary>
+    void OnHandshakeBytes();
+
     /// <summary>One read's bytes; <paramref name="buffer"/> is left as what was not consumed.</summary>
     ReadStep OnRead(ref ReadOnlySequence<byte> buffer, bool completed);
 

@@ -144,16 +144,33 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     /// TLS) by the hosting; when null it is taken here, and a connection over the limit is answered 503.</param>
     /// <param name="isSecure">Whether the connection came over TLS (the validator sees it).</param>
     /// <param name="clientCertificate">The certificate the client presented over TLS, if asked for one.</param>
-    public async Task RunAsync(PendingHandshake? pending = null, bool isSecure = false, X509Certificate2? clientCertificate = null)
+    public Task RunAsync(PendingHandshake? pending = null, bool isSecure = false, X509Certificate2? clientCertificate = null)
+    {
+        BeginHandshake(pending, isSecure, clientCertificate);
+        return RunHandshakeAsync();
+    }
+
+    /// <summary>The connection is accepted: registered, in its handshake phase, its deadline running from the accept.
+    /// A transport that knows when bytes arrive runs the rest (<see cref="OnHandshakeBytes"/>) only then, so that the
+    /// handshake usually completes at once, with no task waiting for the request.</summary>
+    internal void BeginHandshake(PendingHandshake? pending, bool isSecure = false, X509Certificate2? clientCertificate = null)
     {
         _manager.Register(this);
         _state = ConnectionState.Handshake;
-        var handshake = new HandshakeStage(this, _manager, isSecure, clientCertificate);
-        _handshake = handshake;
+        _handshake = new HandshakeStage(this, _manager, pending, isSecure, clientCertificate);
+    }
+
+    /// <summary>The transport has news for a connection begun with <see cref="BeginHandshake"/>: bytes, the client's
+    /// end, or a cancellation (the deadline). Runs the handshake, inline.</summary>
+    public void OnHandshakeBytes() => _ = RunHandshakeAsync();
+
+    private async Task RunHandshakeAsync()
+    {
+        HandshakeStage handshake = _handshake!;
         HandshakeOutcome? outcome = null;
         try
         {
-            outcome = await handshake.RunAsync(pending).ConfigureAwait(false);
+            outcome = await handshake.RunAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (TransportErrors.IsEnded(ex))
         {

@@ -351,7 +351,11 @@ internal sealed class EventLoop
     {
         var core = new WebSocketConnection(connection, _manager, remote, local);
         connection.Core = core;
-        _ = core.RunAsync(pending); // runs here, on the loop, until it waits for the client
+        core.BeginHandshake(pending);
+
+        // The handshake runs when its request arrives (epoll reports a socket that is readable already when it is
+        // added): it then completes at once, inline, and no task waits for the client.
+        connection.AwaitHandshake();
     }
 
     private void CloseAll()

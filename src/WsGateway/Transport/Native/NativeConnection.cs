@@ -80,6 +80,9 @@ internal sealed class NativeConnection : IConnectionTransport
     /// <summary>The loop's tick checks this connection's timeouts, on the loop's thread.</summary>
     public bool HasOwnTimer => true;
 
+    /// <summary>The handshake waits for the first news of the socket (bytes, the client's end, a cancellation).</summary>
+    public void AwaitHandshake() => _reader.AwaitHandshake();
+
     /// <summary>The session takes over the reads: from now the loop calls it when bytes arrive, inline on its thread,
     /// and no task waits for the client meanwhile.</summary>
     public bool StartReceiving(ITransportSession session)

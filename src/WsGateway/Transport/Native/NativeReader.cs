@@ -61,6 +61,9 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     private bool _ended;
     private bool _pumping;
 
+    // The handshake waits for the socket's first news before it runs (loop thread only).
+    private bool _handshakeAwaited;
+
     /// <summary>Whether the socket may hold unread data (edge-triggered epoll: set by an event, cleared by a short
     /// or refused <c>recv</c>). A new socket may already hold its handshake.</summary>
     private bool _readable = true;
@@ -205,6 +208,11 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     {
         _readable = true;
         _hangup |= hangup;
+        if (StartHandshake())
+        {
+            return;
+        }
+
         if (_pending)
         {
             TryCompletePending(fresh: true);
@@ -268,6 +276,11 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
 
     internal void OnCancelRequested()
     {
+        if (StartHandshake())
+        {
+            return;
+        }
+
         if (_session is not null)
         {
             Pump(fresh: false);
@@ -286,6 +299,11 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     {
         _eof = true;
         _readable = false;
+        if (StartHandshake())
+        {
+            return;
+        }
+
         if (_pending)
         {
             _pending = false;
@@ -295,6 +313,23 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
         {
             Pump(fresh: true);
         }
+    }
+
+    /// <summary>On the loop's thread: the connection's handshake runs at the socket's first news.</summary>
+    internal void AwaitHandshake() => _handshakeAwaited = true;
+
+    /// <summary>Runs the awaited handshake now (inline: its read completes at once with what arrived); false when
+    /// none was awaited.</summary>
+    private bool StartHandshake()
+    {
+        if (!_handshakeAwaited)
+        {
+            return false;
+        }
+
+        _handshakeAwaited = false;
+        connection.Core!.OnHandshakeBytes();
+        return true;
     }
 
     /// <summary>On the loop's thread: the handshake is over and <paramref name="session"/> takes the reads. The pipe
