@@ -1,4 +1,4 @@
-using System.Buffers;
+using WsGateway.Framing;
 
 namespace WsGateway.Sinks;
 
@@ -6,8 +6,8 @@ namespace WsGateway.Sinks;
 /// sink. Pooled by the pipeline: its buffer is reused, so a steady stream allocates nothing per read.</summary>
 internal sealed class SinkBatch
 {
-    private byte[] _buffer = [];
-    private int[] _frames = [];
+    private byte[]? _buffer;
+    private int[]? _frames;
 
     public SinkConnection Connection { get; private set; } = null!;
 
@@ -45,8 +45,8 @@ internal sealed class SinkBatch
     public void Append(ReadOnlySpan<byte> messages)
     {
         int length = Length;
-        EnsureCapacity(ref _buffer, length, length + messages.Length, 4096);
-        EnsureCapacity(ref _frames, FrameCount, FrameCount + 1, 64);
+        PooledArray.Grow(ref _buffer, length, length + messages.Length, minimum: 4096);
+        PooledArray.Grow(ref _frames, FrameCount, FrameCount + 1, minimum: 64);
         messages.CopyTo(_buffer.AsSpan(length));
         int count = messages.Length / MessageSize;
         _frames[FrameCount++] = count;
@@ -54,7 +54,7 @@ internal sealed class SinkBatch
     }
 
     /// <summary>Bytes the buffer holds, to keep oversized buffers out of the pool.</summary>
-    public int Capacity => _buffer.Length;
+    public int Capacity => _buffer?.Length ?? 0;
 
     public void Clear()
     {
@@ -65,28 +65,7 @@ internal sealed class SinkBatch
 
     public void ReturnBuffer()
     {
-        Return(ref _buffer);
-        Return(ref _frames);
-    }
-
-    /// <summary>Grows a pooled array to hold <paramref name="needed"/> items, keeping the first <paramref name="used"/>.</summary>
-    private static void EnsureCapacity<T>(ref T[] array, int used, int needed, int minimum)
-    {
-        if (needed > array.Length)
-        {
-            T[] grown = ArrayPool<T>.Shared.Rent(Math.Max(needed, Math.Max(minimum, array.Length * 2)));
-            array.AsSpan(0, used).CopyTo(grown);
-            Return(ref array);
-            array = grown;
-        }
-    }
-
-    private static void Return<T>(ref T[] array)
-    {
-        if (array.Length > 0)
-        {
-            ArrayPool<T>.Shared.Return(array);
-            array = [];
-        }
+        PooledArray.Return(ref _buffer);
+        PooledArray.Return(ref _frames);
     }
 }

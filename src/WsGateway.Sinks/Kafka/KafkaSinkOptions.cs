@@ -52,36 +52,11 @@ public sealed class KafkaSinkOptions
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Reads the options from a sink URI, as <c>wsgw serve --sink</c> takes it:
-    /// <c>kafka://host[:port]/topic[?name=value...]</c> (port 9092 by default); every query parameter is a librdkafka
-    /// producer property (<c>?linger.ms=1&amp;compression.type=lz4</c>), <c>bootstrap.servers=a:9092,b:9092</c> naming
-    /// more brokers than the URI's host.
-    /// </summary>
-    /// <param name="uri">The URI.</param>
-    /// <returns>The options.</returns>
-    /// <exception cref="ArgumentException">The URI is not a Kafka sink URI; the message names the part and the expected form.</exception>
-    public static KafkaSinkOptions FromUri(Uri uri)
-    {
-        ArgumentNullException.ThrowIfNull(uri);
-        string where = $"kafka sink URI {UriQuery.Redact(uri)}";
-        if (!uri.IsAbsoluteUri || uri.Scheme != "kafka")
-        {
-            throw new ArgumentException($"{where}: the scheme must be kafka; {ExpectedUri}.");
-        }
-
-        if (string.IsNullOrEmpty(uri.Host))
-        {
-            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
-        }
-
-        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
-        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "kafka"));
-    }
-
-    /// <summary>
-    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
-    /// brokers <c>host[:port][,host[:port]...]</c> (port 9092 by default), the topic, and the query parameters not
-    /// taken by someone else (librdkafka producer properties).
+    /// Reads the options from the parts of a <c>kafka://host[:port][,host[:port]...]/topic[?property=value...]</c>
+    /// sink URI, taken apart by <see cref="SinkUri"/> (<see cref="SinkFactory.Plan"/>, what <c>wsgw serve --sink</c>
+    /// takes): the brokers (port 9092 by default), the topic, and the query parameters not taken by the pipeline
+    /// (librdkafka producer properties, such as <c>?linger.ms=1&amp;compression.type=lz4</c>;
+    /// <c>bootstrap.servers=a:9092,b:9092</c> names more brokers than the URI's hosts).
     /// </summary>
     /// <param name="authority">The brokers.</param>
     /// <param name="topic">The topic.</param>
@@ -93,30 +68,18 @@ public sealed class KafkaSinkOptions
         ArgumentNullException.ThrowIfNull(authority);
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(properties);
-        return FromParts("kafka sink", authority, topic, properties);
-    }
-
-    private const string ExpectedUri = "expected kafka://host[:port][,host[:port]...]/topic[?librdkafka.property=value&...]";
-
-    private static KafkaSinkOptions FromParts(string where, string authority, string topic, IEnumerable<KeyValuePair<string, string>> properties)
-    {
         if (authority.Contains('@', StringComparison.Ordinal))
         {
             throw new ArgumentException(
-                $"{where}: a user name or password in the URI is not used; expected the brokers alone, and SASL as properties (?security.protocol=SASL_SSL&sasl.mechanism=...).");
+                "kafka sink: a user name or password in the URI is not used; expected the brokers alone, and SASL as properties (?security.protocol=SASL_SSL&sasl.mechanism=...).");
         }
 
-        string[] hosts = authority.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (hosts.Length == 0)
+        var options = new KafkaSinkOptions { BootstrapServers = SinkUri.HostList(authority, 9092), Topic = topic };
+        if (options.BootstrapServers.Length == 0)
         {
-            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+            throw new ArgumentException("kafka sink: no host; expected kafka://host[:port][,host[:port]...]/topic[?librdkafka.property=value&...].");
         }
 
-        var options = new KafkaSinkOptions
-        {
-            BootstrapServers = string.Join(',', hosts.Select(h => UriQuery.HasPort(h) ? h : h + ":9092")),
-            Topic = topic,
-        };
         foreach ((string name, string value) in properties)
         {
             if (name == "bootstrap.servers")
@@ -129,15 +92,7 @@ public sealed class KafkaSinkOptions
             }
         }
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"{where}: {ex.Message.Replace("kafka sink: ", "", StringComparison.Ordinal)}", ex);
-        }
-
+        options.Validate();
         return options;
     }
 

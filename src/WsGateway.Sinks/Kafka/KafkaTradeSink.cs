@@ -49,6 +49,7 @@ public sealed class KafkaTradeSink : ITradeSink
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Options = options;
         _topic = options.Topic;
         _topicPartition = new TopicPartition(options.Topic, Partition.Any);
         _flushTimeout = options.FlushTimeout;
@@ -83,6 +84,9 @@ public sealed class KafkaTradeSink : ITradeSink
 
     /// <summary>The topic the sink produces to.</summary>
     public string Topic => _topic;
+
+    /// <summary>The options the sink was created with.</summary>
+    public KafkaSinkOptions Options { get; }
 
     /// <inheritdoc/>
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)

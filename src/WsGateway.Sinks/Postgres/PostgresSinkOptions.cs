@@ -29,37 +29,17 @@ public sealed class PostgresSinkOptions
     /// written alone, whole). Default 100,000; at least 1. URI key <c>max_trades_per_commit</c>.</summary>
     public int MaxTradesPerCommit { get; set; } = 100_000;
 
-    /// <summary>
-    /// Reads the options from a sink URI, as <c>wsgw serve --sink</c> takes it:
-    /// <c>postgres://user[:password]@host[:port]/database?table=trades&amp;create_tables=true</c> (scheme
-    /// <c>postgres</c> or <c>postgresql</c>; port 5432 by default). Any other query parameter is an Npgsql
-    /// connection-string keyword (<c>?Maximum%20Pool%20Size=20&amp;SSL%20Mode=Require</c>).
-    /// </summary>
-    /// <param name="uri">The URI.</param>
-    /// <returns>The options.</returns>
-    /// <exception cref="ArgumentException">The URI is not a PostgreSQL sink URI; the message names the part and the expected form.</exception>
-    public static PostgresSinkOptions FromUri(Uri uri)
-    {
-        ArgumentNullException.ThrowIfNull(uri);
-        string where = $"postgres sink URI {UriQuery.Redact(uri)}";
-        if (!uri.IsAbsoluteUri || (uri.Scheme != "postgres" && uri.Scheme != "postgresql"))
-        {
-            throw new ArgumentException($"{where}: the scheme must be postgres or postgresql; {ExpectedUri}.");
-        }
-
-        if (string.IsNullOrEmpty(uri.Host))
-        {
-            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
-        }
-
-        string authority = uri.UserInfo.Length > 0 ? $"{uri.UserInfo}@{uri.Authority}" : uri.Authority;
-        return FromParts(where, authority, Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')), UriQuery.Parse(uri, "postgres"));
-    }
+    private const string Where = "postgres sink";
+    private const string ExpectedUri = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
 
     /// <summary>
-    /// Reads the options from the parts of a sink URI taken apart elsewhere (<c>wsgw serve --sink</c>'s parser): the
-    /// authority <c>[user[:password]@]host[:port][,host[:port]...]</c> (user and password percent-encoded; several
-    /// hosts are Npgsql's multi-host failover), the database, and the query parameters not taken by someone else.
+    /// Reads the options from the parts of a
+    /// <c>postgres://user[:password]@host[:port][,host[:port]...]/database?table=trades&amp;create_tables=true</c> sink
+    /// URI (scheme <c>postgres</c> or <c>postgresql</c>), taken apart by <see cref="SinkUri"/>
+    /// (<see cref="SinkFactory.Plan"/>, what <c>wsgw serve --sink</c> takes): the authority (user and password
+    /// percent-encoded; port 5432 by default; several hosts are Npgsql's multi-host failover), the database, and the
+    /// query parameters not taken by the pipeline: <c>table</c>, <c>create_tables</c>, <c>writers</c>,
+    /// <c>max_trades_per_commit</c>, and Npgsql connection-string keywords (<c>?Maximum%20Pool%20Size=20</c>).
     /// </summary>
     /// <param name="authority">User, password and hosts.</param>
     /// <param name="database">The database; empty for the user's default.</param>
@@ -71,13 +51,6 @@ public sealed class PostgresSinkOptions
         ArgumentNullException.ThrowIfNull(authority);
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(query);
-        return FromParts("postgres sink", authority, database, query);
-    }
-
-    private const string ExpectedUri = "expected postgres://user[:password]@host[:port]/database[?table=trades]";
-
-    private static PostgresSinkOptions FromParts(string where, string authority, string database, IEnumerable<KeyValuePair<string, string>> query)
-    {
         var builder = new NpgsqlConnectionStringBuilder();
         string hosts = authority;
         int at = authority.LastIndexOf('@');
@@ -93,16 +66,15 @@ public sealed class PostgresSinkOptions
             }
         }
 
-        string[] hostList = hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (hostList.Length == 0)
+        builder.Host = SinkUri.HostList(hosts, 5432);
+        if (builder.Host.Length == 0)
         {
-            throw new ArgumentException($"{where}: no host; {ExpectedUri}.");
+            throw new ArgumentException($"{Where}: no host; {ExpectedUri}.");
         }
 
-        builder.Host = string.Join(',', hostList.Select(h => UriQuery.HasPort(h) ? h : h + ":5432"));
         if (database.Contains('/', StringComparison.Ordinal))
         {
-            throw new ArgumentException($"{where}: the path '/{database}' is not one database name; {ExpectedUri}.");
+            throw new ArgumentException($"{Where}: the path '/{database}' is not one database name; {ExpectedUri}.");
         }
 
         if (database.Length > 0)
@@ -119,13 +91,15 @@ public sealed class PostgresSinkOptions
                     options.Table = value;
                     break;
                 case "create_tables":
-                    options.CreateTables = UriQuery.ParseBool(value, name, where);
+                    options.CreateTables = SinkUri.TryParseBoolean(value, out bool create)
+                        ? create
+                        : throw new ArgumentException($"{Where}: {name}={value} is not a boolean; expected true or false.");
                     break;
                 case "writers":
-                    options.Writers = ParseInt(value, name, where);
+                    options.Writers = ParseInt(value, name);
                     break;
                 case "max_trades_per_commit":
-                    options.MaxTradesPerCommit = ParseInt(value, name, where);
+                    options.MaxTradesPerCommit = ParseInt(value, name);
                     break;
                 default:
                     try
@@ -135,7 +109,7 @@ public sealed class PostgresSinkOptions
                     catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
                     {
                         throw new ArgumentException(
-                            $"{where}: '{name}={value}' is neither table, create_tables, writers, max_trades_per_commit nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
+                            $"{Where}: '{name}={value}' is neither table, create_tables, writers, max_trades_per_commit nor an Npgsql connection-string keyword with a valid value ({ex.Message}).", ex);
                     }
 
                     break;
@@ -143,15 +117,7 @@ public sealed class PostgresSinkOptions
         }
 
         options.ConnectionString = builder.ConnectionString;
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"{where}: {ex.Message.Replace("postgres sink: ", "", StringComparison.Ordinal)}", ex);
-        }
-
+        options.Validate();
         return options;
     }
 
@@ -200,10 +166,10 @@ public sealed class PostgresSinkOptions
         return builder;
     }
 
-    private static int ParseInt(string value, string name, string where)
+    private static int ParseInt(string value, string name)
         => int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int parsed)
             ? parsed
-            : throw new ArgumentException($"{where}: '{name}={value}' is not a whole number.");
+            : throw new ArgumentException($"{Where}: '{name}={value}' is not a whole number.");
 
     private static bool IsTableName(string name)
     {

@@ -72,6 +72,7 @@ public sealed class PostgresTradeSink : ITradeSink
     {
         ArgumentNullException.ThrowIfNull(options);
         NpgsqlConnectionStringBuilder builder = options.Validate();
+        Options = options;
 
         // The staging table is a temporary table per physical connection, created when it opens and emptied by every
         // commit (ON COMMIT DELETE ROWS); Npgsql's DISCARD ALL on returning a connection to the pool would drop it.
@@ -102,6 +103,9 @@ public sealed class PostgresTradeSink : ITradeSink
 
     /// <summary>The table the sink writes to.</summary>
     public string Table => _table;
+
+    /// <summary>The options the sink was created with.</summary>
+    public PostgresSinkOptions Options { get; }
 
     /// <summary>Transactions committed by the direct <c>COPY</c> into the table (no trade id of theirs was stored
     /// before).</summary>

@@ -10,7 +10,7 @@ internal static class NatsSinkUri
     {
         if (uri.Path.Length > 0)
         {
-            throw new FormatException($"--sink '{uri.Text}': a nats:// sink has no path; name the stream with ?stream=TRADES");
+            throw new FormatException($"--sink '{uri.Redacted}': a nats:// sink has no path; name the stream with ?stream=TRADES");
         }
 
         // user:password@ or token@ applies to every host (NATS.Net reads it from each URL).

@@ -7,6 +7,7 @@ namespace WsGateway.Sinks;
 /// <c>nats://127.0.0.1:4222?stream=TRADES&amp;subject=trades</c>, <c>kafka://host:9092/topic</c> or
 /// <c>postgres://user@host:5432/db?table=trades</c>. Hosts may be a comma-separated list. A scheme's parser takes the
 /// query keys it knows with <see cref="Take"/>; <see cref="EnsureAllTaken"/> then refuses any other key by name.
+/// Errors never show a password given in the value (<c>user:***@host</c>).
 /// </summary>
 public sealed class SinkUri
 {
@@ -33,8 +34,10 @@ public sealed class SinkUri
 
     /// <summary>The hosts of <see cref="Authority"/> without user information, each <c>host:port</c> as given.</summary>
     public IReadOnlyList<string> Hosts
-        => (Authority.LastIndexOf('@') is int at and >= 0 ? Authority[(at + 1)..] : Authority)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        => SplitHosts(Authority.LastIndexOf('@') is int at and >= 0 ? Authority[(at + 1)..] : Authority);
+
+    /// <summary><see cref="Text"/> with the password, if any, replaced by <c>***</c>: what an error may show.</summary>
+    internal string Redacted => Redact(Text);
 
     /// <summary>The path without its leading slash (a Kafka topic, a database name); empty when there is none.</summary>
     public string Path { get; }
@@ -48,7 +51,7 @@ public sealed class SinkUri
         int schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd <= 0)
         {
-            throw new FormatException($"--sink '{text}': expected a URI such as nats://127.0.0.1:4222?stream=TRADES (scheme://host:port?key=value)");
+            throw new FormatException($"--sink '{Redact(text)}': expected a URI such as nats://127.0.0.1:4222?stream=TRADES (scheme://host:port?key=value)");
         }
 
         string scheme = text[..schemeEnd].ToLowerInvariant();
@@ -69,18 +72,24 @@ public sealed class SinkUri
 
         if (rest.Length == 0)
         {
-            throw new FormatException($"--sink '{text}': no host; expected {scheme}://host:port");
+            throw new FormatException($"--sink '{Redact(text)}': no host; expected {scheme}://host:port");
         }
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             int equals = pair.IndexOf('=', StringComparison.Ordinal);
-            string key = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
-            string value = equals < 0 ? string.Empty : Uri.UnescapeDataString(pair[(equals + 1)..]);
+            if (equals <= 0)
+            {
+                throw new FormatException(
+                    $"--sink '{Redact(text)}': query part '{Uri.UnescapeDataString(pair)}' has no value; expected name=value pairs separated by '&'");
+            }
+
+            string key = Uri.UnescapeDataString(pair[..equals]);
+            string value = Uri.UnescapeDataString(pair[(equals + 1)..]);
             if (!values.TryAdd(key, value))
             {
-                throw new FormatException($"--sink '{text}': '{key}' is given twice");
+                throw new FormatException($"--sink '{Redact(text)}': '{key}' is given twice");
             }
         }
 
@@ -134,14 +143,13 @@ public sealed class SinkUri
         return TimeSpan.FromSeconds(value * unit);
     }
 
-    /// <summary>Takes <c>true</c> or <c>false</c>.</summary>
+    /// <summary>Takes <c>true</c> or <c>false</c> (<see cref="TryParseBoolean"/>).</summary>
     public bool? TakeBoolean(string key)
     {
         return Take(key) switch
         {
             null => null,
-            "true" or "1" or "yes" => true,
-            "false" or "0" or "no" => false,
+            { } text when TryParseBoolean(text, out bool value) => value,
             { } other => throw new FormatException($"--sink {Scheme}: {key}={other}: expected true or false"),
         };
     }
@@ -173,5 +181,48 @@ public sealed class SinkUri
                 throw new FormatException($"--sink {Scheme}: unknown option '{key}'; {Scheme} takes {string.Join(", ", _taken.Order(StringComparer.Ordinal))}");
             }
         }
+    }
+
+    /// <summary>A boolean in a sink URI: <c>true</c>, <c>1</c> or <c>yes</c>; <c>false</c>, <c>0</c> or <c>no</c>; any case.</summary>
+    internal static bool TryParseBoolean(string text, out bool value)
+    {
+        switch (text.ToUpperInvariant())
+        {
+            case "TRUE" or "1" or "YES":
+                value = true;
+                return true;
+            case "FALSE" or "0" or "NO":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// A comma-separated host list as <c>host:port,host:port...</c>, <paramref name="defaultPort"/> added to a host
+    /// that has none (an IPv6 address is bracketed: <c>[::1]:5432</c>); empty when there is no host.
+    /// </summary>
+    internal static string HostList(string hosts, int defaultPort)
+        => string.Join(',', SplitHosts(hosts).Select(h => HasPort(h) ? h : $"{h}:{defaultPort.ToString(CultureInfo.InvariantCulture)}"));
+
+    private static string[] SplitHosts(string hosts) => hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Whether <c>host[:port]</c> has its port (an IPv6 address is bracketed: <c>[::1]:5432</c>).</summary>
+    private static bool HasPort(string host)
+    {
+        int colon = host.LastIndexOf(':');
+        return colon > host.LastIndexOf(']') && (host.StartsWith('[') || host.IndexOf(':', StringComparison.Ordinal) == colon);
+    }
+
+    /// <summary>The value with the password of <c>user:password@</c>, if any, replaced by <c>***</c>.</summary>
+    private static string Redact(string text)
+    {
+        int start = text.IndexOf("://", StringComparison.Ordinal) is int schemeEnd and >= 0 ? schemeEnd + 3 : 0;
+        int end = text.IndexOfAny(['/', '?'], start) is int e and >= 0 ? e : text.Length;
+        int at = end > start ? text.LastIndexOf('@', end - 1, end - start) : -1;
+        int colon = at < 0 ? -1 : text.IndexOf(':', start, at - start);
+        return colon < 0 ? text : string.Concat(text.AsSpan(0, colon + 1), "***", text.AsSpan(at));
     }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using WsGateway.Framing;
 
 namespace WsGateway.Connections;
 
@@ -52,12 +52,7 @@ internal struct RentedQueue
     /// <summary>Gives the array back to the pool; nothing waits any more.</summary>
     public void Release()
     {
-        if (_array is { } array)
-        {
-            _array = null;
-            ArrayPool<byte>.Shared.Return(array);
-        }
-
+        PooledArray.Return(ref _array);
         _start = _end = 0;
     }
 
@@ -66,7 +61,7 @@ internal struct RentedQueue
         int size = Math.Max(sizeHint, 1);
         if (_array is null)
         {
-            _array = ArrayPool<byte>.Shared.Rent(Math.Max(size, minimumSize));
+            PooledArray.Grow(ref _array, used: 0, needed: size, minimum: minimumSize);
             _start = _end = 0;
             return 0;
         }
@@ -83,10 +78,7 @@ internal struct RentedQueue
         }
         else
         {
-            byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, pending + size));
-            Buffer.BlockCopy(_array, _start, bigger, 0, pending);
-            ArrayPool<byte>.Shared.Return(_array);
-            _array = bigger;
+            PooledArray.Grow(ref _array, used: pending, needed: pending + size, usedStart: _start);
         }
 
         _start = 0;

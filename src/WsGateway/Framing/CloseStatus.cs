@@ -19,6 +19,10 @@ internal enum CloseParseResult
 /// <summary>
 /// Close status codes (RFC 6455 §7.4 and the IANA "WebSocket Close Code Number Registry") and close payload parsing.
 /// </summary>
+/// <remarks>
+/// The one place the code numbers are written: the public <c>WebSocketCloseCodes</c> (WsGateway) takes its values
+/// from here, since this file is also compiled into WsGateway.Client.
+/// </remarks>
 internal static class CloseStatus
 {
     public const ushort Normal = 1000;

@@ -126,10 +126,9 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
     {
         ThrowIfDisposed();
         _length = 0;
-        if (_array is { Length: > RetainedCapacity } array)
+        if (_array is { Length: > RetainedCapacity })
         {
-            _array = null;
-            _pool.Return(array);
+            PooledArray.Return(ref _array, _pool);
         }
     }
 
@@ -143,11 +142,7 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
 
         _disposed = true;
         _length = 0;
-        if (_array is { } array)
-        {
-            _array = null;
-            _pool.Return(array);
-        }
+        PooledArray.Return(ref _array, _pool);
     }
 
     private void PrepareWrite(int sizeHint)
@@ -166,23 +161,10 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
     // Caller has checked that _length + additional <= MaxLength.
     private void EnsureCapacity(int additional)
     {
-        int required = _length + additional;
-        if (required <= Capacity)
+        if (additional > 0) // an empty append rents nothing
         {
-            return;
+            PooledArray.Grow(ref _array, _length, _length + additional, minimum: _initialCapacity, maximum: MaxLength, pool: _pool);
         }
-
-        int current = Capacity;
-        long grown = Math.Max((long)current * 2, _initialCapacity);
-        int newSize = (int)Math.Min(Math.Max(grown, required), MaxLength);
-        byte[] newArray = _pool.Rent(newSize);
-        if (_array is { } old)
-        {
-            old.AsSpan(0, _length).CopyTo(newArray);
-            _pool.Return(old);
-        }
-
-        _array = newArray;
     }
 
     private void ThrowIfDisposed()

@@ -43,9 +43,10 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
 
         string? problem = HandshakeValidator.Validate(
             upgradable: upgrade?.IsUpgradableRequest == true,
-            upgrade: headers.Upgrade.ToString(),
-            version: headers.SecWebSocketVersion.ToString(),
-            key: headers.SecWebSocketKey.Count == 1 ? headers.SecWebSocketKey.ToString() : null,
+            upgrade: headers.Upgrade,
+            connection: headers.Connection,
+            version: headers.SecWebSocketVersion,
+            key: headers.SecWebSocketKey,
             out int status);
         if (problem is not null)
         {
@@ -124,7 +125,7 @@ public static class TradeGatewayEndpointRouteBuilderExtensions
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status426UpgradeRequired)
         {
-            context.Response.Headers.SecWebSocketVersion = "13";
+            context.Response.Headers.SecWebSocketVersion = UpgradeRequestRules.SupportedVersion;
         }
 
         context.Response.ContentType = "text/plain; charset=utf-8";

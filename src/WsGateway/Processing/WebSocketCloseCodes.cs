@@ -1,3 +1,5 @@
+using WsGateway.Framing;
+
 namespace WsGateway;
 
 /// <summary>
@@ -7,33 +9,36 @@ namespace WsGateway;
 /// </summary>
 public static class WebSocketCloseCodes
 {
+    // The numbers are written once, in the internal CloseStatus (Framing): it is also compiled into WsGateway.Client,
+    // which does not reference this assembly, so it is the source and this public list names a subset of it.
+
     /// <summary>1000: normal closure.</summary>
-    public const ushort Normal = 1000;
+    public const ushort Normal = CloseStatus.Normal;
 
     /// <summary>1001: going away (the gateway is shutting down).</summary>
-    public const ushort GoingAway = 1001;
+    public const ushort GoingAway = CloseStatus.GoingAway;
 
     /// <summary>1002: protocol error.</summary>
-    public const ushort ProtocolError = 1002;
+    public const ushort ProtocolError = CloseStatus.ProtocolError;
 
     /// <summary>1003: unsupported data (a text message to the trade gateway).</summary>
-    public const ushort UnsupportedData = 1003;
+    public const ushort UnsupportedData = CloseStatus.UnsupportedData;
 
     /// <summary>1006: abnormal closure, reported only: the connection ended without a close frame.</summary>
-    public const ushort Abnormal = 1006;
+    public const ushort Abnormal = CloseStatus.Abnormal;
 
     /// <summary>1007: invalid payload data (invalid UTF-8).</summary>
-    public const ushort InvalidPayload = 1007;
+    public const ushort InvalidPayload = CloseStatus.InvalidPayload;
 
     /// <summary>1008: policy violation.</summary>
-    public const ushort PolicyViolation = 1008;
+    public const ushort PolicyViolation = CloseStatus.PolicyViolation;
 
     /// <summary>1009: message too big.</summary>
-    public const ushort MessageTooBig = 1009;
+    public const ushort MessageTooBig = CloseStatus.MessageTooBig;
 
     /// <summary>1011: internal error (a handler failed under <see cref="HandlerErrorPolicy.Close"/>).</summary>
-    public const ushort InternalError = 1011;
+    public const ushort InternalError = CloseStatus.InternalError;
 
     /// <summary>1013: try again later (for example a full queue behind the handler).</summary>
-    public const ushort TryAgainLater = 1013;
+    public const ushort TryAgainLater = CloseStatus.TryAgainLater;
 }

@@ -2,31 +2,12 @@ using WsGateway.Sinks.Kafka;
 
 namespace WsGateway.Sinks.Tests.Kafka;
 
-/// <summary>The options and their URI form (<c>wsgw serve --sink kafka://host:9092/topic</c>); no broker needed.</summary>
+/// <summary>The options, and <see cref="KafkaSinkOptions.FromParts"/>; no broker needed. What a whole
+/// <c>kafka://</c> <c>--sink</c> URI sets is in Uris/SinkUriTests.</summary>
 public sealed class KafkaSinkOptionsTests
 {
     [Fact]
-    public void A_uri_gives_the_broker_the_topic_and_librdkafka_properties()
-    {
-        KafkaSinkOptions options = KafkaSinkOptions.FromUri(new Uri("kafka://broker1.example:9093/market.trades?linger.ms=1&compression.type=lz4"));
-
-        Assert.Equal("broker1.example:9093", options.BootstrapServers);
-        Assert.Equal("market.trades", options.Topic);
-        Assert.Equal(new Dictionary<string, string> { ["linger.ms"] = "1", ["compression.type"] = "lz4" }, options.Config);
-    }
-
-    [Fact]
-    public void A_uri_without_a_port_uses_9092_and_bootstrap_servers_names_more_brokers()
-    {
-        Assert.Equal("kafka.internal:9092", KafkaSinkOptions.FromUri(new Uri("kafka://kafka.internal/trades")).BootstrapServers);
-
-        KafkaSinkOptions options = KafkaSinkOptions.FromUri(new Uri("kafka://a:9092/trades?bootstrap.servers=a:9092,b:9092,c:9092"));
-        Assert.Equal("a:9092,b:9092,c:9092", options.BootstrapServers);
-        Assert.Empty(options.Config);
-    }
-
-    [Fact]
-    public void The_parts_of_a_uri_parsed_elsewhere_give_the_brokers_with_their_ports_and_the_properties()
+    public void The_parts_of_a_uri_give_the_brokers_with_their_ports_and_the_properties()
     {
         KafkaSinkOptions options = KafkaSinkOptions.FromParts("k1:9093,k2,[::1]:9094", "trades", [new("acks", "all"), new("linger.ms", "2")]);
 
@@ -39,20 +20,6 @@ public sealed class KafkaSinkOptionsTests
         Assert.Equal(
             "kafka sink: acks=0: a trade counts as stored only once every in-sync replica has it; expected all or nothing.",
             Assert.Throws<ArgumentException>(() => KafkaSinkOptions.FromParts("k1", "trades", [new("acks", "0")])).Message);
-    }
-
-    [Theory]
-    [InlineData("postgres://a:9092/trades", "the scheme must be kafka")]
-    [InlineData("kafka://a:9092/", "topic '' is not a Kafka topic name")]
-    [InlineData("kafka://a:9092/trades/more", "topic 'trades/more' is not a Kafka topic name")]
-    [InlineData("kafka://a:9092/trades?enable.idempotence=false", "enable.idempotence=false: the sink's producer is always idempotent")]
-    [InlineData("kafka://a:9092/trades?acks=1", "acks=1: a trade counts as stored only once every in-sync replica has it; expected all")]
-    [InlineData("kafka://a:9092/trades?linger.ms", "query part 'linger.ms' has no value")]
-    public void A_bad_uri_is_an_error_naming_the_part_and_the_expected_form(string uri, string expected)
-    {
-        ArgumentException ex = Assert.Throws<ArgumentException>(() => KafkaSinkOptions.FromUri(new Uri(uri)));
-        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
-        Assert.StartsWith("kafka sink", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

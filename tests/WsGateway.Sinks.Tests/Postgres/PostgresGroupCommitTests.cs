@@ -11,7 +11,7 @@ namespace WsGateway.Sinks.Tests.Postgres;
 /// id is replaced by the staging path. Each test names what a broken sink would do.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresGroupCommitTests(PostgresServer server)
+public sealed class PostgresGroupCommitTests(PostgresServerFixture server)
 {
     private static int s_tables;
 

@@ -9,7 +9,7 @@ namespace WsGateway.Sinks.Tests.Postgres;
 
 /// <summary><see cref="PostgresTradeSink"/> against a real PostgreSQL 15 server on 127.0.0.1.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresTradeSinkTests(PostgresServer server)
+public sealed class PostgresTradeSinkTests(PostgresServerFixture server)
 {
     private static int s_tables;
 

@@ -7,7 +7,7 @@ namespace WsGateway.Sinks.Tests.Uris;
 /// <summary><c>wsgw serve --sink kafka://...</c> and <c>postgres://...</c>: the URI reaches a working sink (against
 /// librdkafka's mock cluster and a real PostgreSQL), the pipeline's keys go to the pipeline and the rest to the sink.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class SinkSchemesTests(PostgresServer server)
+public sealed class SinkSchemesTests(PostgresServerFixture server)
 {
     [Fact]
     public async Task MockCluster_a_kafka_sink_uri_produces_to_its_topic_with_the_librdkafka_properties_it_names()

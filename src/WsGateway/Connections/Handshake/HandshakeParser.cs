@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
 
 namespace WsGateway.Connections.Handshake;
@@ -41,7 +40,7 @@ internal static class HandshakeParser
     public const int MaxHeaderCount = 100;
 
     /// <summary>The only Sec-WebSocket-Version this server speaks.</summary>
-    public const string SupportedVersion = "13";
+    public const string SupportedVersion = UpgradeRequestRules.SupportedVersion;
 
     private const int StackCopyLimit = 2048;
     private const int MaxEchoLength = 64;
@@ -60,9 +59,6 @@ internal static class HandshakeParser
     // Host = uri-host [ ":" port ]: reg-name, IPv4 or an IP-literal in brackets (RFC 3986 §3.2.2).
     private static readonly SearchValues<byte> s_hostChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:[]"u8);
-
-    private static readonly SearchValues<byte> s_base64Chars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8);
 
     /// <summary>Parses a handshake for a server that accepts any path.</summary>
     /// <inheritdoc cref="TryParse(in ReadOnlySequence{byte}, int, string?, out SequencePosition, out HandshakeRequest?, out string?)"/>
@@ -405,22 +401,8 @@ internal static class HandshakeParser
         return false;
     }
 
-    /// <summary>True when the comma-separated list <paramref name="value"/> has an element equal to <paramref name="token"/>, ignoring case.</summary>
-    internal static bool ContainsToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
-    {
-        foreach (Range range in value.Split((byte)','))
-        {
-            if (Ascii.EqualsIgnoreCase(value[range].Trim(" \t"u8), token))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Client input rendered for an error message: bounded, printable ASCII, other bytes as \xNN.</summary>
-    private static string Echo(ReadOnlySpan<byte> bytes)
+    internal static string Echo(ReadOnlySpan<byte> bytes)
     {
         var builder = new StringBuilder(Math.Min(bytes.Length, MaxEchoLength) + 3);
         foreach (byte b in bytes)
@@ -482,11 +464,11 @@ internal static class HandshakeParser
                     return SetOnce(ref _origin, index, "Origin", out error);
                 case 7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8):
                     _upgrade = _upgrade < 0 ? index : _upgrade;
-                    _upgradeHasWebSocket |= ContainsToken(value, "websocket"u8);
+                    _upgradeHasWebSocket |= UpgradeRequestRules.ListsWebSocket(value);
                     return true;
                 case 10 when Ascii.EqualsIgnoreCase(name, "Connection"u8):
                     _connection = _connection < 0 ? index : _connection;
-                    _connectionHasUpgrade |= ContainsToken(value, "Upgrade"u8);
+                    _connectionHasUpgrade |= UpgradeRequestRules.ListsUpgrade(value);
                     return true;
                 case 14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8):
                     if (!value.SequenceEqual("0"u8))
@@ -516,7 +498,7 @@ internal static class HandshakeParser
         {
             if (slot >= 0)
             {
-                error = $"{name} must appear exactly once; it appears more than once";
+                error = UpgradeRequestRules.Repeated(name);
                 return false;
             }
 
@@ -552,52 +534,21 @@ internal static class HandshakeParser
                 return HandshakeParseStatus.BadRequest;
             }
 
-            if (_upgrade < 0)
+            // RFC 6455 §4.2.1 items 3-6, shared with the ASP.NET Core path (Hosting.HandshakeValidator).
+            if (!UpgradeRequestRules.CheckUpgrade(_upgrade >= 0, _upgradeHasWebSocket, ValueOrEmpty(section, fields, _upgrade), out error)
+                || !UpgradeRequestRules.CheckConnection(_connection >= 0, _connectionHasUpgrade, ValueOrEmpty(section, fields, _connection), out error))
             {
-                error = "Upgrade header is missing; expected 'Upgrade: websocket'";
                 return HandshakeParseStatus.BadRequest;
             }
 
-            if (!_upgradeHasWebSocket)
+            HandshakeParseStatus versionStatus = UpgradeRequestRules.CheckVersion(_version >= 0, ValueOrEmpty(section, fields, _version), out error);
+            if (versionStatus != HandshakeParseStatus.Ok)
             {
-                error = $"Upgrade header must contain 'websocket'; got '{Echo(Value(section, fields[_upgrade]))}'";
-                return HandshakeParseStatus.BadRequest;
+                return versionStatus;
             }
 
-            if (_connection < 0)
-            {
-                error = "Connection header is missing; expected 'Connection: Upgrade'";
-                return HandshakeParseStatus.BadRequest;
-            }
-
-            if (!_connectionHasUpgrade)
-            {
-                error = $"Connection header must contain the 'Upgrade' token; got '{Echo(Value(section, fields[_connection]))}'";
-                return HandshakeParseStatus.BadRequest;
-            }
-
-            // Missing version is a malformed handshake (400); a version we do not speak is 426 (RFC 6455 §4.2.2, §4.4).
-            if (_version < 0)
-            {
-                error = $"Sec-WebSocket-Version header is missing; expected {SupportedVersion}";
-                return HandshakeParseStatus.BadRequest;
-            }
-
-            ReadOnlySpan<byte> version = Value(section, fields[_version]);
-            if (!version.SequenceEqual("13"u8))
-            {
-                error = $"Sec-WebSocket-Version '{Echo(version)}' is not supported; expected {SupportedVersion}";
-                return HandshakeParseStatus.UnsupportedVersion;
-            }
-
-            if (_key < 0)
-            {
-                error = "Sec-WebSocket-Key header is missing; expected base64 of 16 random bytes";
-                return HandshakeParseStatus.BadRequest;
-            }
-
-            ReadOnlySpan<byte> keyValue = Value(section, fields[_key]);
-            if (!ValidateKey(keyValue, out error))
+            ReadOnlySpan<byte> keyValue = ValueOrEmpty(section, fields, _key);
+            if (!UpgradeRequestRules.CheckKey(_key >= 0, keyValue, out error))
             {
                 return HandshakeParseStatus.BadRequest;
             }
@@ -617,34 +568,8 @@ internal static class HandshakeParser
         private static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> section, HandshakeRequest.HeaderField field)
             => section.Slice(field.ValueStart, field.ValueLength);
 
-        /// <summary>RFC 6455 §4.1 item 7: "a randomly selected 16-byte value that has been base64-encoded" (RFC 4648 §4).</summary>
-        internal static bool ValidateKey(ReadOnlySpan<byte> value, out string? error)
-        {
-            ReadOnlySpan<byte> data = value.TrimEnd((byte)'=');
-            int padding = value.Length - data.Length;
-            if (value.IsEmpty || value.Length % 4 != 0 || padding > 2 || data.ContainsAnyExcept(s_base64Chars))
-            {
-                error = $"Sec-WebSocket-Key must be base64 of 16 bytes, got '{Echo(value)}' which is not base64";
-                return false;
-            }
-
-            int decodedLength = (value.Length / 4 * 3) - padding;
-            if (decodedLength != 16)
-            {
-                error = $"Sec-WebSocket-Key must be base64 of 16 bytes, got {decodedLength} bytes";
-                return false;
-            }
-
-            Span<byte> nonce = stackalloc byte[16];
-            if (Base64.DecodeFromUtf8(value, nonce, out _, out int written) != OperationStatus.Done || written != 16)
-            {
-                error = $"Sec-WebSocket-Key must be base64 of 16 bytes, got '{Echo(value)}' which is not base64";
-                return false;
-            }
-
-            error = null;
-            return true;
-        }
+        private static ReadOnlySpan<byte> ValueOrEmpty(ReadOnlySpan<byte> section, ReadOnlySpan<HandshakeRequest.HeaderField> fields, int index)
+            => index < 0 ? default : Value(section, fields[index]);
 
         /// <summary>Sec-WebSocket-Protocol: 1#token over any number of field lines (RFC 6455 §4.1 item 10, §11.3.4).</summary>
         private static bool ParseSubProtocols(

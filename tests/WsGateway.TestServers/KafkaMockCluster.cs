@@ -9,11 +9,11 @@ namespace WsGateway.Testing;
 /// created with <c>test.mock.num.brokers=3</c> runs three mock brokers on 127.0.0.1 in this process. The sink and the
 /// test's consumer connect to them through <c>bootstrap.servers</c>, as to a real cluster. The mock cluster's control
 /// functions (create a topic, take a broker down and up, add latency) are librdkafka C functions that Confluent.Kafka
-/// does not wrap: they are called here directly in the librdkafka the Confluent.Kafka package ships. Shared as source
+/// does not wrap: they are called here directly in the librdkafka the Confluent.Kafka package ships. Used (WsGateway.TestServers)
 /// by the sink tests, the examples' tests and the load benchmark's Kafka engine (which hosts the cluster in the
 /// benchmark's process while the gateway's process connects to it).
 /// </summary>
-internal sealed class KafkaMockCluster : IDisposable
+public sealed class KafkaMockCluster : IDisposable
 {
     private const string Lib = "librdkafka";
     private readonly IntPtr _handle;

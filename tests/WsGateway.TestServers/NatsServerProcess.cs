@@ -6,9 +6,9 @@ using System.Net.Sockets;
 namespace WsGateway.Testing;
 
 /// <summary>One <c>nats-server -js</c> (Debian's package) on a free loopback port with its own temp store, ready when
-/// <see cref="Start()"/> returns, killed and its store deleted at <see cref="Dispose"/>. Shared as source by the examples'
+/// <see cref="Start()"/> returns, killed and its store deleted at <see cref="Dispose"/>. Used (WsGateway.TestServers) by the examples'
 /// tests and the load benchmark's sink scenario (the sink tests run a three-node cluster of their own).</summary>
-internal sealed class NatsServerProcess : IDisposable
+public sealed class NatsServerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string _store;

@@ -1,12 +1,15 @@
-using System.Runtime.CompilerServices;
-
-namespace WsGateway.Tests;
+namespace WsGateway.Testing;
 
 /// <summary>
 /// Which transport the standalone servers of this test run use: <c>WSGW_TEST_TRANSPORT=kestrel</c> or <c>native</c>
 /// (./test.sh runs the connection and example suites once with each); unset, the default (native on Linux).
 /// </summary>
-internal static class TransportUnderTest
+/// <remarks>
+/// A test assembly whose servers must follow the variable calls <see cref="Select"/> from a module initializer of its
+/// own (Infrastructure/TransportSelection.cs), so that it runs before any test: one here would run only when this
+/// assembly is first loaded, which may be after the first server started.
+/// </remarks>
+public static class TransportUnderTest
 {
     /// <summary>The transport asked for, or <see cref="GatewayTransport.Auto"/>.</summary>
     public static GatewayTransport Requested { get; private set; }
@@ -18,8 +21,9 @@ internal static class TransportUnderTest
         _ => Requested,
     };
 
-    [ModuleInitializer]
-    internal static void Select()
+    /// <summary>Reads <c>WSGW_TEST_TRANSPORT</c> and makes it every gateway's default transport.</summary>
+    /// <exception cref="InvalidOperationException">The variable is set to something else than kestrel or native.</exception>
+    public static void Select()
     {
         string? value = Environment.GetEnvironmentVariable("WSGW_TEST_TRANSPORT");
         Requested = value?.ToLowerInvariant() switch

@@ -9,10 +9,10 @@ namespace WsGateway.Testing;
 /// on its own port on 127.0.0.1: initdb, pg_ctl start/stop/restart, and the folder deleted at the end. As root the
 /// tools run as the postgres user (PostgreSQL refuses root), otherwise as the current user. The server's settings are
 /// the defaults (fsync and synchronous_commit on) but for the port, the loopback address, the socket folder and
-/// <c>max_connections=50</c>. Shared as source by the sink tests (where it is an xUnit fixture), the examples' tests
+/// <c>max_connections=50</c>. Used (WsGateway.TestServers) by the sink tests (where a subclass is the xUnit fixture), the examples' tests
 /// and the load benchmark's sink scenario.
 /// </summary>
-public sealed partial class PostgresServer
+public class PostgresServer
 {
     private static readonly TimeSpan s_toolTimeout = TimeSpan.FromSeconds(60);
     private string _bin = "";
