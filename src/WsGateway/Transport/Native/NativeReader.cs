@@ -581,30 +581,7 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
         return new ReadResult(_handedOut, isCanceled, isCompleted);
     }
 
-    private void EnsureTail(int size)
-    {
-        if (_tail is { } tail && tail.Length >= size)
-        {
-            return;
-        }
+    private void EnsureTail(int size) => WsGateway.Framing.PooledArray.Grow(ref _tail, _tailLength, size, minimum: 256);
 
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(size, 256));
-        if (_tail is { Length: > 0 } old)
-        {
-            Buffer.BlockCopy(old, 0, bigger, 0, _tailLength);
-            ArrayPool<byte>.Shared.Return(old);
-        }
-
-        _tail = bigger;
-    }
-
-    private void ReturnTail()
-    {
-        if (_tail is { Length: > 0 } tail)
-        {
-            ArrayPool<byte>.Shared.Return(tail);
-        }
-
-        _tail = null;
-    }
+    private void ReturnTail() => WsGateway.Framing.PooledArray.Return(ref _tail);
 }
