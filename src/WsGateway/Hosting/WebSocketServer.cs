@@ -89,6 +89,12 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>WebSocket connections currently open.</summary>
     public int ConnectionCount => _manager.OpenWebSockets;
 
+    /// <summary>Connections accepted whose handshake has not ended (tests).</summary>
+    internal int PendingHandshakes => _manager.PendingHandshakes;
+
+    /// <summary>Connections the gateway still tracks, from the accept until their slot is free (tests).</summary>
+    internal int TrackedConnections => _manager.Count;
+
     /// <summary>The transport the server runs on once started: <see cref="GatewayTransport.Native"/> or
     /// <see cref="GatewayTransport.Kestrel"/> (<see cref="GatewayTransport.Auto"/> before the start).</summary>
     public GatewayTransport Transport { get; private set; }
