@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Net;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,7 @@ internal sealed partial class ConnectionManager : IDisposable
     private static readonly Lazy<GatewayMetrics> s_defaultMetrics = new(() => new GatewayMetrics());
     private static long s_nextConnectionId;
 
-    private readonly ConcurrentDictionary<long, WebSocketConnection> _connections = new();
+    private readonly ConnectionRegistry _connections = new();
     private readonly Func<IGatewayConnection, ITradeMessageHandler> _handlerFactory;
     private readonly ITimer _heartbeat;
     private readonly AddressCounter _perAddress = new();
@@ -101,9 +100,9 @@ internal sealed partial class ConnectionManager : IDisposable
 
     public ITradeMessageHandler CreateHandler(IGatewayConnection connection) => _handlerFactory(connection);
 
-    public void Register(WebSocketConnection connection) => _connections[connection.Id] = connection;
+    public void Register(WebSocketConnection connection) => _connections.Add(connection);
 
-    public void Unregister(WebSocketConnection connection) => _connections.TryRemove(connection.Id, out _);
+    public void Unregister(WebSocketConnection connection) => _connections.Remove(connection);
 
     /// <summary>Whether a handshake with this <c>Origin</c> header may proceed: any when the allow-list is empty;
     /// a request without the header (not a browser) is not refused.</summary>
@@ -177,22 +176,30 @@ internal sealed partial class ConnectionManager : IDisposable
     private void OnHeartbeat()
     {
         long now = TimeProvider.GetTimestamp();
-        foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
+        ArraySegment<WebSocketConnection> connections = _connections.Snapshot();
+        try
         {
-            if (entry.Value.Transport.HasOwnTimer)
+            foreach (WebSocketConnection connection in connections)
             {
-                continue; // its event loop checks it, on the loop's thread
-            }
+                if (connection.Transport.HasOwnTimer)
+                {
+                    continue; // its event loop checks it, on the loop's thread
+                }
 
-            // The heartbeat is shared: nothing one connection does may stop it or, on its timer thread, the process.
-            try
-            {
-                entry.Value.OnHeartbeat(now);
+                // The heartbeat is shared: nothing one connection does may stop it or, on its timer thread, the process.
+                try
+                {
+                    connection.OnHeartbeat(now);
+                }
+                catch (Exception ex)
+                {
+                    Log.HeartbeatFailed(Logger, connection.Id, ex);
+                }
             }
-            catch (Exception ex)
-            {
-                Log.HeartbeatFailed(Logger, entry.Key, ex);
-            }
+        }
+        finally
+        {
+            ConnectionRegistry.Return(connections);
         }
     }
 
@@ -209,13 +216,15 @@ internal sealed partial class ConnectionManager : IDisposable
         {
         }
 
-        List<Task> running = new(_connections.Count);
-        foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
+        ArraySegment<WebSocketConnection> connections = _connections.Snapshot();
+        List<Task> running = new(connections.Count);
+        foreach (WebSocketConnection connection in connections)
         {
-            entry.Value.CloseForShutdown();
-            running.Add(entry.Value.Completion);
+            connection.CloseForShutdown();
+            running.Add(connection.Completion);
         }
 
+        ConnectionRegistry.Return(connections);
         Task all = Task.WhenAll(running);
         try
         {
@@ -223,10 +232,13 @@ internal sealed partial class ConnectionManager : IDisposable
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            foreach (KeyValuePair<long, WebSocketConnection> entry in _connections)
+            ArraySegment<WebSocketConnection> remaining = _connections.Snapshot();
+            foreach (WebSocketConnection connection in remaining)
             {
-                entry.Value.Abort(AbortReason.ShutdownTimeout);
+                connection.Abort(AbortReason.ShutdownTimeout);
             }
+
+            ConnectionRegistry.Return(remaining);
 
             // An abort ends a connection at its next read; a handler callback that never returns keeps its
             // connection, and must not keep the whole gateway from stopping.

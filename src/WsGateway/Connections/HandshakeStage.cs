@@ -134,7 +134,7 @@ internal sealed class HandshakeStage
             }
 
             ReadOnlySequence<byte> buffer = result.Buffer;
-            HandshakeParseStatus status = HandshakeParser.TryParse(buffer, options.MaxHandshakeSize, out SequencePosition consumed, out HandshakeRequest? request, out string? error);
+            HandshakeParseStatus status = HandshakeParser.TryParse(buffer, options.MaxHandshakeSize, expectedPath: null, out SequencePosition consumed, out HandshakeRequest? request, out string? error, keepHeaders: options.ValidateHandshake is not null);
             if (status == HandshakeParseStatus.Ok)
             {
                 input.AdvanceTo(consumed);

@@ -22,7 +22,7 @@ internal enum ReadStep
 internal sealed partial class WebSocketConnection
 {
     private FrameDecoder _decoder;
-    private MessageRateLimiter _rateLimit;
+    private readonly MessageRateLimiter? _rateLimit; // null without a limit
     private long _rawMessages;
     private long _rawHandlerErrors;
     private bool _failed;
@@ -57,7 +57,7 @@ internal sealed partial class WebSocketConnection
     {
         long now = _manager.TimeProvider.GetTimestamp();
         _timeouts.Received(now);
-        _rateLimit.Refill(now);
+        _rateLimit?.Refill(now);
     }
 
     /// <summary>The driver is about to wait for the client: the minimum receive rate counts the wait.</summary>
@@ -74,7 +74,7 @@ internal sealed partial class WebSocketConnection
     public Task WaitForTokenAsync()
     {
         Metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionThrottled);
-        return Task.Delay(_rateLimit.TimeToNextToken, _manager.TimeProvider);
+        return Task.Delay(_rateLimit!.TimeToNextToken, _manager.TimeProvider);
     }
 
     /// <summary>The read was cancelled by <see cref="Abort"/>.</summary>
@@ -104,7 +104,7 @@ internal sealed partial class WebSocketConnection
         long now = _manager.TimeProvider.GetTimestamp();
         long readLength = buffer.Length;
         _timeouts.Received(now);
-        _rateLimit.Refill(now);
+        _rateLimit?.Refill(now);
 
         TradeMessageProcessor<ITradeMessageHandler> processor = _processor!;
         long messages = processor.MessagesProcessed + _rawMessages;
@@ -184,14 +184,14 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>Takes a token for one message; always succeeds without a rate limit or once the connection is
     /// closing (what arrives then is drained as fast as it comes).</summary>
-    private bool TryTakeToken() => _state != ConnectionState.Open || _rateLimit.TryTake();
+    private bool TryTakeToken() => _state != ConnectionState.Open || _rateLimit is null || _rateLimit.TryTake();
 
     /// <summary>A data frame starts a message: the rate limit, then whether text is accepted.</summary>
     private FrameStart OnMessageStart(WebSocketOpcode opcode)
     {
         if (!TryTakeToken())
         {
-            if (_rateLimit.Limit.Policy == RateLimitPolicy.Throttle)
+            if (_rateLimit!.Limit.Policy == RateLimitPolicy.Throttle)
             {
                 return FrameStart.Throttle;
             }
@@ -217,13 +217,14 @@ internal sealed partial class WebSocketConnection
     /// connection is closed with 1008 and what follows is discarded until the client answers.</summary>
     private void RefuseOverRate()
     {
-        string limit = _rateLimit.Limit.ToString();
+        MessageRateLimit rate = _rateLimit!.Limit;
+        string limit = rate.ToString();
         Log.RateLimitExceeded(Logger, Id, limit);
         Metrics.LimitExceeded(Diagnostics.GatewayMetrics.LimitMessageRate, Diagnostics.GatewayMetrics.ActionClosed);
         long number = _processor!.MessagesProcessed + _rawMessages + 1;
         _processor!.ReportError(new WsError(
             WsErrorKind.PolicyViolation,
-            $"Message rate limit exceeded: more than {_rateLimit.Limit.MessagesPerSecond:0.###} messages per second (burst {_rateLimit.Limit.Burst}); the message was not delivered",
+            $"Message rate limit exceeded: more than {rate.MessagesPerSecond:0.###} messages per second (burst {rate.Burst}); the message was not delivered",
             Id,
             number,
             CloseCode: CloseStatus.PolicyViolation));
@@ -402,7 +403,7 @@ internal sealed partial class WebSocketConnection
 
         public bool AcceptsText => session._raw is not null;
 
-        public int SmallFrameLimit => session._rateLimit.IsEnabled ? -1 : Math.Min(125, session.Options.MaxMessageSize);
+        public int SmallFrameLimit => session._rateLimit is not null ? -1 : Math.Min(125, session.Options.MaxMessageSize);
 
         public bool TryTakeToken() => session.TryTakeToken();
 

@@ -62,6 +62,11 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     private HandshakeStage? _handshake;
     private ClaimsPrincipal? _user;
 
+    /// <summary>The gateway's <see cref="ConnectionRegistry"/> links its connections through these (under its lock).</summary>
+    internal WebSocketConnection? RegistryPrevious;
+    internal WebSocketConnection? RegistryNext;
+    internal bool IsRegistered;
+
     public WebSocketConnection(IDuplexPipe transport, ConnectionManager manager, EndPoint? remoteEndPoint, EndPoint? localEndPoint)
         : this(transport as IConnectionTransport ?? new PipeTransport(transport), manager, remoteEndPoint, localEndPoint)
     {
@@ -78,7 +83,10 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
         _decoder = new FrameDecoder(options.MaxMessageSize);
         _timeouts = new ConnectionTimeouts(manager.TimeoutSettings, manager.TimeProvider);
         _sender = new ConnectionSender(transport.Output, manager.TimeProvider, options.MaxSendQueueSize);
-        _rateLimit = new MessageRateLimiter(options.MessageRateLimit, manager.TimeProvider.GetTimestamp(), manager.TimeProvider.TimestampFrequency);
+        if (options.MessageRateLimit is { } rate)
+        {
+            _rateLimit = new MessageRateLimiter(rate, manager.TimeProvider.GetTimestamp(), manager.TimeProvider.TimestampFrequency);
+        }
     }
 
     public long Id { get; }

@@ -61,7 +61,7 @@ internal static class HandshakeParser
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:[]"u8);
 
     /// <summary>Parses a handshake for a server that accepts any path.</summary>
-    /// <inheritdoc cref="TryParse(in ReadOnlySequence{byte}, int, string?, out SequencePosition, out HandshakeRequest?, out string?)"/>
+    /// <inheritdoc cref="TryParse(in ReadOnlySequence{byte}, int, string?, out SequencePosition, out HandshakeRequest?, out string?, bool)"/>
     public static HandshakeParseStatus TryParse(
         in ReadOnlySequence<byte> buffer,
         int maxHeaderBytes,
@@ -83,13 +83,17 @@ internal static class HandshakeParser
     /// </param>
     /// <param name="request">The parsed request on <see cref="HandshakeParseStatus.Ok"/>; otherwise <see langword="null"/>.</param>
     /// <param name="error">On a rejection, what was wrong and what was expected; suitable as the response body.</param>
+    /// <param name="keepHeaders">Whether the request keeps a copy of every header field for
+    /// <see cref="HandshakeRequest.GetHeader"/> (a handshake validator reads them); without, only the fields the
+    /// handshake itself needs are kept, and the copy is not made.</param>
     public static HandshakeParseStatus TryParse(
         in ReadOnlySequence<byte> buffer,
         int maxHeaderBytes,
         string? expectedPath,
         out SequencePosition consumed,
         out HandshakeRequest? request,
-        out string? error)
+        out string? error,
+        bool keepHeaders = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHeaderBytes);
 
@@ -102,7 +106,7 @@ internal static class HandshakeParser
         int headerLength;
         if (first.Length >= window)
         {
-            status = Parse(first[..window], overLimit, maxHeaderBytes, expectedPath, out headerLength, out request, out error);
+            status = Parse(first[..window], overLimit, maxHeaderBytes, expectedPath, keepHeaders, out headerLength, out request, out error);
         }
         else
         {
@@ -116,7 +120,7 @@ internal static class HandshakeParser
             buffer.Slice(0, window).CopyTo(copy);
             try
             {
-                status = Parse(copy, overLimit, maxHeaderBytes, expectedPath, out headerLength, out request, out error);
+                status = Parse(copy, overLimit, maxHeaderBytes, expectedPath, keepHeaders, out headerLength, out request, out error);
             }
             finally
             {
@@ -136,6 +140,7 @@ internal static class HandshakeParser
         bool overLimit,
         int maxHeaderBytes,
         string? expectedPath,
+        bool keepHeaders,
         out int headerLength,
         out HandshakeRequest? request,
         out string? error)
@@ -252,7 +257,9 @@ internal static class HandshakeParser
             return status;
         }
 
-        request = new HandshakeRequest(path, query, key, origin, host, subProtocols, section.ToArray(), fields[..fieldCount].ToArray());
+        request = keepHeaders
+            ? new HandshakeRequest(path, query, key, origin, host, subProtocols, section.ToArray(), fields[..fieldCount].ToArray())
+            : new HandshakeRequest(path, query, key, origin, host, subProtocols, [], []);
         return HandshakeParseStatus.Ok;
     }
 
@@ -377,7 +384,7 @@ internal static class HandshakeParser
             return HandshakeParseStatus.NotFound;
         }
 
-        path = pathBytes.IsEmpty ? "/" : Encoding.ASCII.GetString(pathBytes);
+        path = pathBytes.IsEmpty || pathBytes.SequenceEqual("/"u8) ? "/" : Encoding.ASCII.GetString(pathBytes);
         query = question < 0 ? null : Encoding.ASCII.GetString(pathAndQuery[(question + 1)..]);
         error = null;
         return HandshakeParseStatus.Ok;

@@ -35,10 +35,12 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     /// <summary>Reads in a row one connection may do before the loop turns to the others.</summary>
     internal const int ReadBudget = 16;
 
-    private ManualResetValueTaskSourceCore<ReadResult> _source; // RunContinuationsAsynchronously = false: inline
+    // The pipe reader's pending read (the handshake's, when its request has not fully arrived): made the first time a
+    // read must wait, so that a connection whose handshake completed at once never holds one.
+    private ReadSource? _read;
     private byte[]? _tail;
     private int _tailLength;
-    private ReadOnlySequence<byte> _handedOut;
+    private int _handedOutLength;
     private byte[]? _handedOutArray;
     private bool _examinedAll = true;
     private bool _eof;
@@ -80,11 +82,11 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        _source.Reset();
+        _read?.Core.Reset();
         if (!connection.Loop.IsLoopThread)
         {
             _requestedOffLoop = true;
-            return new ValueTask<ReadResult>(this, _source.Version);
+            return new ValueTask<ReadResult>(this, Source.Version);
         }
 
         if (Interlocked.Exchange(ref _cancelRequested, 0) != 0)
@@ -103,7 +105,7 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
             connection.Loop.MarkReady(connection); // out of budget: the next turn continues
         }
 
-        return new ValueTask<ReadResult>(this, _source.Version);
+        return new ValueTask<ReadResult>(this, Source.Version);
     }
 
     public override bool TryRead(out ReadResult result)
@@ -130,12 +132,13 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
             return;
         }
 
-        int length = (int)_handedOut.Length;
-        int consumedBytes = (int)_handedOut.Slice(0, consumed).Length;
-        int examinedBytes = (int)_handedOut.Slice(0, examined).Length;
+        int length = _handedOutLength;
+        var handedOut = new ReadOnlySequence<byte>(array, 0, length);
+        int consumedBytes = (int)handedOut.Slice(0, consumed).Length;
+        int examinedBytes = (int)handedOut.Slice(0, examined).Length;
         int remaining = length - consumedBytes;
         _examinedAll = examinedBytes >= length;
-        _handedOut = default;
+        _handedOutLength = 0;
         _handedOutArray = null;
 
         if (remaining == 0)
@@ -178,13 +181,13 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
         ReturnTail();
     }
 
-    public ReadResult GetResult(short token) => _source.GetResult(token);
+    public ReadResult GetResult(short token) => Source.GetResult(token);
 
-    public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
+    public ValueTaskSourceStatus GetStatus(short token) => Source.GetStatus(token);
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
-        _source.OnCompleted(continuation, state, token, flags);
+        Source.OnCompleted(continuation, state, token, flags);
         if (_requestedOffLoop)
         {
             // The continuation is attached: whatever the loop does with the read now runs it on the loop.
@@ -265,13 +268,13 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
             catch (IOException ex)
             {
                 _pending = false;
-                _source.SetException(ex);
+                Source.SetException(ex);
                 return;
             }
         }
 
         _pending = false;
-        _source.SetResult(result);
+        Source.SetResult(result);
     }
 
     internal void OnCancelRequested()
@@ -290,7 +293,7 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
         if (_pending && Interlocked.Exchange(ref _cancelRequested, 0) != 0)
         {
             _pending = false;
-            _source.SetResult(HandOutTail(isCanceled: true));
+            Source.SetResult(HandOutTail(isCanceled: true));
         }
     }
 
@@ -307,7 +310,7 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
         if (_pending)
         {
             _pending = false;
-            _source.SetResult(HandOutTail(isCanceled: false));
+            Source.SetResult(HandOutTail(isCanceled: false));
         }
         else if (_session is not null)
         {
@@ -336,7 +339,7 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     /// reader's last continuation (the handshake's) is let go.</summary>
     internal void OnSessionStarted(ITransportSession session)
     {
-        _source.Reset();
+        _read = null;
         _pending = false;
         _session = session;
         Pump(fresh: true);
@@ -577,11 +580,19 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
     private ReadResult HandOut(byte[] array, int length, bool isCompleted, bool isCanceled)
     {
         _handedOutArray = array;
-        _handedOut = new ReadOnlySequence<byte>(array, 0, length);
-        return new ReadResult(_handedOut, isCanceled, isCompleted);
+        _handedOutLength = length;
+        return new ReadResult(new ReadOnlySequence<byte>(array, 0, length), isCanceled, isCompleted);
     }
 
     private void EnsureTail(int size) => WsGateway.Framing.PooledArray.Grow(ref _tail, _tailLength, size, minimum: 256);
 
     private void ReturnTail() => WsGateway.Framing.PooledArray.Return(ref _tail);
+
+    private ref ManualResetValueTaskSourceCore<ReadResult> Source => ref (_read ??= new ReadSource()).Core;
+
+    /// <summary>The state of a read that waits (continuations run inline, on the loop).</summary>
+    private sealed class ReadSource
+    {
+        public ManualResetValueTaskSourceCore<ReadResult> Core;
+    }
 }
