@@ -10,7 +10,7 @@ namespace WsGateway.Cli.Admin;
 internal static class OriginPolicy
 {
     /// <summary>Sets the gateway's origin allow-list; when it would be empty (<c>--admin none</c> or port 0, no
-    /// <c>--allow-origin</c>), a handshake validator refuses every browser with 403.</summary>
+    /// <c>--allow-origin</c>), every browser is refused with 403 (<see cref="TradeGatewayOptions.RequireListedOrigin"/>).</summary>
     public static void Apply(TradeGatewayOptions options, string admin, IReadOnlyList<string> allowOrigins)
     {
         foreach (string origin in allowOrigins)
@@ -29,11 +29,8 @@ internal static class OriginPolicy
             }
         }
 
-        if (options.AllowedOrigins.Count == 0)
-        {
-            options.ValidateHandshake = static context => ValueTask.FromResult(context.Origin is null
-                ? HandshakeResult.Accept()
-                : HandshakeResult.Forbidden($"Origin '{WsGateway.Connections.HandshakeRejections.Printable(context.Origin)}' is not allowed: start wsgw serve with --allow-origin"));
-        }
+        // Browsers only from the listed origins: with none listed, every browser is refused (403), by the admission
+        // itself rather than a handshake validator (which would cost each handshake a context and a task).
+        options.RequireListedOrigin = true;
     }
 }

@@ -104,9 +104,10 @@ internal sealed partial class ConnectionManager : IDisposable
 
     public void Unregister(WebSocketConnection connection) => _connections.Remove(connection);
 
-    /// <summary>Whether a handshake with this <c>Origin</c> header may proceed: any when the allow-list is empty;
-    /// a request without the header (not a browser) is not refused.</summary>
-    public bool IsOriginAllowed(string? origin) => _allowedOrigins is null || origin is null || _allowedOrigins.Contains(origin);
+    /// <summary>Whether a handshake with this <c>Origin</c> header may proceed: any when the allow-list is empty (unless
+    /// <see cref="TradeGatewayOptions.RequireListedOrigin"/>); a request without the header (not a browser) is not
+    /// refused.</summary>
+    public bool IsOriginAllowed(string? origin) => origin is null || (_allowedOrigins?.Contains(origin) ?? !Options.RequireListedOrigin);
 
     /// <summary>Takes one of the <see cref="TradeGatewayOptions.MaxConnections"/> slots and, when
     /// <see cref="TradeGatewayOptions.MaxConnectionsPerAddress"/> is set, one of <paramref name="address"/>'s.

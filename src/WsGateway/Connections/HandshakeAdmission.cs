@@ -58,7 +58,9 @@ internal sealed partial class ConnectionManager
         if (!IsOriginAllowed(origin))
         {
             Metrics.HandshakeDenied(GatewayMetrics.DenialOrigin, 403);
-            return AdmissionResult.Refused(403, $"Origin '{HandshakeRejections.Printable(origin)}' is not allowed");
+            return AdmissionResult.Refused(403, Options.AllowedOrigins.Count == 0
+                ? $"Origin '{HandshakeRejections.Printable(origin)}' is not allowed: no browser origin is (AllowedOrigins is empty and RequireListedOrigin is set; wsgw serve: --allow-origin)"
+                : $"Origin '{HandshakeRejections.Printable(origin)}' is not allowed");
         }
 
         Admission admission = TryAdmit(address);

@@ -239,6 +239,12 @@ public sealed class TradeGatewayOptions
     /// cross-site WebSocket hijacking from browsers, which always send it; authenticate to keep others out.</summary>
     public IList<string> AllowedOrigins { get; } = new List<string>();
 
+    /// <summary>Whether a browser (a request with an <c>Origin</c> header) must have its origin in
+    /// <see cref="AllowedOrigins"/> even while the list is empty: then every browser is answered 403, and clients
+    /// without the header still get in. Off by default (an empty list allows any origin). A rule the admission applies
+    /// itself, so it costs nothing per handshake, unlike a <see cref="ValidateHandshake"/> doing the same.</summary>
+    public bool RequireListedOrigin { get; set; }
+
     /// <summary>Decides, before the 101, whether a connection attempt is accepted and with which identity (it then
     /// reaches handlers as <see cref="IGatewayConnection.User"/>), or refused with a 4xx and a reason. Runs on both
     /// hostings (in ASP.NET Core after the authentication and authorization middleware). Must finish within

@@ -46,6 +46,26 @@ public sealed class OriginTests
         }
     }
 
+    [Theory]
+    [InlineData("Origin: https://anything.example", "HTTP/1.1 403 ")]
+    [InlineData(null, "HTTP/1.1 101 ")]
+    public async Task An_empty_allow_list_with_RequireListedOrigin_refuses_every_browser_and_no_other_client(string? originHeader, string expected)
+    {
+        var handler = new RecordingHandler();
+        await using var connection = InMemoryConnection.Raw(handler, new TradeGatewayOptions { RequireListedOrigin = true });
+
+        await connection.SendAsync(originHeader is null ? SecurityTestKit.RequestWith() : SecurityTestKit.RequestWith(originHeader));
+        string response = await connection.ReadHttpResponseAsync();
+
+        Assert.StartsWith(expected, response, StringComparison.Ordinal);
+        if (originHeader is not null)
+        {
+            Assert.Contains("Origin 'https://anything.example' is not allowed: no browser origin is", response, StringComparison.Ordinal);
+            await connection.WaitClosedAsync();
+            Assert.Equal(0, connection.Manager.OpenWebSockets);
+        }
+    }
+
     [Fact]
     public async Task An_empty_allow_list_accepts_any_origin()
     {
