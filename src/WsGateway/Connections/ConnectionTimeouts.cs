@@ -48,15 +48,17 @@ internal enum TimeoutAction
 /// Every deadline of one connection, with its own state, in the manner of Kestrel's <c>TimeoutControl</c>: the
 /// receive loop and the send side report what happened (a read, a message, a close sent); the shared heartbeat asks
 /// <see cref="Check"/> once a second what is due, and the connection carries it out. Timestamps are
-/// <see cref="TimeProvider.GetTimestamp"/> ticks; fields the heartbeat reads from its own thread are volatile.
+/// <see cref="TimeProvider.GetTimestamp"/> ticks; fields the heartbeat reads from its own thread are volatile. A mutable
+/// struct held in a field of its session (never copied: used through the field or a <c>ref</c>), so that it costs
+/// the connection no object of its own.
 /// </summary>
-internal sealed class ConnectionTimeouts
+internal struct ConnectionTimeouts
 {
     private readonly TimeoutSettings _settings;
 
-    private long _handshakeDeadline;
-    private long _closeDeadline;
-    private long _finishDeadline;
+    // The deadline of the phase: the handshake's, the close's (our close frame awaits its answer), or the finish's
+    // (the transport must close). The phases follow one another, so one word holds whichever is running.
+    private long _phaseDeadline;
     private long _lastReceive;
     private long _lastMessage;
     private long _pingSentAt;
@@ -94,7 +96,7 @@ internal sealed class ConnectionTimeouts
     }
 
     /// <summary>Whether the handshake deadline has passed.</summary>
-    public bool HandshakeExpired(long now) => now >= Volatile.Read(ref _handshakeDeadline);
+    public bool HandshakeExpired(long now) => now >= Volatile.Read(ref _phaseDeadline);
 
     /// <summary>For the 1008's reason, when the heartbeat gives up on a slow client: the bytes of the incomplete frame or
     /// message that arrived in the last <c>Seconds</c> of waiting (since it began, or since it last had the whole window
@@ -115,7 +117,7 @@ internal sealed class ConnectionTimeouts
     }
 
     /// <summary>The handshake timeout starts at the TCP accept.</summary>
-    public void StartHandshake(long acceptedAt) => Volatile.Write(ref _handshakeDeadline, acceptedAt + _settings.HandshakeTimeout);
+    public void StartHandshake(long acceptedAt) => Volatile.Write(ref _phaseDeadline, acceptedAt + _settings.HandshakeTimeout);
 
     /// <summary>The WebSocket is open: keep-alive and idle count from now.</summary>
     public void Opened(long now)
@@ -135,10 +137,10 @@ internal sealed class ConnectionTimeouts
     public void MessageDelivered() => Volatile.Write(ref _lastMessage, Volatile.Read(ref _lastReceive));
 
     /// <summary>Our close frame is queued: the client has <see cref="TradeGatewayOptions.CloseTimeout"/> to answer.</summary>
-    public void CloseSent(long now) => Volatile.Write(ref _closeDeadline, now + _settings.CloseTimeout);
+    public void CloseSent(long now) => Volatile.Write(ref _phaseDeadline, now + _settings.CloseTimeout);
 
     /// <summary>The connection ended: its transport has <see cref="TradeGatewayOptions.CloseTimeout"/> to close.</summary>
-    public void Finishing(long now) => Volatile.Write(ref _finishDeadline, now + _settings.CloseTimeout);
+    public void Finishing(long now) => Volatile.Write(ref _phaseDeadline, now + _settings.CloseTimeout);
 
     /// <summary>Whether the receive loop must timestamp its next read (only while a frame or message is incomplete and
     /// a minimum receive rate is set).</summary>
@@ -256,9 +258,9 @@ internal sealed class ConnectionTimeouts
                     return TimeoutAction.ReceiveTooSlow;
                 }
 
-                return now >= Volatile.Read(ref _closeDeadline) ? TimeoutAction.CloseTimeout : TimeoutAction.None;
+                return now >= Volatile.Read(ref _phaseDeadline) ? TimeoutAction.CloseTimeout : TimeoutAction.None;
             case ConnectionState.Finishing:
-                return now >= Volatile.Read(ref _finishDeadline) ? TimeoutAction.FinishTimeout : TimeoutAction.None;
+                return now >= Volatile.Read(ref _phaseDeadline) ? TimeoutAction.FinishTimeout : TimeoutAction.None;
             default:
                 return TimeoutAction.None;
         }

@@ -46,7 +46,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
 {
     private readonly IConnectionTransport _transport;
     private readonly ConnectionManager _manager;
-    private readonly ConnectionTimeouts _timeouts;
+    private ConnectionTimeouts _timeouts; // a struct: every deadline's state, in this object
 
     // Every frame goes through the sender's bounded queue; nobody waits synchronously on it (see ConnectionSender).
     private readonly ConnectionSender _sender;
@@ -129,7 +129,7 @@ internal sealed partial class WebSocketConnection : IGatewayConnection, ITextSen
     internal ConnectionSender Sender => _sender;
 
     /// <summary>The connection's deadlines.</summary>
-    internal ConnectionTimeouts Timeouts => _timeouts;
+    internal ref ConnectionTimeouts Timeouts => ref _timeouts;
 
     /// <summary>The connection's phase.</summary>
     internal ConnectionState State => _state;

@@ -62,7 +62,7 @@ public sealed class ConnectionTimeoutsTests
         timeouts.ReadHandled(now, readLength: 14, buffered: 0, incomplete: true); // the 1 MiB frame's header
         for (int i = 0; i < 16; i++)
         {
-            ReadStreamed(timeouts, now, now + 1, 64 * 1024); // the payload at 64 MiB/s
+            ReadStreamed(ref timeouts, now, now + 1, 64 * 1024); // the payload at 64 MiB/s
             now++;
         }
 
@@ -115,14 +115,14 @@ public sealed class ConnectionTimeoutsTests
             }
         }
 
-        ReadStreamed(timeouts, now, now + Second, 100);
+        ReadStreamed(ref timeouts, now, now + Second, 100);
         timeouts.ReadStarting(now + Second);
         timeouts.ReadHandled(now + (2 * Second), readLength: 100, buffered: 0, incomplete: false); // the message is complete
         Assert.False(timeouts.TimingReads);
     }
 
     /// <summary>One read of a frame that is streamed (its payload consumed as it arrives, nothing left buffered).</summary>
-    private static void ReadStreamed(ConnectionTimeouts timeouts, long started, long ended, int bytes)
+    private static void ReadStreamed(ref ConnectionTimeouts timeouts, long started, long ended, int bytes)
     {
         Assert.True(timeouts.TimingReads);
         timeouts.ReadStarting(started);

@@ -16,7 +16,9 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
 {
     private const int MinimumSize = 4096;
 
-    private ManualResetValueTaskSourceCore<FlushResult> _source;
+    // A flush that waits for epoll (the kernel's send buffer was full): made the first time one must, so that a
+    // connection whose flushes always went straight out never holds it.
+    private FlushSource? _flush;
     private RentedQueue _unsent;
     private bool _broken;
     private volatile bool _waiting;
@@ -49,7 +51,7 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
             return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: sent < 0));
         }
 
-        _source.Reset();
+        Source.Reset();
         _waiting = true;
         if (!connection.Loop.IsLoopThread)
         {
@@ -57,7 +59,7 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
             connection.Loop.Post(connection, LoopOp.Write);
         }
 
-        return new ValueTask<FlushResult>(this, _source.Version);
+        return new ValueTask<FlushResult>(this, Source.Version);
     }
 
     public override void CancelPendingFlush()
@@ -76,12 +78,12 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
         connection.OnOutputCompleted();
     }
 
-    public FlushResult GetResult(short token) => _source.GetResult(token);
+    public FlushResult GetResult(short token) => Source.GetResult(token);
 
-    public ValueTaskSourceStatus GetStatus(short token) => _source.GetStatus(token);
+    public ValueTaskSourceStatus GetStatus(short token) => Source.GetStatus(token);
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-        => _source.OnCompleted(continuation, state, token, flags);
+        => Source.OnCompleted(continuation, state, token, flags);
 
     /// <summary>On the loop's thread: room in the send buffer (or the socket shut down); a waiting flush goes on.</summary>
     internal void OnWritable()
@@ -98,7 +100,7 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
         }
 
         _waiting = false;
-        _source.SetResult(new FlushResult(isCanceled: false, isCompleted: sent < 0));
+        Source.SetResult(new FlushResult(isCanceled: false, isCompleted: sent < 0));
     }
 
     internal void OnCancelRequested()
@@ -106,7 +108,7 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
         if (_waiting && Interlocked.Exchange(ref _cancelRequested, 0) != 0)
         {
             _waiting = false;
-            _source.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
+            Source.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
         }
     }
 
@@ -117,7 +119,7 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
         if (_waiting)
         {
             _waiting = false;
-            _source.SetResult(new FlushResult(isCanceled: false, isCompleted: true));
+            Source.SetResult(new FlushResult(isCanceled: false, isCompleted: true));
         }
 
         Release();
@@ -158,4 +160,12 @@ internal sealed class NativeWriter(NativeConnection connection) : PipeWriter, IV
     }
 
     private void Release() => _unsent.Release();
+
+    private ref ManualResetValueTaskSourceCore<FlushResult> Source => ref (_flush ??= new FlushSource()).Core;
+
+    /// <summary>The state of a flush that waits (its continuation runs where the loop completes it).</summary>
+    private sealed class FlushSource
+    {
+        public ManualResetValueTaskSourceCore<FlushResult> Core;
+    }
 }
