@@ -206,6 +206,16 @@ internal struct ConnectionTimeouts
         Volatile.Write(ref _readDeadline, _inHand < 0 ? Overdue : NoDeadline);
     }
 
+    /// <summary>The server stops waiting for the client without a read (a pause for backpressure began while it
+    /// waited): the wait so far counts, and nothing counts from now until the next <see cref="ReadStarting"/>.</summary>
+    public void ReadInterrupted(long now)
+    {
+        if (_reading)
+        {
+            ReadHandled(now, _unconsumed, _unconsumed, incomplete: _partialActive);
+        }
+    }
+
     /// <summary>A keep-alive ping was queued.</summary>
     public void PingSent(long now)
     {

@@ -27,6 +27,10 @@ internal interface ITransportSession
     /// <summary>The driver starts waiting for the client (the minimum receive rate counts the wait).</summary>
     void OnReadStarting();
 
+    /// <summary>The driver stops waiting for the client without reading (a pause began while it waited): the minimum
+    /// receive rate stops counting.</summary>
+    void OnReadInterrupted();
+
     /// <summary>The driver reads again after a pause.</summary>
     void OnReadingResumed();
 

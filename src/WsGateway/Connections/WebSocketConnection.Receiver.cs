@@ -69,6 +69,10 @@ internal sealed partial class WebSocketConnection
         }
     }
 
+    /// <summary>The driver stops waiting for the client without reading (a pause began meanwhile): the wait counts up
+    /// to now, the pause does not.</summary>
+    public void OnReadInterrupted() => _timeouts.ReadInterrupted(_manager.TimeProvider.GetTimestamp());
+
     /// <summary>A throttled read: counted once per pause, not per message; completes when the bucket holds a token
     /// again. An abort during the wait is seen by the next read, which returns cancelled.</summary>
     public Task WaitForTokenAsync()

@@ -121,6 +121,27 @@ public sealed class ConnectionTimeoutsTests
         Assert.False(timeouts.TimingReads);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_pause_that_begins_while_the_server_waits_for_a_partial_frame_does_not_count_against_the_client(bool interrupted)
+    {
+        // The native loop waits for the rest of a frame (ReadStarting); backpressure pauses the connection before the
+        // bytes are read, for a minute; then the bytes are read at once. Only the second before the pause counts.
+        ConnectionTimeouts timeouts = Create(new TradeGatewayOptions { KeepAliveInterval = TimeSpan.Zero });
+        timeouts.ReadHandled(0, readLength: 14, buffered: 14, incomplete: true); // a frame's header, its payload to come
+        timeouts.ReadStarting(0);
+        if (interrupted)
+        {
+            timeouts.ReadInterrupted(Second); // what the driver says when the pause begins
+        }
+
+        timeouts.ReadHandled(61 * Second, readLength: 14 + 100, buffered: 0, incomplete: true);
+
+        TimeoutAction due = timeouts.Check(62 * Second, ConnectionState.Open, false, 0);
+        Assert.Equal(interrupted ? TimeoutAction.None : TimeoutAction.ReceiveTooSlow, due); // without it the pause is the client's fault
+    }
+
     /// <summary>One read of a frame that is streamed (its payload consumed as it arrives, nothing left buffered).</summary>
     private static void ReadStreamed(ref ConnectionTimeouts timeouts, long started, long ended, int bytes)
     {

@@ -405,6 +405,13 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
 
             if (session.PausedUntil is { } paused)
             {
+                if (_awaitingData)
+                {
+                    // Paused while waiting for the client: the pause is not the client's slowness.
+                    _awaitingData = false;
+                    session.OnReadInterrupted();
+                }
+
                 Wait(paused, resume: true);
                 return;
             }
