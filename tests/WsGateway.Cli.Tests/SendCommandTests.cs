@@ -16,7 +16,7 @@ public sealed class SendCommandTests
         var frames = new ConcurrentBag<int>();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, frames)).Start();
 
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 1003, Connections: 3, Batch: 10, Rate: 0);
+        var plan = new SendCommand.SendPlan(server.Url, Count: 1003, Connections: 3, Batch: 10, Rate: 0);
         SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None);
 
         Assert.Equal(1003, summary.TradesSent);
@@ -39,7 +39,7 @@ public sealed class SendCommandTests
 
         // 200,000 trades one per frame is ~7 MB of echoes: more than both sides' socket buffers hold, so a send that
         // did not read while sending would stall here (the run is bounded by the WaitAsync).
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 200_000, Connections: 2, Batch: 1, Rate: 0) { Verify = true };
+        var plan = new SendCommand.SendPlan(server.Url, Count: 200_000, Connections: 2, Batch: 1, Rate: 0) { Verify = true };
         var errors = new StringWriter();
         SendSummary summary = await SendRunner.RunAsync(plan, null, errors, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -60,7 +60,7 @@ public sealed class SendCommandTests
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new CorruptingEcho(corruptFrame: 6, trade: 2)).Start();
 
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 1000, Connections: 1, Batch: 10, Rate: 0) { Verify = true };
+        var plan = new SendCommand.SendPlan(server.Url, Count: 1000, Connections: 1, Batch: 10, Rate: 0) { Verify = true };
         var errors = new StringWriter();
         SendSummary summary = await SendRunner.RunAsync(plan, null, errors, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -83,7 +83,7 @@ public sealed class SendCommandTests
         var ids = new ConcurrentBag<ulong>();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, [])).Start();
 
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 100, Connections: 1, Batch: 1, Rate: 0) { Verify = true };
+        var plan = new SendCommand.SendPlan(server.Url, Count: 100, Connections: 1, Batch: 1, Rate: 0) { Verify = true };
         SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(100, summary.FramesNotEchoed);
@@ -98,7 +98,7 @@ public sealed class SendCommandTests
         var counter = new ClosingCounter(closeAfter: 5_000);
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => counter).Start();
 
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 2_000_000, Connections: 1, Batch: 1, Rate: 0);
+        var plan = new SendCommand.SendPlan(server.Url, Count: 2_000_000, Connections: 1, Batch: 1, Rate: 0);
         SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         await counter.Disconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -123,7 +123,7 @@ public sealed class SendCommandTests
         var options = new TradeGatewayOptions { KeepAliveInterval = TimeSpan.FromSeconds(1), KeepAliveTimeout = TimeSpan.FromSeconds(1) };
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new IdHandler(ids, []), options).Start();
 
-        var plan = new SendCommand.SendPlan(server.Url!, Count: 2, Connections: 1, Batch: 1, Rate: 0.25);
+        var plan = new SendCommand.SendPlan(server.Url, Count: 2, Connections: 1, Batch: 1, Rate: 0.25);
         SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal("1x 1000", summary.Closes);

@@ -115,7 +115,7 @@ public sealed partial class SendProcessTests
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new SendCommandTests.CorruptingEcho(corruptFrame: 3, trade: 0)).Start();
 
-        Result send = await Wsgw.RunAsync(TimeSpan.FromMinutes(1), "send", "--url", server.Url!.ToString(), "-n", "500", "--batch", "5", "--verify");
+        Result send = await Wsgw.RunAsync(TimeSpan.FromMinutes(1), "send", "--url", server.Url.ToString(), "-n", "500", "--batch", "5", "--verify");
 
         Assert.True(send.ExitCode == 3, send.ToString());
 

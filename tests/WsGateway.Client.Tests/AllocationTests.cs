@@ -19,7 +19,7 @@ public sealed class AllocationTests
         const int Count = 10_000;
         var handler = new RecordingHandler { CountOnly = true };
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, new TradeClientOptions { SendBufferSize = 16 * 1024 });
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url, new TradeClientOptions { SendBufferSize = 16 * 1024 });
 
         // Warm-up: JIT, tiering, the socket's cached async state, more than one key-buffer refill.
         for (int round = 0; round < 3; round++)

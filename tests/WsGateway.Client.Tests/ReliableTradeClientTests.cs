@@ -14,7 +14,7 @@ public sealed class ReliableTradeClientTests
         var frames = new ConcurrentQueue<(int Connection, int Trades, ulong FirstId)>();
         int connections = 0;
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new FrameRecorder(Interlocked.Increment(ref connections), frames)).Start();
-        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!, new ReliableTradeClientOptions { MaxUnacknowledged = 16, MaxTradesPerFrame = 16 });
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url, new ReliableTradeClientOptions { MaxUnacknowledged = 16, MaxTradesPerFrame = 16 });
 
         ulong id = 1;
         foreach (int size in (int[])[3, 5])

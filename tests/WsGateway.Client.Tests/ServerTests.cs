@@ -16,7 +16,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         for (int i = 0; i < 500; i++)
         {
@@ -39,7 +39,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, new TradeClientOptions { SendBufferSize = 1024 });
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url, new TradeClientOptions { SendBufferSize = 1024 });
 
         Trade[] small = Enumerable.Range(0, 10).Select(TradeNumber).ToArray();
         Trade[] large = Enumerable.Range(10, 1000).Select(TradeNumber).ToArray(); // 29 KB, far over 1 KiB
@@ -58,7 +58,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         byte[] one = TradeNumber(1).Encode();
         byte[] three = new byte[3 * Trade.EncodedSize];
@@ -79,7 +79,7 @@ public sealed class ServerTests
         const int Count = 20_000;
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, new TradeClientOptions { SendBufferSize = 4096 });
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url, new TradeClientOptions { SendBufferSize = 4096 });
 
         Trade[] pair = new Trade[2];
         int flushes = 0;
@@ -131,7 +131,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler { CountOnly = true };
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, new TradeClientOptions { SendBufferSize = 8 * 1024 * 1024 });
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url, new TradeClientOptions { SendBufferSize = 8 * 1024 * 1024 });
 
         // 8 MB in one write cannot complete synchronously on loopback, so the flush is still in flight.
         while (client.TryWriteTrade(TradeNumber(1)))
@@ -152,7 +152,7 @@ public sealed class ServerTests
     public async Task The_echo_handler_returns_binary_and_text()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, new TradeClientOptions { SendBufferSize = 4096 });
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url, new TradeClientOptions { SendBufferSize = 4096 });
 
         await client.SendTextAsync("h\u00e9llo");
         ClientMessage text = await client.ReceiveAsync();
@@ -181,7 +181,7 @@ public sealed class ServerTests
     {
         const int Count = 2_000;
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         var acks = new ConcurrentQueue<Trade>();
         Task<ClientMessage> receiving = Task.Run(async () =>
@@ -227,7 +227,7 @@ public sealed class ServerTests
     {
         const int Count = 20_000;
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         long echoed = 0;
         long outOfOrder = 0;
@@ -276,7 +276,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await client.SendTextAsync("{}");
         ClientMessage message = await client.ReceiveAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
@@ -304,7 +304,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         var server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
         await client.SendTradeAsync(TradeNumber(1));
         await handler.WaitForTradesAsync(1);
 
@@ -322,7 +322,7 @@ public sealed class ServerTests
     public async Task A_close_code_that_may_not_be_sent_is_refused()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler()).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.CloseAsync(1005));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.CloseAsync(999));
@@ -333,9 +333,9 @@ public sealed class ServerTests
     public async Task The_gateway_connection_limit_is_a_503_with_its_reason()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler(), new TradeGatewayOptions { MaxConnections = 1 }).Start();
-        await using TradeClient first = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient first = await TradeClient.ConnectAsync(server.Url);
 
-        var ex = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => TradeClient.ConnectAsync(server.Url!));
+        var ex = await Assert.ThrowsAsync<WebSocketHandshakeException>(() => TradeClient.ConnectAsync(server.Url));
 
         Assert.Equal(503, ex.StatusCode);
         Assert.Contains("Connection limit reached: 1 connections are open", ex.ResponseBody, StringComparison.Ordinal);
@@ -346,7 +346,7 @@ public sealed class ServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        TradeClient client = await TradeClient.ConnectAsync(server.Url);
         ValueTask<ClientMessage> pending = client.ReceiveAsync();
 
         await client.DisposeAsync();

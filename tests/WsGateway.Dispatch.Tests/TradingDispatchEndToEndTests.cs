@@ -18,7 +18,7 @@ public sealed class TradingDispatchEndToEndTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new TradingGatewayHandler(handler)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await client.SendRawAsync(Messages.Order(7, 'A', Side.Buy, OrderType.Limit, 101.25, 300, 1_700_000_000_123_456_789));
         await client.SendRawAsync(Messages.Position(42, 'B', -150, 99.5, -12.75, [('X', -100, 99.0), ('Y', -50, 100.5)]));
@@ -48,7 +48,7 @@ public sealed class TradingDispatchEndToEndTests
         var handler = new RecordingHandler();
         TradingGatewayHandler? adapter = null;
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => adapter = new TradingGatewayHandler(handler)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         byte[] frame =
         [
@@ -78,7 +78,7 @@ public sealed class TradingDispatchEndToEndTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new TradingGatewayHandler(handler)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         byte[] unknown = Messages.Trade(1, 'A', 1, 1);
         unknown[2] = 99; // template id 99
@@ -124,7 +124,7 @@ public sealed class TradingDispatchEndToEndTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new TradingGatewayHandler(handler)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await client.SendTextAsync("hello");
         ClientMessage received = await client.ReceiveAsync().AsTask().WaitAsync(s_timeout); // answers the server's close
@@ -143,7 +143,7 @@ public sealed class TradingDispatchEndToEndTests
     public async Task The_docs_example_serves_and_dispatches()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new TradingGatewayHandler(new DeskHandler())).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
         await client.SendRawAsync(Messages.Order(1, 'A', Side.Buy, OrderType.Market, double.NaN, 1, 1));
         await client.CloseAsync();
 

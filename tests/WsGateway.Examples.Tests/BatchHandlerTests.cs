@@ -12,7 +12,7 @@ public sealed class BatchHandlerTests
     {
         var sink = new RecordingSink();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new BatchHandler(sink, initialCapacity: 4)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
         Trade[] trades = [.. Enumerable.Range(1, 305).Select(i => new Trade((ulong)i, (byte)('A' + (i % 26)), i * 0.5, (uint)i))];
 
         await client.SendTradeAsync(trades[0]);                    // a single trade: a batch of one

@@ -14,7 +14,7 @@ public sealed class PrintingHandlerTests
         var lines = new LineWriter();
         TextWriter output = TextWriter.Synchronized(lines);
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new PrintingHandler(output)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await client.SendTradeAsync(new Trade(1, (byte)'B', 100.5, 1000));
         await client.SendTradeAsync(new Trade(2, (byte)'A', 99.25, 5));
@@ -43,7 +43,7 @@ public sealed class PrintingHandlerTests
         var lines = new LineWriter();
         TextWriter output = TextWriter.Synchronized(lines);
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new PrintingHandler(output)).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         byte[] truncated = new Trade(9, (byte)'X', 1, 1).Encode()[..20];
         await client.SendRawAsync(truncated);

@@ -17,7 +17,7 @@ public sealed class QueueHandlerTests
         await Parallel.ForEachAsync(Enumerable.Range(1, 3), async (k, ct) =>
         {
             Trade[] trades = [.. Enumerable.Range(1, 300).Select(i => new Trade((ulong)((k * 1_000_000) + i), (byte)'Q', k, (uint)i))];
-            await using TradeClient client = await TradeClient.ConnectAsync(server.Url!, cancellationToken: ct);
+            await using TradeClient client = await TradeClient.ConnectAsync(server.Url, cancellationToken: ct);
             for (int i = 0; i < 100; i++)
             {
                 await client.SendTradeAsync(trades[i], ct);
@@ -56,7 +56,7 @@ public sealed class QueueHandlerTests
         using var consumer = new BlockedConsumer();
         TradeQueue queue = new(capacity: 4, QueueFullPolicy.DropNewest, consumer.Process);
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", queue.CreateHandler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         // Trade 0 is taken by the consumer, which then blocks: the queue is empty and nothing leaves it.
         await client.SendTradeAsync(new Trade(0, (byte)'Q', 1, 1));
@@ -89,7 +89,7 @@ public sealed class QueueHandlerTests
         using var consumer = new BlockedConsumer();
         TradeQueue queue = new(capacity: 4, QueueFullPolicy.CloseConnection, consumer.Process);
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", queue.CreateHandler).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
         await client.SendTradeAsync(new Trade(0, (byte)'Q', 1, 1));
         await consumer.Blocked.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -118,7 +118,7 @@ public sealed class QueueHandlerTests
         }
 
         Assert.Equal(5, queue.Processed);
-        await using (TradeClient retry = await TradeClient.ConnectAsync(server.Url!))
+        await using (TradeClient retry = await TradeClient.ConnectAsync(server.Url))
         {
             await retry.SendTradeAsync(new Trade(100, (byte)'Q', 1, 1));
             await retry.CloseAsync();

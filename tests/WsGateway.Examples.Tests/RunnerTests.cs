@@ -103,7 +103,7 @@ public sealed partial class RunnerTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => recorder).Start();
         var lines = new LineWriter();
 
-        int exitCode = await ExampleRunner.RunAsync(["client", "--url", server.Url!.ToString(), "--count", "7", "--batch", "3"], lines, CancellationToken.None);
+        int exitCode = await ExampleRunner.RunAsync(["client", "--url", server.Url.ToString(), "--count", "7", "--batch", "3"], lines, CancellationToken.None);
         await recorder.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(0, exitCode);

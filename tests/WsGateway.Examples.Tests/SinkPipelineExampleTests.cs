@@ -34,7 +34,7 @@ public sealed class SinkPipelineExampleTests
         Trade[] trades = [.. Enumerable.Range(1, 5000).Select(i => new Trade((ulong)i, (byte)('A' + (i % 26)), 100 + (i * 0.01), (uint)i))];
         await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler()).Start())
         {
-            await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+            await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
             await client.SendTradesAsync(trades.AsSpan(0, 1000));
             await Eventually.TrueAsync(() => pipeline.GetStatus().TradesStored == 1000, "the first 1000 trades stored", TimeSpan.FromSeconds(30));
 
@@ -77,7 +77,7 @@ public sealed class SinkPipelineExampleTests
         Trade[] trades = [.. Enumerable.Range(1, 1000).Select(i => new Trade((ulong)i * 7, (byte)'K', i, (uint)i))];
         await using (WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler()).Start())
         {
-            await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+            await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
             for (int i = 0; i < 1000; i += 50)
             {
                 await client.SendTradesAsync(trades.AsSpan(i, 50));

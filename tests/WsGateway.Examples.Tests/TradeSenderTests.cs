@@ -13,7 +13,7 @@ public sealed class TradeSenderTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => recorder).Start();
         var lines = new LineWriter();
 
-        Trade[] sent = await TradeSender.SendAsync(server.Url!, count: 25, batchSize: 10, lines);
+        Trade[] sent = await TradeSender.SendAsync(server.Url, count: 25, batchSize: 10, lines);
         WebSocketCloseInfo close = await recorder.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(35, sent.Length);

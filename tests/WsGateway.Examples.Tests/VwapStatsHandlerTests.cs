@@ -15,8 +15,8 @@ public sealed class VwapStatsHandlerTests
 
         // Two clients at once. B: 100 x 100 and 101 x 300 -> VWAP (10000 + 30300) / 400 = 100.75.
         // A: 50 x 10, 49.5 x 10, 51 x 20 (batch) -> (500 + 495 + 1020) / 40 = 50.375.
-        Task first = SendAsync(server.Url!, singles: [new Trade(1, (byte)'B', 100, 100), new Trade(2, (byte)'A', 50, 10)], batch: []);
-        Task second = SendAsync(server.Url!, singles: [new Trade(3, (byte)'A', 49.5, 10)], batch: [new Trade(4, (byte)'B', 101, 300), new Trade(5, (byte)'A', 51, 20)]);
+        Task first = SendAsync(server.Url, singles: [new Trade(1, (byte)'B', 100, 100), new Trade(2, (byte)'A', 50, 10)], batch: []);
+        Task second = SendAsync(server.Url, singles: [new Trade(3, (byte)'A', 49.5, 10)], batch: [new Trade(4, (byte)'B', 101, 300), new Trade(5, (byte)'A', 51, 20)]);
         await Task.WhenAll(first, second);
         await Eventually.TrueAsync(() => stats.ConnectionsOpen == 0, "both connections closed");
 
@@ -46,7 +46,7 @@ public sealed class VwapStatsHandlerTests
     {
         var stats = new VwapStatsHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", stats).Start();
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
 
         await client.SendTradesAsync([new Trade(1, (byte)'C', 10, 1), new Trade(2, (byte)'C', 30, 1), new Trade(3, (byte)'C', 20, 2)]);
         await client.SendRawAsync(new byte[5]);

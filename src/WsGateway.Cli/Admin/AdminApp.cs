@@ -83,7 +83,8 @@ internal static class AdminApp
         app.MapGet("/api/stats", (HttpContext context) =>
         {
             context.Response.Headers.CacheControl = "no-store";
-            StatsResponse stats = state.Stats!.Read(state.Server?.Url, state.Server?.Url is not null && !state.Stopping.IsCancellationRequested);
+            Uri? url = state.Server?.LocalEndPoint is not null ? state.Server.Url : null;
+            StatsResponse stats = state.Stats!.Read(url, url is not null && !state.Stopping.IsCancellationRequested);
             if (state.Sink is { } sink)
             {
                 stats = stats with { Sink = SinkInfo.From(sink) };

@@ -42,7 +42,7 @@ internal sealed class ServeHost : IAsyncDisposable
     }
 
     /// <summary>The gateway's <c>ws://</c> URL.</summary>
-    public Uri GatewayUrl => _server.Url!;
+    public Uri GatewayUrl => _server.Url;
 
     /// <summary>The transport serving the gateway, for the banner: <c>native, 2 event loops</c> or <c>kestrel</c>.</summary>
     public string TransportDescription => _server.Transport == GatewayTransport.Native

@@ -36,11 +36,12 @@ public sealed class WebSocketServerHealthCheck : IHealthCheck
     /// <inheritdoc />
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        Uri? url = _server.Url;
-        if (url is null)
+        if (_server.LocalEndPoint is null)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("not listening"));
         }
+
+        Uri url = _server.Url;
 
         int connections = _server.ConnectionCount;
         var data = new Dictionary<string, object>

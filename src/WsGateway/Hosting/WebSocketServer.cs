@@ -79,9 +79,13 @@ public sealed class WebSocketServer : IAsyncDisposable
     /// <summary>The address the server listens on once started (with the real port when 0 was asked for).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>The URL of the server once started: <c>wss://</c> with
-    /// <see cref="TradeGatewayOptions.ServerCertificate"/>, <c>ws://</c> otherwise.</summary>
-    public Uri? Url => LocalEndPoint is { } ep ? new Uri($"{(IsSecure ? "wss" : "ws")}://{FormatHost(ep)}/") : null;
+    /// <summary>The URL of the started server (with the real port when 0 was asked for): <c>wss://</c> with
+    /// <see cref="TradeGatewayOptions.ServerCertificate"/>, <c>ws://</c> otherwise; what a client connects to.</summary>
+    /// <exception cref="InvalidOperationException">The server is not listening (not started yet, or stopped):
+    /// <see cref="LocalEndPoint"/> is null then.</exception>
+    public Uri Url => LocalEndPoint is { } ep
+        ? new Uri($"{(IsSecure ? "wss" : "ws")}://{FormatHost(ep)}/")
+        : throw new InvalidOperationException("The server is not listening: its Url is known once StartAsync (or Start) has bound the listener");
 
     /// <summary>Whether the server speaks TLS (<c>wss://</c>).</summary>
     public bool IsSecure => _manager.Options.ServerCertificate is not null;

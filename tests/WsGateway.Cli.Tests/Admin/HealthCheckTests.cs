@@ -36,7 +36,7 @@ public sealed class HealthCheckTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new Handlers.EchoHandler(), options).Start();
         var check = new WebSocketServerHealthCheck(server, options);
 
-        await using TradeClient client = await TradeClient.ConnectAsync(server.Url!);
+        await using TradeClient client = await TradeClient.ConnectAsync(server.Url);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (server.ConnectionCount < 1 && DateTime.UtcNow < deadline)
         {

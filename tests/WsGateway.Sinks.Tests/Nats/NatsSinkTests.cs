@@ -23,7 +23,7 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         await using SinkPipeline pipeline = CreatePipeline(stream, record);
         await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler());
         await server.StartAsync();
-        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url);
 
         Trade[] trades = [.. Enumerable.Range(1, Count).Select(i => StreamContents.TradeFor(i))];
         for (int i = 0; i < Count; i += 50)
@@ -117,7 +117,7 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         await using SinkPipeline pipeline = new(sink, new SinkPipelineOptions { RetryMaxDelay = TimeSpan.FromMilliseconds(500) });
         await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler(sink));
         await server.StartAsync();
-        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url);
 
         long reconnects = 0;
         while (client.Sent < Count)
@@ -221,7 +221,7 @@ public sealed class NatsSinkTests(NatsCluster cluster)
         await using SinkPipeline pipeline = CreatePipeline(stream, record);
         await using var server = new WebSocketServer("127.0.0.1:0", _ => pipeline.CreateHandler());
         await server.StartAsync();
-        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url!);
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url);
 
         int killed = -1;
         try

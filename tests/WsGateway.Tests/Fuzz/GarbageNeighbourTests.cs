@@ -14,7 +14,7 @@ public sealed class GarbageNeighbourTests
     {
         var handlers = new ConcurrentDictionary<string, RecordingHandler>();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", c => handlers.GetOrAdd(c.Path, _ => new RecordingHandler()), new TradeGatewayOptions { KeepAliveInterval = TimeSpan.Zero }).Start();
-        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(new Uri(server.Url!, "/healthy"));
+        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(new Uri(server.Url, "/healthy"));
 
         const int Frames = 400;
         Task sending = Task.Run(async () =>

@@ -30,7 +30,7 @@ public sealed class PortSharingTests
         for (int i = 0; i < 8; i++)
         {
             // Were the port shared, the kernel would spread these over both listeners.
-            using ClientWebSocket client = await SocketTestClient.ConnectAsync(first.Url!);
+            using ClientWebSocket client = await SocketTestClient.ConnectAsync(first.Url);
             await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         }
     }
@@ -56,7 +56,7 @@ public sealed class PortSharingTests
         List<ClientWebSocket> clients = [];
         for (int i = 0; i < 4; i++)
         {
-            clients.Add(await SocketTestClient.ConnectAsync(server.Url!));
+            clients.Add(await SocketTestClient.ConnectAsync(server.Url));
         }
 
         // The server closes first (1001, then its end of TCP): its side of each connection stays in TIME_WAIT.
@@ -74,7 +74,7 @@ public sealed class PortSharingTests
 
         await using WebSocketServer again = new WebSocketServer($"127.0.0.1:{port}", _ => new RecordingHandler()).Start();
         Assert.Equal(port, again.LocalEndPoint!.Port);
-        using ClientWebSocket fresh = await SocketTestClient.ConnectAsync(again.Url!);
+        using ClientWebSocket fresh = await SocketTestClient.ConnectAsync(again.Url);
         await fresh.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         foreach (ClientWebSocket client in clients)
         {

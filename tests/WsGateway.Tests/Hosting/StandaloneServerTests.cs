@@ -14,11 +14,25 @@ namespace WsGateway.Tests.Hosting;
 public sealed class StandaloneServerTests
 {
     [Fact]
+    public async Task Url_is_the_listening_address_once_started_and_refused_with_the_reason_before()
+    {
+        var server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler());
+        var before = Assert.Throws<InvalidOperationException>(() => server.Url);
+        Assert.Contains("not listening", before.Message, StringComparison.Ordinal);
+
+        await using (server.Start())
+        {
+            Uri url = server.Url; // not nullable: passes to a client as the docs show, without a warning
+            Assert.Equal($"ws://127.0.0.1:{server.LocalEndPoint!.Port}/", url.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Trades_sent_over_a_real_socket_reach_the_handler()
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url!);
+        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url);
 
         await client.SendBinaryAsync(ClientFrames.Trade(1));
         await client.SendBinaryAsync(ClientFrames.Trades(2, 100));
@@ -35,7 +49,7 @@ public sealed class StandaloneServerTests
     public async Task The_echo_handler_returns_binary_and_text_with_their_opcodes()
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new EchoHandler()).Start();
-        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url!);
+        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url);
 
         await client.SendAsync(Encoding.UTF8.GetBytes("h\u00e9llo"), WebSocketMessageType.Text, true, CancellationToken.None);
         (WebSocketMessageType type, byte[] payload) = await client.ReceiveMessageAsync();
@@ -56,7 +70,7 @@ public sealed class StandaloneServerTests
     {
         var handler = new RecordingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler).Start();
-        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url!);
+        using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url);
 
         await client.SendAsync("{}"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         (WebSocketMessageType type, _) = await client.ReceiveMessageAsync();
@@ -77,7 +91,7 @@ public sealed class StandaloneServerTests
 
         await Parallel.ForEachAsync(Enumerable.Range(0, Connections), async (n, ct) =>
         {
-            using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url!, ct);
+            using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url, ct);
             for (int i = 0; i < Messages; i++)
             {
                 ulong id = ((ulong)n << 32) | (uint)i;
@@ -106,7 +120,7 @@ public sealed class StandaloneServerTests
             handlers.Enqueue(h);
             return h;
         }).Start();
-        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(server.Url!);
+        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(server.Url);
 
         using (var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
@@ -149,7 +163,7 @@ public sealed class StandaloneServerTests
 
         Task[] clients = Enumerable.Range(0, Connections).Select(n => Task.Run(async () =>
         {
-            using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url!);
+            using ClientWebSocket client = await SocketTestClient.ConnectAsync(server.Url);
             Task<(WebSocketMessageType, byte[])> closeFrame = client.ReceiveMessageAsync();
             try
             {

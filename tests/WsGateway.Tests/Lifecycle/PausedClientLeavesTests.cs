@@ -81,7 +81,7 @@ public sealed class PausedClientLeavesTests
         // And newcomers get the slots.
         for (int i = 0; i < Limit; i++)
         {
-            (HttpStatusCode status, System.Net.WebSockets.ClientWebSocket socket) = await SecurityTestKit.TryConnectAsync(server.Url!);
+            (HttpStatusCode status, System.Net.WebSockets.ClientWebSocket socket) = await SecurityTestKit.TryConnectAsync(server.Url);
             socket.Dispose();
             Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
         }

@@ -99,7 +99,7 @@ public sealed class StuckClientTests
         int port = server.LocalEndPoint!.Port;
         using StuckClient stuck = await StuckClient.ConnectAsync(server.LocalEndPoint!);
         await stuck.SendAsync(BinaryFrame(new byte[Big])).WaitAsync(TimeSpan.FromSeconds(20));
-        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(server.Url!);
+        using ClientWebSocket healthy = await SocketTestClient.ConnectAsync(server.Url);
         await Task.Delay(500); // the echo to the stuck client has filled its window
 
         var clock = Stopwatch.StartNew();

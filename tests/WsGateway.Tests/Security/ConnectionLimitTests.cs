@@ -62,9 +62,9 @@ public sealed class ConnectionLimitTests
     {
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler(), new TradeGatewayOptions { MaxConnectionsPerAddress = 2 }).Start();
 
-        (HttpStatusCode s1, ClientWebSocket c1) = await SecurityTestKit.TryConnectAsync(server.Url!);
-        (HttpStatusCode s2, ClientWebSocket c2) = await SecurityTestKit.TryConnectAsync(server.Url!);
-        (HttpStatusCode s3, ClientWebSocket c3) = await SecurityTestKit.TryConnectAsync(server.Url!);
+        (HttpStatusCode s1, ClientWebSocket c1) = await SecurityTestKit.TryConnectAsync(server.Url);
+        (HttpStatusCode s2, ClientWebSocket c2) = await SecurityTestKit.TryConnectAsync(server.Url);
+        (HttpStatusCode s3, ClientWebSocket c3) = await SecurityTestKit.TryConnectAsync(server.Url);
         c3.Dispose();
 
         Assert.Equal(HttpStatusCode.SwitchingProtocols, s1);
@@ -75,7 +75,7 @@ public sealed class ConnectionLimitTests
         await c1.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         c1.Dispose();
         await SecurityTestKit.WaitUntil(() => server.ConnectionCount == 1);
-        (HttpStatusCode s4, ClientWebSocket c4) = await SecurityTestKit.TryConnectAsync(server.Url!);
+        (HttpStatusCode s4, ClientWebSocket c4) = await SecurityTestKit.TryConnectAsync(server.Url);
         Assert.Equal(HttpStatusCode.SwitchingProtocols, s4);
         c2.Dispose();
         c4.Dispose();

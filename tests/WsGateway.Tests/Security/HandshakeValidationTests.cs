@@ -137,11 +137,11 @@ public sealed class HandshakeValidationTests
         var handler = new UserCapturingHandler();
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler, new TradeGatewayOptions { ValidateHandshake = ApiKeyValidator }).Start();
 
-        (System.Net.HttpStatusCode refused, ClientWebSocket anonymous) = await SecurityTestKit.TryConnectAsync(server.Url!);
+        (System.Net.HttpStatusCode refused, ClientWebSocket anonymous) = await SecurityTestKit.TryConnectAsync(server.Url);
         anonymous.Dispose();
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused);
 
-        (System.Net.HttpStatusCode status, ClientWebSocket client) = await SecurityTestKit.TryConnectAsync(server.Url!, o => o.SetRequestHeader("X-Api-Key", "alice-key"));
+        (System.Net.HttpStatusCode status, ClientWebSocket client) = await SecurityTestKit.TryConnectAsync(server.Url, o => o.SetRequestHeader("X-Api-Key", "alice-key"));
         using (client)
         {
             Assert.Equal(System.Net.HttpStatusCode.SwitchingProtocols, status);

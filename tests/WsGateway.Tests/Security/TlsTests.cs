@@ -26,7 +26,7 @@ public sealed class TlsTests
         };
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler, options).Start();
 
-        Assert.Equal("wss", server.Url!.Scheme);
+        Assert.Equal("wss", server.Url.Scheme);
         Assert.True(server.IsSecure);
         using ClientWebSocket client = SecurityTestKit.TrustingClient(certificate.Thumbprint);
         await client.ConnectAsync(server.Url, CancellationToken.None);
@@ -48,7 +48,7 @@ public sealed class TlsTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => handler, new TradeGatewayOptions { ServerCertificate = certificate }).Start();
 
         using ClientWebSocket client = SecurityTestKit.TrustingClient(new string('0', 40));
-        await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(server.Url!, CancellationToken.None));
+        await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(server.Url, CancellationToken.None));
         Assert.Equal(0, handler.Connects);
     }
 
@@ -88,7 +88,7 @@ public sealed class TlsTests
         await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new RecordingHandler(), options).Start();
 
         using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(server.Url!.Host, server.Url.Port);
+        await tcp.ConnectAsync(server.Url.Host, server.Url.Port);
         var accepted = System.Diagnostics.Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         using var tls = new System.Net.Security.SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
