@@ -16,8 +16,8 @@ internal static class ExampleRunner
                                                           store every trade in a PostgreSQL table
           kafka    [--port 9001] [--bootstrap 127.0.0.1:9092] --topic trades
                                                           produce every trade to a Kafka topic
-          client   [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 100]
-                                                          send single trades and one batch, then close
+          client   [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 1]
+                                                          send --count trades, --batch per message, then close
           nats     [--port 9001] [--nats nats://127.0.0.1:4222] [--stream TRADES] [--interval 5]
                                                           store every trade in a JetStream stream, acknowledge it
           reliable-client [--url ws://127.0.0.1:9001/] [--count 1000] [--batch 100] [--reconnect-s 30]
@@ -96,7 +96,7 @@ internal static class ExampleRunner
                         Port(options), options.GetValueOrDefault("bootstrap", "127.0.0.1:9092"), Required(options, "topic"), output, cancellationToken).ConfigureAwait(false);
                     break;
                 case "client":
-                    await TradeSender.SendAsync(Url(options), Int(options, "count", 1000, 0), Int(options, "batch", 100, 0), output, cancellationToken).ConfigureAwait(false);
+                    await TradeSender.SendInMessagesAsync(Url(options), Int(options, "count", 1000, 0), Int(options, "batch", 1, 1), output, cancellationToken).ConfigureAwait(false);
                     break;
                 case "nats":
                     await NatsServer.RunAsync(

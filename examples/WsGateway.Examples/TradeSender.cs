@@ -80,4 +80,50 @@ public static class TradeSender
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"closed: {client.CloseStatus}{reason}"));
         return sent;
     }
+
+    /// <summary>Sends trades 1 to <paramref name="count"/> in messages of <paramref name="perMessage"/> trades each
+    /// (one per message when 1, the last message shorter when the count does not divide), and closes. Prints one line
+    /// per step.</summary>
+    /// <param name="url">The gateway, for example <c>ws://127.0.0.1:9001/</c>.</param>
+    /// <param name="count">Trades to send.</param>
+    /// <param name="perMessage">Trades per WebSocket message (at least 1).</param>
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="cancellationToken">Cancels the run (dropping the connection).</param>
+    /// <returns>Every trade sent, in order.</returns>
+    public static async Task<Trade[]> SendInMessagesAsync(Uri url, int count, int perMessage, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perMessage, 1);
+        ArgumentNullException.ThrowIfNull(output);
+
+        Trade[] sent = new Trade[count];
+        for (int i = 0; i < sent.Length; i++)
+        {
+            sent[i] = CreateTrade((ulong)i + 1);
+        }
+
+        await using TradeClient client = await TradeClient.ConnectAsync(url, cancellationToken: cancellationToken).ConfigureAwait(false);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"connected to {url}"));
+        int messages = 0;
+        for (int i = 0; i < count; i += perMessage)
+        {
+            int n = Math.Min(perMessage, count - i);
+            if (n == 1)
+            {
+                await client.SendTradeAsync(sent[i], cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await client.SendTradesAsync(sent.AsSpan(i, n), cancellationToken).ConfigureAwait(false);
+            }
+
+            messages++;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sent {count} trades (ids 1..{count}) in {messages} messages of up to {perMessage}"));
+        await client.CloseAsync(1000, "done", cancellationToken).ConfigureAwait(false);
+        string reason = string.IsNullOrEmpty(client.CloseReason) ? string.Empty : $" {client.CloseReason}";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"closed: {client.CloseStatus}{reason}"));
+        return sent;
+    }
 }

@@ -107,9 +107,10 @@ public sealed partial class RunnerTests
         await recorder.Disconnected.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(Enumerable.Range(1, 10).Select(i => TradeSender.CreateTrade((ulong)i)), recorder.DecodedTrades);
+        Assert.Equal(Enumerable.Range(1, 7).Select(i => TradeSender.CreateTrade((ulong)i)), recorder.DecodedTrades);
+        Assert.Equal([3, 3, 1], recorder.MessageSizes); // --batch is the trades per message
         Assert.Equal(
-            [$"connected to {server.Url}", "sent 7 single trades (ids 1..7)", "sent a batch of 3 trades (ids 8..10)", "closed: 1000"],
+            [$"connected to {server.Url}", "sent 7 trades (ids 1..7) in 3 messages of up to 3", "closed: 1000"],
             lines.Lines);
     }
 
