@@ -224,7 +224,8 @@ internal static class ServeCommand
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}){adminText}; Ctrl+C stops");
+            string sinkText = settings.Sink is { } plan ? $", sink: {plan.Uri.Redacted}" : string.Empty;
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{sinkText}){adminText}; Ctrl+C stops");
 
             // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
             // notice are status, on standard error with the logs.

@@ -14,6 +14,18 @@ public sealed class ServeProcessTests
     private static string TradingSchema => Path.Combine(AppContext.BaseDirectory, "Schemas", "trading.xml");
 
     [Fact]
+    public async Task The_banner_names_the_sink_and_where_it_stores_without_its_password()
+    {
+        // Nothing listens on port 1: the banner is printed before the sink is first used.
+        (WsgwProcess serve, Uri _) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink", "nats://trader:s3cret@127.0.0.1:1?stream=TRADES");
+        using WsgwProcess process = serve;
+        string banner = serve.Stderr.First(l => l.Contains("listening on", StringComparison.Ordinal));
+
+        Assert.Contains("sink: nats://trader:***@127.0.0.1:1?stream=TRADES", banner, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", banner, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_listens_counts_and_shuts_down_gracefully_on_SIGTERM()
     {
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0.2", "--admin", "none");

@@ -36,8 +36,9 @@ public sealed class SinkUri
     public IReadOnlyList<string> Hosts
         => SplitHosts(Authority.LastIndexOf('@') is int at and >= 0 ? Authority[(at + 1)..] : Authority);
 
-    /// <summary><see cref="Text"/> with the password, if any, replaced by <c>***</c>: what an error may show.</summary>
-    internal string Redacted => Redact(Text);
+    /// <summary><see cref="Text"/> with the password, if any, replaced by <c>***</c>: what an error, a log or a banner
+    /// may show.</summary>
+    public string Redacted => Redact(Text);
 
     /// <summary>The path without its leading slash (a Kafka topic, a database name); empty when there is none.</summary>
     public string Path { get; }
