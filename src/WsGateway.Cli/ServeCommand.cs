@@ -15,6 +15,9 @@ internal static class ServeCommand
     private const string Echo = "echo";
     private const string Json = "json";
 
+    /// <summary>The exit code of a serve that stopped with trades received and not stored by its sink.</summary>
+    public const int ExitTradesNotStored = 3;
+
     public static Command Create()
     {
         Option<string> listen = new("--listen", "-l")
@@ -240,6 +243,7 @@ internal static class ServeCommand
 
             await Console.Error.WriteLineAsync("wsgw: shutting down (closing connections with 1001)").ConfigureAwait(false);
             await host.StopAsync().ConfigureAwait(false);
+            long notStored = host.Sink?.TradesNotStored ?? 0;
             if (json is not null)
             {
                 await Console.Error.WriteLineAsync(json.Summary()).ConfigureAwait(false);
@@ -247,6 +251,14 @@ internal static class ServeCommand
             else if (handlerName == Stats)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wsgw: {totals.ConnectionsClosed} connections, {totals.Messages} trades, total quantity {totals.TotalQuantity}, {totals.Errors} errors"));
+            }
+
+            if (notStored > 0)
+            {
+                // Received, never acknowledged: a client that resends what was not acknowledged (ReliableTradeClient)
+                // loses nothing, but the operator must know the sink did not take them.
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wsgw: {notStored} trades received were not stored by the sink before it stopped (drain-timeout); their clients were not acknowledged")).ConfigureAwait(false);
+                return ExitTradesNotStored;
             }
 
             return 0;

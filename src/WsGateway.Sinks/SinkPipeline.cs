@@ -50,6 +50,7 @@ public sealed class SinkPipeline : IAsyncDisposable
     private int _pausedCount;
 
     private long _inFlightTrades;
+    private long _notStored;
     private long _inFlightBytes;
     private long _stored;
     private long _retries;
@@ -102,6 +103,10 @@ public sealed class SinkPipeline : IAsyncDisposable
     public SinkPipelineOptions Options => _options;
 
     internal long InFlightTrades => Volatile.Read(ref _inFlightTrades);
+
+    /// <summary>Trades received and never stored: what was still in flight when disposing gave up after
+    /// <see cref="SinkPipelineOptions.DrainTimeout"/> (their clients were not acknowledged). 0 until then.</summary>
+    public long TradesNotStored => Volatile.Read(ref _notStored);
 
     internal long InFlightBytes => Volatile.Read(ref _inFlightBytes);
 
@@ -380,6 +385,7 @@ public sealed class SinkPipeline : IAsyncDisposable
         catch (TimeoutException)
         {
             long abandoned = InFlightTrades;
+            Volatile.Write(ref _notStored, abandoned);
             await _abort.CancelAsync().ConfigureAwait(false);
             await publishers.ConfigureAwait(false);
             Log.Abandoned(_logger, _sink.Name, abandoned);

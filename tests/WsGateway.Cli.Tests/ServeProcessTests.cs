@@ -26,6 +26,30 @@ public sealed class ServeProcessTests
     }
 
     [Fact]
+    public async Task Stopping_with_trades_its_sink_never_stored_says_how_many_and_exits_3()
+    {
+        // No JetStream on port 1: every trade received stays in flight until the drain timeout gives up on it.
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink", "nats://127.0.0.1:1?stream=TRADES&drain-timeout=1s");
+        using WsgwProcess _ = serve;
+        using (var client = new ClientWebSocket())
+        {
+            await client.ConnectAsync(url, CancellationToken.None);
+            byte[] trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
+            for (int i = 0; i < 5; i++)
+            {
+                await client.SendAsync(trade, WebSocketMessageType.Binary, true, CancellationToken.None);
+            }
+
+            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+
+        await serve.StopAsync();
+
+        Assert.Equal(3, serve.ExitCode);
+        Assert.Contains(serve.Stderr, l => l.Contains("wsgw: 5 trades received were not stored by the sink before it stopped", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Serve_listens_counts_and_shuts_down_gracefully_on_SIGTERM()
     {
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0.2", "--admin", "none");
