@@ -31,17 +31,7 @@ public sealed class ServeProcessTests
         // No JetStream on port 1: every trade received stays in flight until the drain timeout gives up on it.
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink", "nats://127.0.0.1:1?stream=TRADES&drain-timeout=1s");
         using WsgwProcess _ = serve;
-        using (var client = new ClientWebSocket())
-        {
-            await client.ConnectAsync(url, CancellationToken.None);
-            byte[] trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
-            for (int i = 0; i < 5; i++)
-            {
-                await client.SendAsync(trade, WebSocketMessageType.Binary, true, CancellationToken.None);
-            }
-
-            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        }
+        await SendTradesAndCloseAsync(url, 5);
 
         await serve.StopAsync();
 
@@ -55,13 +45,7 @@ public sealed class ServeProcessTests
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0.2", "--admin", "none");
         using WsgwProcess _ = serve;
 
-        using (var client = new ClientWebSocket())
-        {
-            await client.ConnectAsync(url, CancellationToken.None);
-            byte[] trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
-            await client.SendAsync(trade, WebSocketMessageType.Binary, true, CancellationToken.None);
-            await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        }
+        await SendTradesAndCloseAsync(url, 1);
 
         // The session line, and a line of the live view after the connection closed, with the trade counted (a loaded
         // machine may print earlier lines first).
@@ -416,4 +400,19 @@ public sealed class ServeProcessTests
 
     private static Task SendAsync(ClientWebSocket client, byte[] frame)
         => client.SendAsync(frame, WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None);
+
+    /// <summary>Connects, sends <paramref name="count"/> copies of one 29-byte trade (quantity 1000), one message each,
+    /// and closes cleanly.</summary>
+    private static async Task SendTradesAndCloseAsync(Uri url, int count)
+    {
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(url, CancellationToken.None);
+        byte[] trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
+        for (int i = 0; i < count; i++)
+        {
+            await client.SendAsync(trade, WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+    }
 }

@@ -31,35 +31,25 @@ internal static class UpgradeRequestRules
 
     /// <summary>Item 3: an Upgrade header listing <c>websocket</c>. A refusal is 400.</summary>
     public static bool CheckUpgrade(bool present, bool listsWebSocket, ReadOnlySpan<byte> firstValue, [NotNullWhen(false)] out string? error)
-    {
-        if (!present)
-        {
-            error = "Upgrade header is missing; expected 'Upgrade: websocket'";
-            return false;
-        }
-
-        if (!listsWebSocket)
-        {
-            error = $"Upgrade header must contain 'websocket'; got '{HandshakeParser.Echo(firstValue)}'";
-            return false;
-        }
-
-        error = null;
-        return true;
-    }
+        => CheckListsToken(present, listsWebSocket, firstValue, "Upgrade header is missing; expected 'Upgrade: websocket'", "Upgrade header must contain 'websocket'", out error);
 
     /// <summary>Item 4: a Connection header listing <c>Upgrade</c>. A refusal is 400.</summary>
     public static bool CheckConnection(bool present, bool listsUpgrade, ReadOnlySpan<byte> firstValue, [NotNullWhen(false)] out string? error)
+        => CheckListsToken(present, listsUpgrade, firstValue, "Connection header is missing; expected 'Connection: Upgrade'", "Connection header must contain the 'Upgrade' token", out error);
+
+    /// <summary>A header that must be present and list a token: the refusal says which of the two failed, echoing
+    /// the header's first value.</summary>
+    private static bool CheckListsToken(bool present, bool lists, ReadOnlySpan<byte> firstValue, string missing, string mustContain, [NotNullWhen(false)] out string? error)
     {
         if (!present)
         {
-            error = "Connection header is missing; expected 'Connection: Upgrade'";
+            error = missing;
             return false;
         }
 
-        if (!listsUpgrade)
+        if (!lists)
         {
-            error = $"Connection header must contain the 'Upgrade' token; got '{HandshakeParser.Echo(firstValue)}'";
+            error = $"{mustContain}; got '{HandshakeParser.Echo(firstValue)}'";
             return false;
         }
 

@@ -376,6 +376,8 @@ internal sealed class NativeReader(NativeConnection connection) : PipeReader, IV
             return; // (called again from inside a read's callbacks: the loop below sees what changed)
         }
 
+        AssertLoopThread(nameof(Pump)); // the loop's receive buffer is parsed here: its thread only
+
         if (fresh)
         {
             _budget = ReadBudget;
