@@ -296,7 +296,7 @@ public sealed class SinkPipeline : IAsyncDisposable
         }
         catch (Exception e)
         {
-            reason = Describe(e);
+            reason = Describe(e, _sink.Name);
         }
 
         Volatile.Write(ref _notReady, reason);
@@ -305,7 +305,7 @@ public sealed class SinkPipeline : IAsyncDisposable
 
     /// <summary>An exception as one line: its message, and its innermost cause's when that says more (a socket error
     /// under "failed to connect").</summary>
-    private static string Describe(Exception e)
+    private static string Describe(Exception e, string sink)
     {
         Exception inner = e;
         while (inner.InnerException is { } next)
@@ -313,7 +313,14 @@ public sealed class SinkPipeline : IAsyncDisposable
             inner = next;
         }
 
+        // "kafka sink: ..." is said by whoever reports the sink by name or URI.
         string text = e.Message.TrimEnd('.', ' ');
+        string prefix = sink + " sink: ";
+        if (text.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            text = text[prefix.Length..];
+        }
+
         if (!ReferenceEquals(inner, e) && !string.IsNullOrWhiteSpace(inner.Message) && !text.Contains(inner.Message.TrimEnd('.'), StringComparison.Ordinal))
         {
             text += ": " + inner.Message.TrimEnd('.', ' ');

@@ -361,8 +361,9 @@ public sealed class KafkaTradeSink : ITradeSink
 
                     // The errors of a broker that cannot be reached (transport, resolve, all down) are one state.
                     int state = unreachable ? UnreachableState : (int)error.Code;
-                    if (Interlocked.Exchange(ref _loggedError, state) == state || _initializing)
+                    if (_initializing || Interlocked.Exchange(ref _loggedError, state) == state)
                     {
+                        // Not recorded as logged while initializing: the first error after it is logged.
                         KafkaLog.ProducerErrorRepeated(_logger, _topic, error.Code, error.Reason);
                     }
                     else if (unreachable)
