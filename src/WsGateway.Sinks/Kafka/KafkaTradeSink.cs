@@ -49,8 +49,8 @@ public sealed class KafkaTradeSink : ITradeSink
     private string? _lastReason;
     private volatile bool _brokersDown;
 
-    // Until the start-up check ends or the first batch comes, the error handler logs at Debug: the check reports what
-    // fails itself (the producer connects from its creation, before the check starts).
+    // Until the start-up check passed or the first batch comes, the error handler logs at Debug: the check reports
+    // what fails itself (the producer connects from its creation, before the check starts).
     private volatile bool _initializing = true;
 
     // A publish was given up (cancelled): what librdkafka still holds will not be waited for when closing.
@@ -179,15 +179,9 @@ public sealed class KafkaTradeSink : ITradeSink
     {
         IProducer<byte[], byte[]> producer = CurrentProducer();
         using IAdminClient admin = new DependentAdminClientBuilder(producer.Handle).Build();
-        _initializing = true;
-        try
-        {
-            await CheckTopicAsync(admin, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _initializing = false;
-        }
+        // Quiet until it passed: a failed check is reported by whoever called it (and retried, maybe), not here too.
+        await CheckTopicAsync(admin, cancellationToken).ConfigureAwait(false);
+        _initializing = false;
     }
 
     private async Task CheckTopicAsync(IAdminClient admin, CancellationToken cancellationToken)
