@@ -17,7 +17,7 @@ internal static partial class Log
     [LoggerMessage(503, LogLevel.Debug, "Sink {Sink}: back under the low-water mark; resuming {Count} connections")]
     public static partial void Resumed(ILogger logger, string sink, int count);
 
-    [LoggerMessage(504, LogLevel.Warning, "Sink {Sink}: stopped with {Trades} trades not stored within the drain timeout; their clients were not acknowledged and resend them")]
+    [LoggerMessage(504, LogLevel.Warning, "Sink {Sink}: stopped with {Trades} trades not stored by the stop's deadline; their clients were not acknowledged and resend them")]
     public static partial void Abandoned(ILogger logger, string sink, long trades);
 
     [LoggerMessage(505, LogLevel.Warning, "Sink {Sink}: sending an acknowledgement to connection {ConnectionId} failed")]
