@@ -281,8 +281,9 @@ public sealed class SinkPipeline : IAsyncDisposable
         string reason;
         try
         {
-            // WaitAsync as well: a sink that does not look at its token is still given up on at the deadline.
-            await _sink.InitializeAsync(deadline.Token).AsTask().WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            // WaitAsync as well: a sink that does not look at its token is still given up on (a moment after the
+            // deadline, so that one that does can say what it was waiting for).
+            await _sink.InitializeAsync(deadline.Token).AsTask().WaitAsync(timeout + CloseGrace, _time, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _notReady, null);
             return null;
         }

@@ -19,13 +19,13 @@ public sealed class SinkStartProcessTests
     private static readonly byte[] s_trade = Convert.FromHexString("15000100010000003930000000000000420000000000205940e8030000");
 
     [Fact]
-    public async Task A_nats_sink_nothing_listens_on_fails_the_start_in_one_line_with_exit_code_2()
+    public async Task A_nats_sink_nothing_listens_on_fails_the_start_in_one_line_without_its_password_with_exit_code_2()
     {
         var clock = Stopwatch.StartNew();
-        using WsgwProcess serve = await WsgwProcess.RunAsync("serve", "--listen", "127.0.0.1:0", "--admin", "none", "--sink", "nats://127.0.0.1:1?stream=TRADES");
+        using WsgwProcess serve = await WsgwProcess.RunAsync("serve", "--listen", "127.0.0.1:0", "--admin", "none", "--sink", "nats://trader:s3cret@127.0.0.1:1?stream=TRADES");
 
         Assert.Equal(2, serve.ExitCode);
-        Assert.Equal(["wsgw serve: sink nats://127.0.0.1:1?stream=TRADES is not ready: can not connect uris: nats://127.0.0.1:1"], serve.Stderr);
+        Assert.Equal(["wsgw serve: sink nats://trader:***@127.0.0.1:1?stream=TRADES is not ready: can not connect uris: nats://trader:***@127.0.0.1:1"], serve.Stderr);
         Assert.Empty(serve.Stdout);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
     }

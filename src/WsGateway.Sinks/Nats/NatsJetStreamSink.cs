@@ -82,10 +82,35 @@ public sealed class NatsJetStreamSink : ITradeSink
             return;
         }
 
-        // NATS.Net's connect takes no token: the wait for it does (a blackholed address is bounded by the caller).
+        // NATS.Net's connect takes no token: the wait for it does (a blackholed address is bounded by the caller). A
+        // refused connection or a bad password fails at once.
         await _connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (IsJetStreamStarting(e))
+            {
+                // JetStream is there but not answering yet (a cluster electing its leaders, a server just started):
+                // tried again until the caller's deadline, which then hears why.
+                try
+                {
+                    await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new NatsSinkException(string.Create(CultureInfo.InvariantCulture, $"JetStream did not answer for {clock.Elapsed.TotalSeconds:0.0} s: {e.Message}"), e);
+                }
+            }
+        }
     }
+
+    private static bool IsJetStreamStarting(Exception e) =>
+        e is NatsJSApiNoResponseException or NatsNoRespondersException || (e is NatsJSApiException api && api.Error.Code == 503);
 
     /// <inheritdoc />
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
