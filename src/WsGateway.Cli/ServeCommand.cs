@@ -98,7 +98,8 @@ internal static class ServeCommand
         {
             Description = "Store every trade durably and acknowledge it to the client (TradeAck) once stored: "
                 + "nats://127.0.0.1:4222?stream=TRADES&subject=trades, kafka://127.0.0.1:9092/trades or "
-                + "postgres://user@127.0.0.1:5432/db?table=trades (see docs/sinks.md for every option)",
+                + "postgres://user@127.0.0.1:5432/db?table=trades (see docs/sinks.md for every option). Checked before serve listens: "
+                + "one line naming it and the reason, and exit code 2, when it cannot be reached",
         };
         sink.Validators.Add(r =>
         {

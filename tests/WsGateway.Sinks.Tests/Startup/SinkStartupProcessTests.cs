@@ -91,6 +91,7 @@ public sealed class SinkStartupProcessTests(PostgresServerFixture postgres, ITes
         (HttpStatusCode before, string beforeText) = await HealthAsync(http);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, before);
         Assert.Contains("not ready", beforeText, StringComparison.Ordinal);
+        Assert.Equal("0", await SinkReadyAsync(http));
 
         using var client = new ClientWebSocket();
         await client.ConnectAsync(url, CancellationToken.None);
@@ -118,6 +119,7 @@ public sealed class SinkStartupProcessTests(PostgresServerFixture postgres, ITes
         Assert.Equal(5UL, acknowledged);
         (HttpStatusCode after, string afterText) = await HealthAsync(http);
         Assert.True(after == HttpStatusCode.OK, afterText);
+        Assert.Equal("1", await SinkReadyAsync(http));
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         await serve.StopAsync();
         Assert.Equal(0, serve.ExitCode);
@@ -173,6 +175,14 @@ public sealed class SinkStartupProcessTests(PostgresServerFixture postgres, ITes
     {
         using HttpResponseMessage response = await http.GetAsync("health");
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The value of <c>wsgateway_sink_ready</c> on /metrics.</summary>
+    private static async Task<string> SinkReadyAsync(HttpClient http)
+    {
+        string metrics = await http.GetStringAsync("metrics");
+        string line = metrics.Split('\n').Single(l => l.StartsWith("wsgateway_sink_ready{", StringComparison.Ordinal));
+        return line.Split(' ')[1];
     }
 
     private static bool Accepts(int port)
