@@ -129,8 +129,8 @@ public sealed class SinkPipeline : IAsyncDisposable
     /// <summary>Trades handed to the pipeline since the start (stored, in flight or not stored).</summary>
     public long TradesReceived => Volatile.Read(ref _received);
 
-    /// <summary>Why the sink is not ready, while its start-up check (<see cref="StartCheckingSink"/>) has not passed;
-    /// null once it has, or when no check was asked for.</summary>
+    /// <summary>Why the sink is not ready, after its start-up check (<see cref="CheckSinkAsync"/>,
+    /// <see cref="StartCheckingSink"/>) failed and until it passes; null once it has, or when no check was asked for.</summary>
     public string? NotReadyReason => Volatile.Read(ref _notReady);
 
     internal long InFlightBytes => Volatile.Read(ref _inFlightBytes);
@@ -210,11 +210,11 @@ public sealed class SinkPipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts degraded: the sink's start-up check is run now (again, after a failed <see cref="CheckSinkAsync"/>) and retried in the background (each attempt given
-    /// <paramref name="attemptTimeout"/>, with the retry backoff in between) until it passes. Meanwhile batches are
-    /// not published: they wait in flight, so the bound pauses their connections and nothing is acknowledged before it
-    /// is stored; <see cref="NotReadyReason"/> and the health check (Unhealthy) say why. Call it before the gateway
-    /// accepts clients.
+    /// Starts degraded: the sink's start-up check is run now (again, after a failed <see cref="CheckSinkAsync"/>) and
+    /// retried in the background (each attempt given <paramref name="attemptTimeout"/>, with the retry backoff in
+    /// between) until it passes. Meanwhile batches are not published: they wait in flight, so the bound pauses their
+    /// connections and nothing is acknowledged before it is stored; <see cref="NotReadyReason"/> and the health check
+    /// (Unhealthy) say why. Call it once, before the gateway accepts clients.
     /// </summary>
     /// <param name="attemptTimeout">The deadline of each attempt.</param>
     /// <returns>A task that completes when the sink is ready (true), or false when the pipeline stopped first.</returns>
