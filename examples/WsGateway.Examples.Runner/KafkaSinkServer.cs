@@ -9,7 +9,10 @@ internal static class KafkaSinkServer
 {
     public static Task RunAsync(int port, string bootstrapServers, string topic, TextWriter output, CancellationToken cancellationToken)
     {
-        var sink = new KafkaTradeSink(new KafkaSinkOptions { BootstrapServers = bootstrapServers, Topic = topic });
-        return SinkServer.RunAsync("kafka", $"topic {topic} on {bootstrapServers}", sink, port, output, cancellationToken);
+        var options = new KafkaSinkOptions { BootstrapServers = bootstrapServers, Topic = topic };
+
+        // The sink logs through the example's logger: a broker that cannot be reached is said once (and again when it
+        // changes), not at every reconnection attempt.
+        return SinkServer.RunAsync("kafka", $"topic {topic} on {bootstrapServers}", loggerFactory => new KafkaTradeSink(options, loggerFactory), port, output, cancellationToken);
     }
 }

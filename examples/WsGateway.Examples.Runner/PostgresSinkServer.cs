@@ -10,8 +10,10 @@ internal static class PostgresSinkServer
 {
     public static async Task RunAsync(int port, string connectionString, string table, TextWriter output, CancellationToken cancellationToken)
     {
-        var sink = new PostgresTradeSink(new PostgresSinkOptions { ConnectionString = connectionString, Table = table });
-        await sink.InitializeAsync(cancellationToken).ConfigureAwait(false); // a wrong server or password shows now, not at the first trade
-        await SinkServer.RunAsync("postgres", $"table {sink.Table}", sink, port, output, cancellationToken).ConfigureAwait(false);
+        var options = new PostgresSinkOptions { ConnectionString = connectionString, Table = table };
+
+        // SinkServer runs the sink's start-up check (connect, create the table if missing) before it listens: a wrong
+        // server or password shows now, not at the first trade.
+        await SinkServer.RunAsync("postgres", $"table {options.Table}", loggerFactory => new PostgresTradeSink(options, loggerFactory), port, output, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -98,7 +98,8 @@ internal static class ServeCommand
         {
             Description = "Store every trade durably and acknowledge it to the client (TradeAck) once stored: "
                 + "nats://127.0.0.1:4222?stream=TRADES&subject=trades, kafka://127.0.0.1:9092/trades or "
-                + "postgres://user@127.0.0.1:5432/db?table=trades (see docs/sinks.md for every option)",
+                + "postgres://user@127.0.0.1:5432/db?table=trades (see docs/sinks.md for every option). Checked before serve listens: "
+                + "one line naming it and the reason, and exit code 2, when it cannot be reached",
         };
         sink.Validators.Add(r =>
         {
@@ -111,6 +112,39 @@ internal static class ServeCommand
                 r.AddError(e.Message);
             }
         });
+        Option<double> sinkTimeout = new("--sink-timeout")
+        {
+            Description = "Seconds the sink's start-up check may take (connect, authenticate, check or create the stream, table or topic) "
+                + "before serve gives up with exit code 2; with --sink-wait, each attempt's",
+            DefaultValueFactory = _ => 10,
+        };
+        sinkTimeout.Validators.Add(r =>
+        {
+            double value = r.GetValueOrDefault<double>();
+            if (!(value > 0 && value <= 3600))
+            {
+                r.AddError($"--sink-timeout must be between 0 and 3600 seconds (not 0), got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        });
+        Option<bool> sinkWait = new("--sink-wait")
+        {
+            Description = "Listen even when the sink is not ready: keep retrying its check; /health is Unhealthy until it passes, "
+                + "and trades wait for it unacknowledged (the in-flight bound pauses their clients)",
+        };
+        Option<double> shutdownTimeout = new("--shutdown-timeout")
+        {
+            Description = "Seconds a graceful stop (Ctrl+C, SIGTERM) may take in all: closing the connections and storing the trades in flight; "
+                + "trades received and not stored by then are counted and serve exits with 3",
+            DefaultValueFactory = _ => 10,
+        };
+        shutdownTimeout.Validators.Add(r =>
+        {
+            double value = r.GetValueOrDefault<double>();
+            if (!(value >= 0 && value <= 3600))
+            {
+                r.AddError($"--shutdown-timeout must be between 0 and 3600 seconds, got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        });
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -120,6 +154,7 @@ internal static class ServeCommand
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
             listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, logLevel,
+            sinkTimeout, sinkWait, shutdownTimeout,
         };
         command.Validators.Add(r =>
         {
@@ -139,6 +174,11 @@ internal static class ServeCommand
             {
                 r.AddError($"--sink stores SBE trades and works with --handler stats (the default), got --handler {chosen}");
             }
+
+            if (r.GetValue(sink) is null && r.GetValue(sinkWait))
+            {
+                r.AddError("--sink-wait is for --sink (start before the sink is ready); no --sink was given");
+            }
         });
         command.SetAction(async (result, invocationToken) =>
         {
@@ -153,6 +193,9 @@ internal static class ServeCommand
                 MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
                 Transport = ParseTransport(result.GetValue(transport)) ?? GatewayTransport.Auto,
                 EventLoops = result.GetValue(eventLoops),
+
+                // The connections' drain is part of the one stop deadline (ServeHost.StopAsync gives the sink the rest).
+                ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
             };
             OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
 
@@ -204,7 +247,12 @@ internal static class ServeCommand
                 _ => _ => new StatsHandler(sessions, totals),
             };
 
-            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkPlugins.Plan(sinkUri) : null);
+            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkPlugins.Plan(sinkUri) : null)
+            {
+                SinkTimeout = TimeSpan.FromSeconds(result.GetValue(sinkTimeout)),
+                SinkWait = result.GetValue(sinkWait),
+                ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
+            };
             ServeHost host;
             try
             {
@@ -212,7 +260,13 @@ internal static class ServeCommand
             }
             catch (ServeStartException e)
             {
+                // One line: what could not start and why (the sink's not ready: exit 2; cannot listen: exit 1).
                 await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
+                return e.ExitCode;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("wsgw serve: stopped before it was listening (interrupted during the sink's start-up check)").ConfigureAwait(false);
                 return 1;
             }
 
@@ -227,12 +281,29 @@ internal static class ServeCommand
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
-            string sinkText = settings.Sink is { } plan ? $", sink: {plan.Uri.Redacted}" : string.Empty;
+            string sinkText = settings.Sink is { } plan
+                ? $", sink: {plan.Uri.Redacted}{(host.Sink?.NotReadyReason is { } notReady ? $" not ready yet, retrying: {notReady}" : string.Empty)}"
+                : string.Empty;
             string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{sinkText}){adminText}; Ctrl+C stops");
 
             // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
             // notice are status, on standard error with the logs.
             await Console.Error.WriteLineAsync(banner).ConfigureAwait(false);
+            if (host.SinkReady is { } sinkReady && settings.Sink is { } waited)
+            {
+                // --sink-wait: say when the sink is ready after all (on standard error, status).
+                _ = sinkReady.ContinueWith(
+                    t =>
+                    {
+                        if (t.IsCompletedSuccessfully && t.Result)
+                        {
+                            Console.Error.WriteLine($"wsgw: sink {waited.Uri.Redacted} is ready");
+                        }
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+            }
             try
             {
                 await (view?.RunAsync(banner, cancellationToken) ?? Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
@@ -257,7 +328,8 @@ internal static class ServeCommand
             {
                 // Received, never acknowledged: a client that resends what was not acknowledged (ReliableTradeClient)
                 // loses nothing, but the operator must know the sink did not take them.
-                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wsgw: {notStored} trades received were not stored by the sink before it stopped (drain-timeout); their clients were not acknowledged")).ConfigureAwait(false);
+                long received = host.Sink?.TradesReceived ?? 0;
+                await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wsgw: {notStored} trades received were not stored by the sink before it stopped (--shutdown-timeout {settings.ShutdownTimeout.TotalSeconds:0.###} s; {received} received in all); their clients were not acknowledged")).ConfigureAwait(false);
                 return ExitTradesNotStored;
             }
 
@@ -285,6 +357,10 @@ internal static class ServeCommand
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddFilter("Microsoft", framework)
+
+            // The NATS client logs every failed (re)connection at Error with its stack trace: the sink's start-up
+            // check and the pipeline's retries say the same in one line. Shown with --log-level debug.
+            .AddFilter("NATS", level <= LogLevel.Debug ? level : LogLevel.Critical)
 
             // A port in use makes the host log "Hosting failed to start" with the bind exception's stack trace
             // before it throws; serve reports that itself, in one line. The host's critical logs still show.

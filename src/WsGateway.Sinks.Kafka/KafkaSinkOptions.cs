@@ -48,7 +48,9 @@ public sealed class KafkaSinkOptions
         ["linger.ms"] = "1",
     };
 
-    /// <summary>How long <see cref="KafkaTradeSink.DisposeAsync"/> waits for messages still in flight. Default 10 s.</summary>
+    /// <summary>How long <see cref="KafkaTradeSink.DisposeAsync"/> waits for messages still in flight: not at all once a
+    /// publish was given up (cancelled by a pipeline that stopped waiting), and a <see cref="SinkPipeline"/>'s stop
+    /// bounds it by its own deadline. Default 10 s.</summary>
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -40,6 +41,20 @@ public sealed class KafkaTradeSink : ITradeSink
     private IProducer<byte[], byte[]> _producer;
     private volatile bool _fatal;
     private bool _disposed;
+
+    // The producer's error state, for logging once per change and for the start-up check: the code last logged (0
+    // when none, or since a delivery succeeded), librdkafka's last reason, and whether every broker is down.
+    private const int UnreachableState = -1;
+    private int _loggedError;
+    private string? _lastReason;
+    private volatile bool _brokersDown;
+
+    // Until the start-up check passed or the first batch comes, the error handler logs at Debug: the check reports
+    // what fails itself (the producer connects from its creation, before the check starts).
+    private volatile bool _initializing = true;
+
+    // A publish was given up (cancelled): what librdkafka still holds will not be waited for when closing.
+    private volatile bool _abandoned;
 
     /// <summary>Creates the sink and its producer (which connects in the background).</summary>
     /// <param name="options">The options.</param>
@@ -97,6 +112,11 @@ public sealed class KafkaTradeSink : ITradeSink
             return;
         }
 
+        if (_initializing)
+        {
+            _initializing = false;
+        }
+
         IProducer<byte[], byte[]> producer = CurrentProducer();
         var delivery = new BatchDelivery(batch.Count);
         var record = new Record(batch.MessageSize, _noHeaders);
@@ -112,6 +132,7 @@ public sealed class KafkaTradeSink : ITradeSink
         }
         catch (OperationCanceledException ex)
         {
+            _abandoned = true;
             delivery.Abandon(batch.Count - produced, ex);
         }
 
@@ -121,7 +142,22 @@ public sealed class KafkaTradeSink : ITradeSink
             delivery.Abandon(batch.Count - produced, refused);
         }
 
-        await delivery.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await delivery.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _abandoned = true;
+            throw;
+        }
+
+        if (delivery.FirstError is null && Volatile.Read(ref _loggedError) != 0 && Interlocked.Exchange(ref _loggedError, 0) != 0)
+        {
+            _brokersDown = false;
+            KafkaLog.Recovered(_logger, _topic);
+        }
+
         if (delivery.FirstError is { } error)
         {
             throw new KafkaSinkException(
@@ -129,8 +165,92 @@ public sealed class KafkaTradeSink : ITradeSink
         }
     }
 
+    /// <summary>
+    /// The start-up check: asks the brokers for the topic's metadata (which connects, and authenticates with the
+    /// <c>security.protocol</c>/<c>sasl.*</c> properties) and creates the topic when the cluster does not have it
+    /// (with the broker's default partitions and replication). Fails as soon as librdkafka reports every broker down
+    /// (a refused connection, a name that does not resolve), when the topic is missing and cannot be created, or when
+    /// the cluster refuses the topic (authorization); otherwise retries until <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the attempt (the start-up deadline).</param>
+    /// <returns>A task that completes once the topic exists and has partitions.</returns>
+    /// <exception cref="KafkaSinkException">The brokers or the topic are not usable; the message says why.</exception>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        IProducer<byte[], byte[]> producer = CurrentProducer();
+        using IAdminClient admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        // Quiet until it passed: a failed check is reported by whoever called it (and retried, maybe), not here too.
+        await CheckTopicAsync(admin, cancellationToken).ConfigureAwait(false);
+        _initializing = false;
+    }
+
+    private async Task CheckTopicAsync(IAdminClient admin, CancellationToken cancellationToken)
+    {
+        bool created = false;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            TopicMetadata? topic = null;
+            try
+            {
+                // Blocking in librdkafka: short attempts on a pool thread, so the token is looked at between them.
+                Metadata metadata = await Task.Run(() => admin.GetMetadata(_topic, TimeSpan.FromMilliseconds(500)), cancellationToken).ConfigureAwait(false);
+                topic = metadata.Topics.Find(t => t.Topic == _topic);
+            }
+            catch (KafkaException e) when (!e.Error.IsFatal)
+            {
+                Interlocked.CompareExchange(ref _lastReason, e.Error.Reason, null);
+            }
+
+            if (topic is null)
+            {
+                if (_brokersDown)
+                {
+                    throw new KafkaSinkException($"kafka sink: brokers {Options.BootstrapServers} unreachable: {Volatile.Read(ref _lastReason) ?? "all brokers are down"}");
+                }
+
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            _brokersDown = false;
+            if (topic.Error.Code == ErrorCode.NoError && topic.Partitions.Count > 0)
+            {
+                return;
+            }
+
+            if (topic.Error.Code != ErrorCode.UnknownTopicOrPart && topic.Error.Code != ErrorCode.NoError)
+            {
+                throw new KafkaSinkException($"kafka sink: topic '{_topic}' on {Options.BootstrapServers}: {topic.Error.Code}: {topic.Error.Reason}");
+            }
+
+            if (!created)
+            {
+                created = true;
+                try
+                {
+                    await admin.CreateTopicsAsync([new TopicSpecification { Name = _topic, NumPartitions = -1, ReplicationFactor = -1 }]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    KafkaLog.TopicCreated(_logger, _topic);
+                }
+                catch (CreateTopicsException e) when (e.Results.Count > 0 && e.Results[0].Error.Code == ErrorCode.TopicAlreadyExists)
+                {
+                    // Created meanwhile (another gateway, or the broker's auto-creation).
+                }
+                catch (CreateTopicsException e)
+                {
+                    Error error = e.Results.Count > 0 ? e.Results[0].Error : e.Error;
+                    throw new KafkaSinkException($"kafka sink: topic '{_topic}' does not exist on {Options.BootstrapServers} and could not be created: {error.Code}: {error.Reason}", e);
+                }
+            }
+
+            // Created: its partitions may take a moment to have leaders.
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits up to <see cref="KafkaSinkOptions.FlushTimeout"/> for messages still in flight, then closes
-    /// the producer.</summary>
+    /// the producer. When a publish was given up (cancelled: the pipeline stopped waiting for the sink), the messages
+    /// librdkafka still holds are not waited for: their trades were counted as not stored.</summary>
     /// <returns>A task that completes when the producer is closed.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -148,10 +268,11 @@ public sealed class KafkaTradeSink : ITradeSink
 
         await Task.Run(() =>
         {
-            int left = producer.Flush(_flushTimeout);
+            TimeSpan flush = _abandoned ? TimeSpan.Zero : _flushTimeout;
+            int left = producer.Flush(flush);
             if (left > 0)
             {
-                KafkaLog.NotFlushed(_logger, left, _topic, _flushTimeout.TotalSeconds);
+                KafkaLog.NotFlushed(_logger, left, _topic, flush.TotalSeconds);
             }
 
             producer.Dispose();
@@ -219,13 +340,46 @@ public sealed class KafkaTradeSink : ITradeSink
                 }
                 else
                 {
-                    KafkaLog.ProducerError(_logger, _topic, error.Code, error.Reason);
+                    // librdkafka reports a broker that cannot be reached at every reconnection attempt: logged when
+                    // the error changes (and again after a delivery succeeded), the repeats at Debug.
+                    bool unreachable = error.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Resolve;
+                    if (error.Code == ErrorCode.Local_AllBrokersDown)
+                    {
+                        _brokersDown = true;
+                    }
+                    else
+                    {
+                        // "1/1 brokers are down" says less than the connection error that led to it.
+                        Volatile.Write(ref _lastReason, error.Reason);
+                    }
+
+                    // The errors of a broker that cannot be reached (transport, resolve, all down) are one state.
+                    int state = unreachable ? UnreachableState : (int)error.Code;
+                    if (_initializing || Interlocked.Exchange(ref _loggedError, state) == state)
+                    {
+                        // Not recorded as logged while initializing: the first error after it is logged.
+                        KafkaLog.ProducerErrorRepeated(_logger, _topic, error.Code, error.Reason);
+                    }
+                    else if (unreachable)
+                    {
+                        KafkaLog.Unreachable(_logger, _topic, Options.BootstrapServers, Volatile.Read(ref _lastReason) ?? error.Reason);
+                    }
+                    else
+                    {
+                        KafkaLog.ProducerError(_logger, _topic, error.Code, error.Reason);
+                    }
                 }
             })
             // Only called when statistics.interval.ms is set: librdkafka's counters (requests, batch sizes, wakeups,
             // queue latencies) as JSON, to see where a deployment's time goes.
             .SetStatisticsHandler((_, json) => KafkaLog.Statistics(_logger, _topic, json))
-            .SetLogHandler((_, message) => KafkaLog.Librdkafka(_logger, message.LevelAs(LogLevelType.MicrosoftExtensionsLogging) is int level ? (LogLevel)level : LogLevel.Debug, message.Facility, message.Message))
+            // Connection failures (facility FAIL) come at every reconnection attempt: the error handler above reports
+            // them once per change, so librdkafka's own lines about them go to Debug.
+            .SetLogHandler((_, message) => KafkaLog.Librdkafka(
+                _logger,
+                message.Facility == "FAIL" ? LogLevel.Debug : message.LevelAs(LogLevelType.MicrosoftExtensionsLogging) is int level ? (LogLevel)level : LogLevel.Debug,
+                message.Facility,
+                message.Message))
             .Build();
 
 
@@ -347,4 +501,16 @@ internal static partial class KafkaLog
 
     [LoggerMessage(1354, LogLevel.Information, "Kafka sink (topic {Topic}): librdkafka statistics {Statistics}")]
     public static partial void Statistics(ILogger logger, string topic, string statistics);
+
+    [LoggerMessage(1358, LogLevel.Warning, "Kafka sink (topic {Topic}): brokers {Brokers} unreachable, retrying (logged again once delivering or on another error): {Reason}")]
+    public static partial void Unreachable(ILogger logger, string topic, string brokers, string reason);
+
+    [LoggerMessage(1355, LogLevel.Debug, "Kafka sink (topic {Topic}): producer error {Code} again: {Reason}")]
+    public static partial void ProducerErrorRepeated(ILogger logger, string topic, ErrorCode code, string reason);
+
+    [LoggerMessage(1356, LogLevel.Information, "Kafka sink (topic {Topic}): delivering again")]
+    public static partial void Recovered(ILogger logger, string topic);
+
+    [LoggerMessage(1357, LogLevel.Information, "Kafka sink: created topic {Topic} (the brokers' default partitions and replication)")]
+    public static partial void TopicCreated(ILogger logger, string topic);
 }

@@ -11,6 +11,17 @@ public interface ITradeSink : IAsyncDisposable
     /// <summary>A short name for logs, metrics and health ("nats", "kafka", "postgres").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// The start-up check: connects, authenticates and checks or creates what the trades go into (a JetStream
+    /// stream, a table, a topic), so that a wrong address, password or name shows before the gateway accepts clients
+    /// rather than at the first trade. <see cref="SinkPipeline.CheckSinkAsync"/> calls it with a deadline (what
+    /// <c>wsgw serve</c> does before it listens). Callable again after a failure (a retry); a sink that has nothing to
+    /// check completes at once (the default).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the attempt (the start-up deadline).</param>
+    /// <returns>A task that completes once the sink can store; it throws, with a message that says why, when it cannot.</returns>
+    ValueTask InitializeAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     /// <summary>Stores every trade of <paramref name="batch"/> durably, deduplicated on its trade id. Completes once
     /// the system has acknowledged all of them; throws when it could not (the pipeline retries the whole batch).</summary>
     /// <param name="batch">The trades, valid until the returned task completes.</param>

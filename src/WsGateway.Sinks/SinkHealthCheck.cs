@@ -4,7 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace WsGateway.Sinks;
 
 /// <summary>
-/// The health of a <see cref="SinkPipeline"/>: healthy while the sink stores what it is given; degraded while
+/// The health of a <see cref="SinkPipeline"/>: unhealthy while the sink's start-up check has not passed (a pipeline
+/// started degraded, <see cref="SinkPipeline.StartCheckingSink"/>); healthy while the sink stores what it is given; degraded while
 /// publishing fails (the pipeline retries) or while the oldest unacknowledged trade is older than
 /// <see cref="SinkPipelineOptions.LagDegraded"/>; unhealthy
 /// once publishing has failed, or the sink has lagged, for <see cref="SinkPipelineOptions.Unhealthy"/>.
@@ -47,6 +48,12 @@ public sealed class SinkHealthCheck : IHealthCheck
             ["retries"] = status.Retries,
             ["lagMs"] = (long)status.Lag.TotalMilliseconds,
         };
+        if (status.NotReadyReason is { } notReady)
+        {
+            data["notReady"] = notReady;
+            return HealthCheckResult.Unhealthy(Describe($"{status.Sink}: not ready ({status.InFlightTrades} trades waiting), retrying the start-up check: {notReady}"), data: data);
+        }
+
         if (status.FailingFor > TimeSpan.Zero)
         {
             string failing = Describe($"{status.Sink}: publishing fails for {status.FailingFor.TotalSeconds:0.0} s, retrying ({status.Retries} retries so far, {status.InFlightTrades} trades waiting): {status.LastError}");

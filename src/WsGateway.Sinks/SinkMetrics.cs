@@ -49,6 +49,7 @@ internal sealed class SinkMetrics : IDisposable
         meter.CreateObservableUpDownCounter("wsgateway.sink.inflight.bytes", () => new Measurement<long>(pipeline.InFlightBytes, tags), "By", "Bytes of trades handed to the sink and not yet acknowledged");
         meter.CreateObservableUpDownCounter("wsgateway.sink.connections.paused", () => new Measurement<int>(pipeline.PausedConnections, tags), "{connection}", "Connections not read because the sink is at its in-flight bound");
         meter.CreateObservableGauge("wsgateway.sink.lag", () => new Measurement<double>(pipeline.Lag.TotalSeconds, tags), "s", "Age of the oldest trade handed to the sink and not yet acknowledged");
+        meter.CreateObservableGauge("wsgateway.sink.ready", () => new Measurement<int>(pipeline.NotReadyReason is null ? 1 : 0, tags), "{sink}", "1 once the sink's start-up check passed (or none was asked for), 0 while it is retried (started degraded)");
     }
 
     public void Stored(int trades, double publishSeconds, double ackSeconds)

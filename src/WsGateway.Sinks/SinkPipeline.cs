@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,14 +24,23 @@ namespace WsGateway.Sinks;
 /// (<see cref="IGatewayConnection.PauseReceiving"/>: TCP then slows the client down), and acknowledgements that bring
 /// both under <see cref="SinkPipelineOptions.ResumeFraction"/> of the bounds resume every paused connection. So the
 /// queue holds at most the bound plus one read per connection: it is never unbounded.</para>
+/// <para><b>Starting.</b> <see cref="CheckSinkAsync"/> runs the sink's start-up check
+/// (<see cref="ITradeSink.InitializeAsync"/>: connect, authenticate, check or create the stream, table or topic) with
+/// a deadline, before the gateway accepts clients; <see cref="StartCheckingSink"/> starts degraded instead: the
+/// check is retried in the background, batches wait for it (under the bound, so clients are paused, never
+/// acknowledged early) and the health check says Unhealthy until it passes.</para>
 /// <para><b>Stopping.</b> Stop the gateway first (its connections hand over their last reads), then dispose the
-/// pipeline: it stores what is in flight, for at most <see cref="SinkPipelineOptions.DrainTimeout"/>, and disposes the
-/// sink.</para>
+/// pipeline (or <see cref="StopAsync"/> with a deadline of your own): it stores what is in flight and closes the sink,
+/// both within <see cref="SinkPipelineOptions.DrainTimeout"/>; what was not stored is counted in
+/// <see cref="TradesNotStored"/>.</para>
 /// </remarks>
 public sealed class SinkPipeline : IAsyncDisposable
 {
     private const int PoolLimit = 256;
     private const int PooledBufferLimit = 1024 * 1024;
+
+    /// <summary>The least time the sink is given to close when stopping, even past the deadline.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromMilliseconds(200);
 
     private readonly ITradeSink _sink;
     private readonly SinkPipelineOptions _options;
@@ -50,6 +60,7 @@ public sealed class SinkPipeline : IAsyncDisposable
     private int _pausedCount;
 
     private long _inFlightTrades;
+    private long _received;
     private long _notStored;
     private long _inFlightBytes;
     private long _stored;
@@ -59,6 +70,12 @@ public sealed class SinkPipeline : IAsyncDisposable
     private int _failures;
     private string? _lastError;
     private Task? _disposed;
+
+    // The start-up check: null once it passed or when it was never asked for; otherwise why the sink is not ready,
+    // and the gate batches wait at while the check is retried (StartCheckingSink).
+    private string? _notReady;
+    private TaskCompletionSource? _readyGate;
+    private Task? _checking;
 
     /// <summary>Creates the pipeline and starts its publishing tasks.</summary>
     /// <param name="sink">Where the trades go; disposed with the pipeline.</param>
@@ -104,9 +121,17 @@ public sealed class SinkPipeline : IAsyncDisposable
 
     internal long InFlightTrades => Volatile.Read(ref _inFlightTrades);
 
-    /// <summary>Trades received and never stored: what was still in flight when disposing gave up after
-    /// <see cref="SinkPipelineOptions.DrainTimeout"/> (their clients were not acknowledged). 0 until then.</summary>
+    /// <summary>Trades received and never stored: what was still in flight when stopping gave up after its deadline
+    /// (<see cref="SinkPipelineOptions.DrainTimeout"/>; their clients were not acknowledged), and what arrived after
+    /// the pipeline had stopped. 0 until then.</summary>
     public long TradesNotStored => Volatile.Read(ref _notStored);
+
+    /// <summary>Trades handed to the pipeline since the start (stored, in flight or not stored).</summary>
+    public long TradesReceived => Volatile.Read(ref _received);
+
+    /// <summary>Why the sink is not ready, after its start-up check (<see cref="CheckSinkAsync"/>,
+    /// <see cref="StartCheckingSink"/>) failed and until it passes; null once it has, or when no check was asked for.</summary>
+    public string? NotReadyReason => Volatile.Read(ref _notReady);
 
     internal long InFlightBytes => Volatile.Read(ref _inFlightBytes);
 
@@ -160,13 +185,167 @@ public sealed class SinkPipeline : IAsyncDisposable
             Volatile.Read(ref _acks),
             Lag,
             failingSince == 0 ? TimeSpan.Zero : _time.GetElapsedTime(failingSince),
-            failingSince == 0 ? null : Volatile.Read(ref _lastError));
+            failingSince == 0 ? null : Volatile.Read(ref _lastError))
+        {
+            NotReadyReason = NotReadyReason,
+        };
     }
 
-    /// <summary>Stores what is in flight (for at most <see cref="SinkPipelineOptions.DrainTimeout"/>), stops the
-    /// publishing tasks and disposes the sink. Stop the gateway first. Idempotent.</summary>
+    /// <summary>
+    /// The sink's start-up check (<see cref="ITradeSink.InitializeAsync"/>: connect, authenticate, check or create the
+    /// stream, table or topic), given at most <paramref name="timeout"/>. Call it before the gateway accepts clients,
+    /// so that a wrong address, password or name fails the start, not the first trade.
+    /// </summary>
+    /// <param name="timeout">The deadline; an unreachable host (no answer) fails when it passes.</param>
+    /// <param name="cancellationToken">Ends the check (Ctrl+C).</param>
+    /// <returns>A task that completes once the sink is ready.</returns>
+    /// <exception cref="SinkNotReadyException">The check failed or the deadline passed; <see cref="SinkNotReadyException.Reason"/> says why in one line.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task CheckSinkAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (await TryCheckAsync(timeout, cancellationToken).ConfigureAwait(false) is { } reason)
+        {
+            throw new SinkNotReadyException(_sink.Name, reason);
+        }
+    }
+
+    /// <summary>
+    /// Starts degraded: the sink's start-up check is run now (again, after a failed <see cref="CheckSinkAsync"/>) and
+    /// retried in the background (each attempt given <paramref name="attemptTimeout"/>, with the retry backoff in
+    /// between) until it passes. Meanwhile batches are not published: they wait in flight, so the bound pauses their
+    /// connections and nothing is acknowledged before it is stored; <see cref="NotReadyReason"/> and the health check
+    /// (Unhealthy) say why. Call it once, before the gateway accepts clients.
+    /// </summary>
+    /// <param name="attemptTimeout">The deadline of each attempt.</param>
+    /// <returns>A task that completes when the sink is ready (true), or false when the pipeline stopped first.</returns>
+    public Task<bool> StartCheckingSink(TimeSpan attemptTimeout)
+    {
+        Interlocked.CompareExchange(ref _notReady, "not checked yet", null);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _readyGate, gate);
+        Task<bool> checking = Task.Run(async () =>
+        {
+            TimeSpan delay = _options.RetryInitialDelay;
+            string? logged = null;
+            for (int attempt = 1; ; attempt++)
+            {
+                string? reason;
+                try
+                {
+                    reason = await TryCheckAsync(attemptTimeout, _abort.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                if (reason is null)
+                {
+                    if (attempt > 1)
+                    {
+                        Log.Ready(_logger, _sink.Name, attempt);
+                    }
+
+                    Volatile.Write(ref _readyGate, null);
+                    gate.TrySetResult();
+                    return true;
+                }
+
+                if (reason != logged)
+                {
+                    logged = reason;
+                    Log.NotReady(_logger, _sink.Name, reason);
+                }
+
+                try
+                {
+                    await Task.Delay(delay, _time, _abort.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+            }
+        });
+        _checking = checking;
+        return checking;
+    }
+
+    /// <summary>One attempt of the start-up check: null when it passed (the pipeline is ready), else why not.</summary>
+    private async Task<string?> TryCheckAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        string reason;
+        try
+        {
+            // WaitAsync as well: a sink that does not look at its token is still given up on (a moment after the
+            // deadline, so that one that does can say what it was waiting for).
+            await _sink.InitializeAsync(deadline.Token).AsTask().WaitAsync(timeout + CloseGrace, _time, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _notReady, null);
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && deadline.IsCancellationRequested))
+        {
+            reason = string.Create(CultureInfo.InvariantCulture, $"no answer within {timeout.TotalSeconds:0.###} s");
+        }
+        catch (Exception e)
+        {
+            reason = Describe(e, _sink.Name);
+        }
+
+        Volatile.Write(ref _notReady, reason);
+        return reason;
+    }
+
+    /// <summary>An exception as one line: its message, and its innermost cause's when that says more (a socket error
+    /// under "failed to connect").</summary>
+    private static string Describe(Exception e, string sink)
+    {
+        Exception inner = e;
+        while (inner.InnerException is { } next)
+        {
+            inner = next;
+        }
+
+        // "kafka sink: ..." is said by whoever reports the sink by name or URI.
+        string text = e.Message.TrimEnd('.', ' ');
+        string prefix = sink + " sink: ";
+        if (text.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            text = text[prefix.Length..];
+        }
+
+        if (!ReferenceEquals(inner, e) && !string.IsNullOrWhiteSpace(inner.Message) && !text.Contains(inner.Message.TrimEnd('.'), StringComparison.Ordinal))
+        {
+            text += ": " + inner.Message.TrimEnd('.', ' ');
+        }
+
+        return text.ReplaceLineEndings(" ");
+    }
+
+    /// <summary>Stores what is in flight, stops the publishing tasks and closes the sink, all within
+    /// <see cref="SinkPipelineOptions.DrainTimeout"/> (<see cref="StopAsync"/>). Stop the gateway first. Idempotent.</summary>
     /// <returns>A task that completes when the pipeline has stopped.</returns>
-    public ValueTask DisposeAsync() => new(_disposed ??= DisposeCoreAsync());
+    public ValueTask DisposeAsync() => new(StopAsync(_options.DrainTimeout));
+
+    /// <summary>
+    /// Stops within <paramref name="timeout"/> (or <see cref="SinkPipelineOptions.DrainTimeout"/>, whichever is
+    /// shorter): waits for the batches in flight to be stored, then closes the sink (<see cref="IAsyncDisposable.DisposeAsync"/>:
+    /// Kafka's flush, connections) with what is left of the time. What was still in flight at the deadline is given up
+    /// (<see cref="TradesNotStored"/>; its clients were not acknowledged and resend it), and a sink that does not
+    /// close in time is left to finish on its own (logged). Stop the gateway first. Idempotent: the first call's
+    /// deadline holds.
+    /// </summary>
+    /// <param name="timeout">The whole stop's deadline, the sink's close included.</param>
+    /// <returns>A task that completes when the pipeline has stopped.</returns>
+    public Task StopAsync(TimeSpan timeout) => _disposed ??= DisposeCoreAsync(timeout < _options.DrainTimeout ? timeout : _options.DrainTimeout);
 
     internal SinkBatch RentBatch(SinkConnection connection, int messageSize)
     {
@@ -195,11 +374,13 @@ public sealed class SinkPipeline : IAsyncDisposable
         batch.EndCount = connection.Received;
         batch.LastTradeId = TradeMessages.TradeId(batch.Trades[batch.Count - 1].Span);
         batch.Submitted = _time.GetTimestamp();
+        Interlocked.Add(ref _received, batch.Count);
         long trades = Interlocked.Add(ref _inFlightTrades, batch.Count);
         long bytes = Interlocked.Add(ref _inFlightBytes, batch.Length);
         if (!_queue.Writer.TryWrite(batch))
         {
             // Stopped: nothing will store it; the client, unacknowledged, resends it after reconnecting.
+            Interlocked.Add(ref _notStored, batch.Count);
             Release(batch);
             Return(batch);
             return;
@@ -302,6 +483,19 @@ public sealed class SinkPipeline : IAsyncDisposable
     /// <summary>Publishes until stored (true) or the pipeline is aborted (false).</summary>
     private async Task<bool> PublishAsync(SinkBatch batch)
     {
+        if (Volatile.Read(ref _readyGate) is { } gate)
+        {
+            // Started degraded: the start-up check has not passed yet; the batch waits in flight (bounded).
+            try
+            {
+                await gate.Task.WaitAsync(_abort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
         TimeSpan delay = _options.RetryInitialDelay;
         for (int attempt = 1; ; attempt++)
         {
@@ -374,18 +568,19 @@ public sealed class SinkPipeline : IAsyncDisposable
         _pool.Enqueue(batch);
     }
 
-    private async Task DisposeCoreAsync()
+    private async Task DisposeCoreAsync(TimeSpan timeout)
     {
+        long started = _time.GetTimestamp();
         _queue.Writer.TryComplete();
         Task publishers = Task.WhenAll(_publishers);
         try
         {
-            await publishers.WaitAsync(_options.DrainTimeout, _time).ConfigureAwait(false);
+            await publishers.WaitAsync(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             long abandoned = InFlightTrades;
-            Volatile.Write(ref _notStored, abandoned);
+            Interlocked.Add(ref _notStored, abandoned);
             await _abort.CancelAsync().ConfigureAwait(false);
             await publishers.ConfigureAwait(false);
             Log.Abandoned(_logger, _sink.Name, abandoned);
@@ -412,7 +607,25 @@ public sealed class SinkPipeline : IAsyncDisposable
             pooled.ReturnBuffer();
         }
 
-        await _sink.DisposeAsync().ConfigureAwait(false);
+        // Also ends a start-up check still being retried.
+        await _abort.CancelAsync().ConfigureAwait(false);
+        if (_checking is { } checking)
+        {
+            await checking.ConfigureAwait(false);
+        }
+
+        // What is left of the deadline, and a moment at least for a sink with nothing left to send to close cleanly.
+        TimeSpan remaining = timeout - _time.GetElapsedTime(started);
+        TimeSpan close = remaining > CloseGrace ? remaining : CloseGrace;
+        try
+        {
+            await _sink.DisposeAsync().AsTask().WaitAsync(close, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.CloseTimedOut(_logger, _sink.Name, close.TotalSeconds);
+        }
+
         _metrics.Dispose();
         _abort.Dispose();
     }

@@ -38,8 +38,10 @@ public sealed class SinkPipelineOptions
     /// this much. Before that a failing sink is Degraded. Default 30 s.</summary>
     public TimeSpan Unhealthy { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long stopping the pipeline waits for the batches in flight to be stored before giving up on them
-    /// (their clients were not acknowledged, so they resend them after reconnecting). Default 10 s.</summary>
+    /// <summary>How long stopping the pipeline may take in all: waiting for the batches in flight to be stored, then
+    /// closing the sink (Kafka's flush included) with what is left. Batches still in flight then are given up and
+    /// counted (<see cref="SinkPipeline.TradesNotStored"/>; their clients were not acknowledged, so they resend them
+    /// after reconnecting). <see cref="SinkPipeline.StopAsync"/> may shorten it. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Checks the options, returning the first problem found or <see langword="null"/>.</summary>

@@ -23,4 +23,9 @@ public readonly record struct SinkStatus(
     long AcknowledgementsSent,
     TimeSpan Lag,
     TimeSpan FailingFor,
-    string? LastError);
+    string? LastError)
+{
+    /// <summary>Why the sink is not ready while its start-up check is retried (a pipeline started degraded:
+    /// <see cref="SinkPipeline.StartCheckingSink"/>); null once ready, or when no check was asked for.</summary>
+    public string? NotReadyReason { get; init; }
+}

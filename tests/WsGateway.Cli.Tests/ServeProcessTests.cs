@@ -16,8 +16,8 @@ public sealed class ServeProcessTests
     [Fact]
     public async Task The_banner_names_the_sink_and_where_it_stores_without_its_password()
     {
-        // Nothing listens on port 1: the banner is printed before the sink is first used.
-        (WsgwProcess serve, Uri _) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink", "nats://trader:s3cret@127.0.0.1:1?stream=TRADES");
+        // Nothing listens on port 1: --sink-wait listens anyway (the banner says the sink is not ready yet, and why).
+        (WsgwProcess serve, Uri _) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink-wait", "--sink", "nats://trader:s3cret@127.0.0.1:1?stream=TRADES");
         using WsgwProcess process = serve;
         string banner = serve.Stderr.First(l => l.Contains("listening on", StringComparison.Ordinal));
 
@@ -28,8 +28,9 @@ public sealed class ServeProcessTests
     [Fact]
     public async Task Stopping_with_trades_its_sink_never_stored_says_how_many_and_exits_3()
     {
-        // No JetStream on port 1: every trade received stays in flight until the drain timeout gives up on it.
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink", "nats://127.0.0.1:1?stream=TRADES&drain-timeout=1s");
+        // No JetStream on port 1 (--sink-wait listens anyway): every trade received stays in flight until the drain
+        // timeout gives up on it.
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--stats-interval", "0", "--admin", "none", "--sink-wait", "--sink", "nats://127.0.0.1:1?stream=TRADES&drain-timeout=1s");
         using WsgwProcess _ = serve;
         await SendTradesAndCloseAsync(url, 5);
 

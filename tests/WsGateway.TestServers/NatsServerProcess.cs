@@ -29,6 +29,10 @@ public sealed class NatsServerProcess : IDisposable
         return Start(port, Directory.CreateTempSubdirectory("wsgw-nats-").FullName, []);
     }
 
+    /// <summary>Starts one <c>nats-server -js</c> on <paramref name="port"/> (a port a test chose earlier, for a
+    /// client already told to connect there).</summary>
+    public static NatsServerProcess StartOn(int port) => Start(port, Directory.CreateTempSubdirectory("wsgw-nats-").FullName, []);
+
     /// <summary>Starts <paramref name="nodes"/> nodes of one JetStream cluster (named wsgw) on free loopback ports,
     /// each with its own temp store, routed to each other; listening when it returns (JetStream may still be electing
     /// its meta leader).</summary>

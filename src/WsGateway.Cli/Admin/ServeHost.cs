@@ -13,7 +13,19 @@ namespace WsGateway.Cli.Admin;
 /// <param name="Admin">The admin endpoints' address (<c>127.0.0.1:9002</c>), or <c>none</c>.</param>
 /// <param name="Gateway">The gateway's limits and timeouts.</param>
 /// <param name="Sink">Where trades go and are acknowledged from (<c>--sink</c>), or null.</param>
-internal sealed record ServeSettings(string Listen, string Admin, TradeGatewayOptions Gateway, SinkPlan? Sink = null);
+internal sealed record ServeSettings(string Listen, string Admin, TradeGatewayOptions Gateway, SinkPlan? Sink = null)
+{
+    /// <summary>The sink's start-up check's deadline (<c>--sink-timeout</c>); each attempt's with <see cref="SinkWait"/>.</summary>
+    public TimeSpan SinkTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Listen even when the sink is not ready (<c>--sink-wait</c>): the check is retried in the background,
+    /// /health is Unhealthy and trades wait (unacknowledged, under the in-flight bound) until it passes.</summary>
+    public bool SinkWait { get; init; }
+
+    /// <summary>The whole graceful stop's deadline (<c>--shutdown-timeout</c>): the connections' drain and the sink's
+    /// drain and close together.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
 
 /// <summary>
 /// The hosting part of <c>wsgw serve</c>, callable from tests: the standalone gateway plus the admin app, sharing one
@@ -29,6 +41,7 @@ internal sealed class ServeHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private SinkPipeline? _sink;
+    private TimeSpan _shutdownTimeout = TimeSpan.FromSeconds(10);
     private Task? _stopped;
 
     private ServeHost(WebSocketServer server, WebApplication? admin, GatewayMetrics metrics, GatewayMonitor monitor, GatewayStats? stats, ILogger logger)
@@ -61,11 +74,17 @@ internal sealed class ServeHost : IAsyncDisposable
     /// <summary>The sink pipeline (<c>--sink</c>), or null.</summary>
     public SinkPipeline? Sink => _sink;
 
+    /// <summary>With <c>--sink-wait</c>: completes when the sink's start-up check passed (true) or the host stopped
+    /// first (false). Null otherwise (the check passed before listening, or there is no sink).</summary>
+    public Task<bool>? SinkReady { get; private set; }
+
     /// <summary>The dashboard's data, or null when the admin app is off.</summary>
     internal GatewayStats? Stats => _stats;
 
-    /// <summary>Starts the gateway, then the admin app.</summary>
+    /// <summary>Checks the sink (unless <see cref="ServeSettings.SinkWait"/>), then starts the gateway, then the admin app.</summary>
     /// <exception cref="FormatException">The admin address is not valid.</exception>
+    /// <exception cref="ServeStartException">The sink is not ready (<see cref="ServeStartException.ExitCode"/> 2):
+    /// nothing listens.</exception>
     /// <exception cref="ServeStartException">The gateway or the admin app could not listen (a port in use, an address
     /// not on this machine).</exception>
     public static async Task<ServeHost> StartAsync(ServeSettings settings, Func<IGatewayConnection, ITradeMessageHandler> handlerFactory, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
@@ -88,9 +107,27 @@ internal sealed class ServeHost : IAsyncDisposable
         }
 
         var server = new WebSocketServer(settings.Listen, handlerFactory, settings.Gateway, loggerFactory, metrics: metrics);
-        var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin")) { _sink = sink };
+        var host = new ServeHost(server, admin, metrics, monitor, stats, loggerFactory.CreateLogger("WsGateway.Cli.Admin")) { _sink = sink, _shutdownTimeout = settings.ShutdownTimeout };
         try
         {
+            if (sink is not null)
+            {
+                // Before anything listens: a sink that cannot store fails the start, not the first trade. With
+                // --sink-wait it starts degraded instead: the check is retried, /health says why, trades wait for it.
+                try
+                {
+                    await sink.CheckSinkAsync(settings.SinkTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SinkNotReadyException) when (settings.SinkWait)
+                {
+                    host.SinkReady = sink.StartCheckingSink(settings.SinkTimeout);
+                }
+                catch (SinkNotReadyException e)
+                {
+                    throw ServeStartException.SinkNotReady(settings.Sink!.Uri.Redacted, e);
+                }
+            }
+
             try
             {
                 await server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -129,19 +166,23 @@ internal sealed class ServeHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Graceful shutdown: /health turns unhealthy, the gateway closes every connection with 1001 and
-    /// drains, then the admin app stops (so /metrics can be scraped until the end). Idempotent.</summary>
+    /// <summary>Graceful shutdown within <see cref="ServeSettings.ShutdownTimeout"/>: /health turns unhealthy, the
+    /// gateway closes every connection with 1001 and drains, the sink stores what is in flight and closes with what is
+    /// left of the deadline, then the admin app stops (so /metrics can be scraped until the end). Idempotent.</summary>
     public Task StopAsync() => _stopped ??= StopCoreAsync();
 
     private async Task StopCoreAsync()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _server.StopAsync().ConfigureAwait(false);
 
-        // The connections have handed over their last reads: store what is in flight, then let go of the sink.
+        // The connections have handed over their last reads: store what is in flight, then let go of the sink, in
+        // what is left of the one deadline (not a drain timeout of its own after the gateway's).
         if (_sink is not null)
         {
-            await _sink.DisposeAsync().ConfigureAwait(false);
+            TimeSpan left = _shutdownTimeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await _sink.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
         }
 
         if (_admin is not null)
@@ -166,10 +207,18 @@ internal sealed class ServeHost : IAsyncDisposable
 /// in use</c>).</summary>
 internal sealed class ServeStartException : Exception
 {
-    public ServeStartException(string message, Exception innerException)
+    public ServeStartException(string message, Exception innerException, int exitCode = 1)
         : base(message, innerException)
     {
+        ExitCode = exitCode;
     }
+
+    /// <summary>The exit code <c>wsgw serve</c> ends with: 1 when it cannot listen, 2 when the sink is not ready.</summary>
+    public int ExitCode { get; }
+
+    /// <summary>The sink's start-up check failed: <c>sink postgres://u@host/db?table=t is not ready: reason</c>.</summary>
+    internal static ServeStartException SinkNotReady(string redactedUri, SinkNotReadyException e)
+        => new($"sink {redactedUri} is not ready: {e.Reason}", e, exitCode: 2);
 
     /// <summary>Kestrel's bind failure ("Failed to bind to address http://...") said for the URL clients use.</summary>
     internal static ServeStartException CannotListen(string url, string option, IOException e)

@@ -13,9 +13,10 @@ namespace WsGateway.Sinks.Nats;
 /// one of its messages (stored on a majority of the stream's replicas).
 /// </summary>
 /// <remarks>
-/// The stream is looked up, and created when missing (<see cref="NatsSinkOptions.CreateStream"/>), before the first
-/// publish, so that a NATS cluster that is not up yet is retried like any other failure. Thread-safe: the pipeline
-/// publishes several batches at once on one connection.
+/// The stream is looked up, and created when missing (<see cref="NatsSinkOptions.CreateStream"/>), by
+/// <see cref="InitializeAsync"/> (<c>wsgw serve</c> calls it before it listens) or else before the first publish, so
+/// that a NATS cluster that is not up yet is retried like any other failure. Thread-safe: the pipeline publishes
+/// several batches at once on one connection.
 /// </remarks>
 public sealed class NatsJetStreamSink : ITradeSink
 {
@@ -69,6 +70,47 @@ public sealed class NatsJetStreamSink : ITradeSink
 
     /// <summary>The options in force.</summary>
     public NatsSinkOptions Options => _options;
+
+    /// <summary>Connects (authenticating with the URL's credentials) and looks the stream up, creating it when missing
+    /// and <see cref="NatsSinkOptions.CreateStream"/> allows: what the first publish does otherwise.</summary>
+    /// <param name="cancellationToken">Ends the attempt.</param>
+    /// <returns>A task that completes once the stream is there.</returns>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_streamReady)
+        {
+            return;
+        }
+
+        // NATS.Net's connect takes no token: the wait for it does (a blackholed address is bounded by the caller). A
+        // refused connection or a bad password fails at once.
+        await _connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await EnsureStreamAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (IsJetStreamStarting(e))
+            {
+                // JetStream is there but not answering yet (a cluster electing its leaders, a server just started):
+                // tried again until the caller's deadline, which then hears why.
+                try
+                {
+                    await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new NatsSinkException(string.Create(CultureInfo.InvariantCulture, $"JetStream did not answer for {clock.Elapsed.TotalSeconds:0.0} s: {e.Message}"), e);
+                }
+            }
+        }
+    }
+
+    private static bool IsJetStreamStarting(Exception e) =>
+        e is NatsJSApiNoResponseException or NatsNoRespondersException || (e is NatsJSApiException api && api.Error.Code == 503);
 
     /// <inheritdoc />
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
