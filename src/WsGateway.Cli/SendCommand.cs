@@ -14,9 +14,10 @@ internal static class SendCommand
     internal const string ExitCodes = """
         Exit codes:
           0  every trade was sent, and every connection closed with 1000 after send asked
-          1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
-             the summary names the close codes and reasons and how many trades were unsent
-          2  bad arguments or an unreadable --file
+          1  a connection could not be opened (refused, or a wss:// certificate not trusted), was closed by the
+             server or with any code but 1000, or was lost; the summary names the close codes and reasons and how
+             many trades were unsent
+          2  bad arguments, or an unreadable --file or --ca
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
           130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
         """;
@@ -38,10 +39,25 @@ internal static class SendCommand
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
         };
+        Option<string?> ca = new("--ca")
+        {
+            Description = "wss://: also trust the PEM certificates in this file (a private CA, or the server's self-signed certificate); the host name is still checked",
+        };
+        Option<bool> insecure = new("--insecure")
+        {
+            Description = "wss://: accept any server certificate, whoever it names (for tests only: anyone on the path can read and change the trades)",
+        };
         Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
         {
-            url, count, connections, batch, rate, file, verify,
+            url, count, connections, batch, rate, file, verify, ca, insecure,
         };
+        command.Validators.Add(r =>
+        {
+            if (TlsOptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure)) is { } problem)
+            {
+                r.AddError(problem);
+            }
+        });
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM stop the run: connections are dropped and the summary still printed (exit 130).
@@ -58,6 +74,23 @@ internal static class SendCommand
                 return 2;
             }
 
+            ServerCertificateCheck certificates;
+            try
+            {
+                certificates = CreateCertificateCheck(result.GetValue(ca), result.GetValue(insecure));
+            }
+            catch (CertificateLoadException e)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (certificates.IsInsecure)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: --insecure: the server's certificate is not checked; anyone between here and {plan.Url.Host} can read and change the trades").ConfigureAwait(false);
+            }
+
+            plan = plan with { Certificates = certificates };
             Trade[]? trades = null;
             if (result.GetValue(file) is { } path)
             {
@@ -78,7 +111,9 @@ internal static class SendCommand
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException
                 or System.Security.Authentication.AuthenticationException)
             {
-                await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
+                // A refused certificate: the check's own sentence says why, SslStream's only that it was refused.
+                string reason = ex is System.Security.Authentication.AuthenticationException && certificates.Failure is { } failure ? failure : ex.Message;
+                await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {reason}").ConfigureAwait(false);
                 return 1;
             }
 
@@ -106,6 +141,10 @@ internal static class SendCommand
         /// <summary>Compare every frame that comes back with the frame sent (<c>--verify</c>).</summary>
         public bool Verify { get; init; }
 
+        /// <summary>How a <c>wss://</c> server's certificate is checked (<c>--ca</c>, <c>--insecure</c>); the
+        /// system's trust store when null.</summary>
+        public ServerCertificateCheck? Certificates { get; init; }
+
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"
             : Connections < 1 ? $"--connections must be at least 1, got {Connections}"
@@ -114,6 +153,20 @@ internal static class SendCommand
             : Url.Scheme is not ("ws" or "wss") ? $"--url must be a ws:// or wss:// URL, got {Url}"
             : null;
     }
+
+    /// <summary><c>--ca</c> and <c>--insecure</c> are for <c>wss://</c>, and one at a time (a command validator sees
+    /// no defaults: a null <paramref name="url"/> is the default <c>ws://</c>).</summary>
+    internal static string? TlsOptionsProblem(Uri? url, string? ca, bool insecure)
+        => ca is not null && insecure ? "--ca and --insecure exclude each other: --ca trusts one more CA, --insecure trusts any certificate"
+        : (ca is not null || insecure) && url?.Scheme != "wss" ? $"{(insecure ? "--insecure" : "--ca")} is for wss:// URLs, got --url {url?.ToString() ?? "ws://127.0.0.1:9001/ (the default)"}"
+        : null;
+
+    /// <summary>The check <c>--ca</c> or <c>--insecure</c> ask for; the system's trust store without either.</summary>
+    /// <exception cref="CertificateLoadException">The <c>--ca</c> file cannot be used.</exception>
+    internal static ServerCertificateCheck CreateCertificateCheck(string? ca, bool insecure)
+        => insecure ? ServerCertificateCheck.Insecure()
+        : ca is not null ? ServerCertificateCheck.Trusting(ca)
+        : ServerCertificateCheck.SystemStore();
 
     /// <summary>Generated trade number <paramref name="i"/> of connection <paramref name="connection"/>: ids are
     /// unique across connections (connection in the top 16 bits).</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
 using WsGateway.Sinks;
@@ -111,6 +112,16 @@ internal static class ServeCommand
                 r.AddError(e.Message);
             }
         });
+        Option<string?> cert = new("--cert")
+        {
+            Description = "Serve wss:// (and the admin endpoints over https) with this certificate: PEM, the server's certificate then its intermediates "
+                + "(e.g. fullchain.pem) with --key, or PKCS#12 (.pfx) with its password in the environment variable " + ServerCertificateLoader.PasswordVariable
+                + ". Expired or not-yet-valid certificates are refused (see docs/security.md)",
+        };
+        Option<string?> key = new("--key")
+        {
+            Description = "The PEM private key of --cert (PKCS#8, RSA or EC; encrypted PKCS#8 with its password in " + ServerCertificateLoader.PasswordVariable + ")",
+        };
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -119,7 +130,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, cert, key, logLevel,
         };
         command.Validators.Add(r =>
         {
@@ -133,6 +144,16 @@ internal static class ServeCommand
             else if (!json && file is not null)
             {
                 r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
+            }
+
+            if (r.GetValue(key) is not null && r.GetValue(cert) is null)
+            {
+                r.AddError("--key is the private key of --cert: give the certificate with --cert FILE");
+            }
+
+            if (r.GetValue(cert) is not null && ParseTransport(r.GetValue(transport)) == GatewayTransport.Native)
+            {
+                r.AddError("--transport native serves ws:// only: --cert (wss://) needs --transport auto or kestrel");
             }
 
             if (r.GetValue(sink) is not null && chosen != Stats)
@@ -154,7 +175,12 @@ internal static class ServeCommand
                 Transport = ParseTransport(result.GetValue(transport)) ?? GatewayTransport.Auto,
                 EventLoops = result.GetValue(eventLoops),
             };
-            OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
+            OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? [], https: result.GetValue(cert) is not null);
+            using X509Certificate2? certificate = await LoadCertificateAsync(options, result.GetValue(cert), result.GetValue(key)).ConfigureAwait(false);
+            if (result.GetValue(cert) is not null && certificate is null)
+            {
+                return CommandLine.UsageError;
+            }
 
             // The gateway's own rules, said with the options' names (a command validator does not see defaults).
             if (options.Validate() is { } problem)
@@ -227,8 +253,9 @@ internal static class ServeCommand
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
+            string tlsText = certificate is null ? string.Empty : $", certificate: {ServerCertificateLoader.Describe(certificate)}";
             string sinkText = settings.Sink is { } plan ? $", sink: {plan.Uri.Redacted}" : string.Empty;
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{sinkText}){adminText}; Ctrl+C stops");
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{tlsText}{sinkText}){adminText}; Ctrl+C stops");
 
             // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
             // notice are status, on standard error with the logs.
@@ -264,6 +291,34 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Loads <c>--cert</c>/<c>--key</c> into <paramref name="options"/>; null without <c>--cert</c>, or
+    /// when the files cannot be served (said in one line on standard error).</summary>
+    private static async Task<X509Certificate2?> LoadCertificateAsync(TradeGatewayOptions options, string? certPath, string? keyPath)
+    {
+        if (certPath is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            ServerCertificate loaded = ServerCertificateLoader.Load(certPath, keyPath, Environment.GetEnvironmentVariable(ServerCertificateLoader.PasswordVariable), DateTimeOffset.UtcNow);
+            if (loaded.Warning is { } warning)
+            {
+                await Console.Error.WriteLineAsync($"wsgw serve: {warning}").ConfigureAwait(false);
+            }
+
+            options.ServerCertificate = loaded.Certificate;
+            options.ServerCertificateChain = loaded.Chain.Count > 0 ? loaded.Chain : null;
+            return loaded.Certificate;
+        }
+        catch (CertificateLoadException e)
+        {
+            await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static GatewayTransport? ParseTransport(string? value) => value switch
