@@ -225,7 +225,16 @@ internal static class ServerCertificateLoader
             throw new CertificateLoadException($"--key is for a PEM --cert: {certPath} is not PEM (a PKCS#12 file carries its own key; its password comes from {PasswordVariable})");
         }
 
-        X509ContentType type = X509Certificate2.GetCertContentType(bytes);
+        X509ContentType type;
+        try
+        {
+            type = X509Certificate2.GetCertContentType(bytes);
+        }
+        catch (CryptographicException)
+        {
+            type = X509ContentType.Unknown; // not even DER: the PKCS#12 reader below says what is wrong
+        }
+
         if (type is X509ContentType.Cert)
         {
             throw new CertificateLoadException($"--cert {certPath} is a DER certificate without its private key: give it as PEM with --key FILE, or as a PKCS#12 (.pfx) file");

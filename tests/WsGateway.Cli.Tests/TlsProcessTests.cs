@@ -234,7 +234,16 @@ public sealed class TlsProcessTests
         using X509Certificate2 certificate = TlsFiles.SelfSigned();
         string cert = files.WriteCertificates("cert.pem", certificate);
         string key = files.WriteKey("key.pem", certificate);
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "127.0.0.1:0", "--stats-interval", "0");
+        // A port known before the start: with port 0 the admin page's origin is not known when the gateway's
+        // origin list is made (every browser is refused then).
+        int adminPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            adminPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", $"127.0.0.1:{adminPort}", "--stats-interval", "0");
         using WsgwProcess _ = serve;
         string banner = serve.Stderr.First(l => l.Contains("listening on", StringComparison.Ordinal));
         Match dashboard = Regex.Match(banner, @"dashboard (https://127\.0\.0\.1:(\d+)/)");
