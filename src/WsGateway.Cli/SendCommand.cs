@@ -41,6 +41,7 @@ internal static class SendCommand
         };
         Option<string?> ca = new("--ca")
         {
+            HelpName = "FILE",
             Description = "wss://: also trust the PEM certificates in this file (a private CA, or the server's self-signed certificate); the host name is still checked",
         };
         Option<bool> insecure = new("--insecure")

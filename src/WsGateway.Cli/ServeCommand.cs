@@ -114,12 +114,14 @@ internal static class ServeCommand
         });
         Option<string?> cert = new("--cert")
         {
+            HelpName = "FILE",
             Description = "Serve wss:// (and the admin endpoints over https) with this certificate: PEM, the server's certificate then its intermediates "
                 + "(e.g. fullchain.pem) with --key, or PKCS#12 (.pfx) with its password in the environment variable " + ServerCertificateLoader.PasswordVariable
                 + ". Expired or not-yet-valid certificates are refused (see docs/security.md)",
         };
         Option<string?> key = new("--key")
         {
+            HelpName = "FILE",
             Description = "The PEM private key of --cert (PKCS#8, RSA or EC; encrypted PKCS#8 with its password in " + ServerCertificateLoader.PasswordVariable + ")",
         };
         Option<LogLevel> logLevel = new("--log-level")

@@ -127,6 +127,25 @@ public sealed class TlsProcessTests
     }
 
     [Fact]
+    public async Task A_pem_file_holding_the_certificate_and_its_encrypted_key_is_served_with_the_password_from_WSGW_CERT_PASSWORD()
+    {
+        using var files = new TlsFiles();
+        using X509Certificate2 certificate = TlsFiles.SelfSigned();
+        string cert = files.WriteCertificates("cert.pem", certificate);
+        string combined = files.PathOf("combined.pem");
+        File.WriteAllText(combined, File.ReadAllText(cert) + File.ReadAllText(files.WriteKey("enc.pem", certificate, password: Password)));
+
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync(
+            new Dictionary<string, string> { ["WSGW_CERT_PASSWORD"] = Password }, "--cert", combined, "--admin", "none", "--stats-interval", "0");
+        using WsgwProcess _ = serve;
+        using WsgwProcess send = await WsgwProcess.RunAsync("send", "--url", url.ToString(), "--ca", cert, "-n", "2");
+
+        Assert.True(send.ExitCode == 0, string.Join('\n', send.Stderr));
+        await serve.StopAsync();
+        Assert.Contains("wsgw: 1 connections, 2 trades, total quantity 3, 0 errors", serve.Stdout);
+    }
+
+    [Fact]
     public async Task A_certificate_expiring_within_14_days_is_served_with_a_warning()
     {
         using var files = new TlsFiles();
@@ -147,6 +166,7 @@ public sealed class TlsProcessTests
         { "other-key", "wsgw serve: --key {dir}/other.pem: the private key does not match the certificate in --cert {dir}/cert.pem (CN=localhost)" },
         { "rsa-key-for-ec", "wsgw serve: --key {dir}/rsa.pem: the private key cannot be used with the certificate in --cert {dir}/cert.pem (ECDSA)" },
         { "encrypted-key-no-password", "wsgw serve: --key {dir}/enc.pem: the private key is encrypted: set WSGW_CERT_PASSWORD to its password (never on the command line)" },
+        { "encrypted-key-wrong-password", "wsgw serve: --key {dir}/enc.pem: the password in WSGW_CERT_PASSWORD does not decrypt the private key" },
         { "expired", "wsgw serve: --cert {dir}/old.pem: the certificate (CN=localhost) expired on " },
         { "not-yet-valid", "wsgw serve: --cert {dir}/new.pem: the certificate (CN=localhost) is not valid before " },
         { "client-only", "wsgw serve: --cert {dir}/client.pem: the certificate (CN=localhost) is not for TLS servers: its extended key usage lacks serverAuth (1.3.6.1.5.5.7.3.1)" },
@@ -171,6 +191,7 @@ public sealed class TlsProcessTests
             "other-key" => ["--cert", cert, "--key", WriteKeyOf(files, "other.pem", TlsFiles.SelfSigned())],
             "rsa-key-for-ec" => ["--cert", cert, "--key", WriteKeyOf(files, "rsa.pem", TlsFiles.SelfSigned(rsa: true))],
             "encrypted-key-no-password" => ["--cert", cert, "--key", files.WriteKey("enc.pem", certificate, password: Password)],
+            "encrypted-key-wrong-password" => ["--cert", cert, "--key", files.WriteKey("enc.pem", certificate, password: Password)],
             "expired" => Pem(files, "old.pem", TlsFiles.SelfSigned(notBefore: DateTimeOffset.UtcNow.AddDays(-30), notAfter: DateTimeOffset.UtcNow.AddDays(-1))),
             "not-yet-valid" => Pem(files, "new.pem", TlsFiles.SelfSigned(notBefore: DateTimeOffset.UtcNow.AddDays(1), notAfter: DateTimeOffset.UtcNow.AddDays(30))),
             "client-only" => Pem(files, "client.pem", TlsFiles.SelfSigned(usage: TlsFiles.ClientAuthUsage)),
@@ -180,7 +201,7 @@ public sealed class TlsProcessTests
             "garbage" => ["--cert", WriteBytes(files, "garbage.pfx", [0x30, 0x03, 0x02, 0x01, 0x07, 0x00])],
             _ => throw new ArgumentOutOfRangeException(nameof(problem)),
         };
-        if (problem == "pfx-wrong-password")
+        if (problem is "pfx-wrong-password" or "encrypted-key-wrong-password")
         {
             environment["WSGW_CERT_PASSWORD"] = "not-" + Password;
         }
