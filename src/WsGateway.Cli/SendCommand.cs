@@ -14,10 +14,9 @@ internal static class SendCommand
     internal const string ExitCodes = """
         Exit codes:
           0  every trade was sent, and every connection closed with 1000 after send asked
-          1  a connection could not be opened (refused, or a wss:// certificate not trusted), was closed by the
-             server or with any code but 1000, or was lost; the summary names the close codes and reasons and how
-             many trades were unsent
-          2  bad arguments, or an unreadable --file or --ca
+          1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
+             the summary names the close codes and reasons and how many trades were unsent
+          2  bad arguments or an unreadable --file
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
           130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
         """;
@@ -54,7 +53,7 @@ internal static class SendCommand
         };
         command.Validators.Add(r =>
         {
-            if (TlsOptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure)) is { } problem)
+            if (ServerCertificateCheck.OptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure)) is { } problem)
             {
                 r.AddError(problem);
             }
@@ -78,7 +77,7 @@ internal static class SendCommand
             ServerCertificateCheck certificates;
             try
             {
-                certificates = CreateCertificateCheck(result.GetValue(ca), result.GetValue(insecure));
+                certificates = ServerCertificateCheck.Create(result.GetValue(ca), result.GetValue(insecure));
             }
             catch (CertificateLoadException e)
             {
@@ -154,20 +153,6 @@ internal static class SendCommand
             : Url.Scheme is not ("ws" or "wss") ? $"--url must be a ws:// or wss:// URL, got {Url}"
             : null;
     }
-
-    /// <summary><c>--ca</c> and <c>--insecure</c> are for <c>wss://</c>, and one at a time (a command validator sees
-    /// no defaults: a null <paramref name="url"/> is the default <c>ws://</c>).</summary>
-    internal static string? TlsOptionsProblem(Uri? url, string? ca, bool insecure)
-        => ca is not null && insecure ? "--ca and --insecure exclude each other: --ca trusts one more CA, --insecure trusts any certificate"
-        : (ca is not null || insecure) && url?.Scheme != "wss" ? $"{(insecure ? "--insecure" : "--ca")} is for wss:// URLs, got --url {url?.ToString() ?? "ws://127.0.0.1:9001/ (the default)"}"
-        : null;
-
-    /// <summary>The check <c>--ca</c> or <c>--insecure</c> ask for; the system's trust store without either.</summary>
-    /// <exception cref="CertificateLoadException">The <c>--ca</c> file cannot be used.</exception>
-    internal static ServerCertificateCheck CreateCertificateCheck(string? ca, bool insecure)
-        => insecure ? ServerCertificateCheck.Insecure()
-        : ca is not null ? ServerCertificateCheck.Trusting(ca)
-        : ServerCertificateCheck.SystemStore();
 
     /// <summary>Generated trade number <paramref name="i"/> of connection <paramref name="connection"/>: ids are
     /// unique across connections (connection in the top 16 bits).</summary>

@@ -29,6 +29,20 @@ internal sealed class ServerCertificateCheck
     /// <summary>Why the last certificate was refused, or null.</summary>
     public string? Failure => Volatile.Read(ref _failure);
 
+    /// <summary><c>--ca</c> and <c>--insecure</c> are for <c>wss://</c>, and one at a time (a command validator sees
+    /// no defaults: a null <paramref name="url"/> is the default <c>ws://</c>).</summary>
+    public static string? OptionsProblem(Uri? url, string? ca, bool insecure)
+        => ca is not null && insecure ? "--ca and --insecure exclude each other: --ca trusts one more CA, --insecure trusts any certificate"
+        : (ca is not null || insecure) && url?.Scheme != "wss" ? $"{(insecure ? "--insecure" : "--ca")} is for wss:// URLs, got --url {url?.ToString() ?? "ws://127.0.0.1:9001/ (the default)"}"
+        : null;
+
+    /// <summary>The check <c>--ca</c> or <c>--insecure</c> ask for; the system's trust store without either.</summary>
+    /// <exception cref="CertificateLoadException">The <c>--ca</c> file cannot be used.</exception>
+    public static ServerCertificateCheck Create(string? ca, bool insecure)
+        => insecure ? Insecure()
+        : ca is not null ? Trusting(ca)
+        : SystemStore();
+
     /// <summary>The system's trust store only.</summary>
     public static ServerCertificateCheck SystemStore() => new(null, insecure: false);
 
