@@ -60,6 +60,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && ap
 # The sink tests (tests/WsGateway.Sinks.Tests) start their own nats-server cluster on 127.0.0.1.
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || (apt-get update -qq && apt-get install -y -qq nats-server) >/dev/null 2>&1 \
   || echo "test.sh: could not install nats-server (apt-get install nats-server)" >&2
+# The deployment tests (tests/WsGateway.Sinks.Tests/Deployment) put Debian's HAProxy in front of three gateways.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || (apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy) >/dev/null 2>&1 \
+  || echo "test.sh: could not install haproxy (apt-get install --no-install-recommends haproxy)" >&2
 if [ ! -f "$browser_js/node_modules/playwright-core/package.json" ] \
   || [ "$(node -p "require('./$browser_js/node_modules/playwright-core/package.json').version" 2>/dev/null)" != \
        "$(node -p "require('./$browser_js/package-lock.json').packages['node_modules/playwright-core'].version" 2>/dev/null)" ]; then

@@ -138,6 +138,7 @@ internal static class BenchServerCommand
         var counters = new TradeCounters();
         // Warnings to standard error (standard output carries the benchmark's protocol): a failing sink says why.
         ILoggerFactory logs = LoggerFactory.Create(b => b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));
+        SinkFactory.Register(new WsGateway.Sinks.Kafka.KafkaSinkScheme()); // the bench server carries the Kafka sink
         SinkPipeline pipeline = SinkFactory.Plan(sinkUri).Start(logs, new Meter("WsGateway.LoadBench"));
         var gateway = new WebSocketServer(listen, _ => pipeline.CreateHandler(new CountingHandler(counters)), new TradeGatewayOptions { MaxConnections = 20_000 });
         await gateway.StartAsync(cancellationToken).ConfigureAwait(false);

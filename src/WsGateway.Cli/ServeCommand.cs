@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
-using WsGateway.Sinks;
+using WsGateway.Cli.Sinks;
 using WsGateway.Handlers;
 using WsGateway.Sbe.Schema;
 
@@ -105,7 +105,7 @@ internal static class ServeCommand
         {
             try
             {
-                _ = SinkFactory.Plan(r.GetValueOrDefault<string?>() ?? string.Empty);
+                _ = SinkPlugins.Plan(r.GetValueOrDefault<string?>() ?? string.Empty);
             }
             catch (FormatException e)
             {
@@ -232,7 +232,7 @@ internal static class ServeCommand
                 _ => _ => new StatsHandler(sessions, totals),
             };
 
-            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkFactory.Plan(sinkUri) : null);
+            var settings = new ServeSettings(result.GetValue(listen)!, result.GetValue(admin)!, options, result.GetValue(sink) is { } sinkUri ? SinkPlugins.Plan(sinkUri) : null);
             ServeHost host;
             try
             {

@@ -22,13 +22,17 @@ namespace WsGateway.Client;
 /// succeeds), then go on sending: the unacknowledged trades go first. Trades acknowledged on an earlier connection
 /// are never sent again; trades stored but not yet acknowledged when a connection was lost are sent again, and the
 /// sink's deduplication on the trade id stores them once (within its duplicate window).</para>
+/// <para><b>Failing over.</b> <see cref="FailOverAsync"/> is the loop a sender runs when a send or a wait threw: it
+/// tries the gateways (<see cref="ReliableTradeClientOptions.FailoverUrls"/>, or one load balancer's URL again) in
+/// turn, waiting between attempts with exponential backoff and full jitter, until one takes the connection and the
+/// unacknowledged trades were resent.</para>
 /// <para><b>Threading.</b> One sender at a time: <c>SendAsync</c>, <see cref="ReconnectAsync"/> and
 /// <see cref="CloseAsync"/> must not overlap. Waits may run on other tasks; acknowledgements are read by the
 /// client's own receive loop.</para>
 /// </remarks>
 public sealed class ReliableTradeClient : IAsyncDisposable
 {
-    private readonly Uri _url;
+    private readonly Uri[] _urls;
     private readonly ReliableTradeClientOptions _options;
     private readonly Trade[] _ring;
 
@@ -47,10 +51,12 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private ulong _lastAcknowledgedTradeId;
     private long _acknowledgements;
     private Exception? _connectionError;
+    private int _current;
+    private long _reconnects;
 
     private ReliableTradeClient(Uri url, ReliableTradeClientOptions options, TradeClient client)
     {
-        _url = url;
+        _urls = [url, .. options.FailoverUrls];
         _options = options;
         _ring = new Trade[options.MaxUnacknowledged];
         _messageStarts = new bool[options.MaxUnacknowledged];
@@ -84,6 +90,13 @@ public sealed class ReliableTradeClient : IAsyncDisposable
 
     /// <summary>The connection in use, for its counters and close status.</summary>
     public TradeClient Connection => _client;
+
+    /// <summary>The URL of the gateway (or balancer) the connection in use goes to.</summary>
+    public Uri Url => _urls[Volatile.Read(ref _current)];
+
+    /// <summary>Connections opened again since the client was created (<see cref="ReconnectAsync"/>,
+    /// <see cref="FailOverAsync"/>).</summary>
+    public long Reconnects => Volatile.Read(ref _reconnects);
 
     /// <summary>Connects to the gateway.</summary>
     /// <param name="url">A <c>ws://</c> or <c>wss://</c> URL of a gateway with a sink.</param>
@@ -158,7 +171,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
 
                 if (_connectionError is { } error)
                 {
-                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {_url} was lost with {count - _acknowledged} of the awaited trades unacknowledged: reconnect (they are resent), then wait again. {error.Message}", error);
+                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {Url} was lost with {count - _acknowledged} of the awaited trades unacknowledged: reconnect (they are resent), then wait again. {error.Message}", error);
                 }
 
                 changed = _changed.Task;
@@ -180,11 +193,49 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the connect or the resend.</param>
     /// <returns>A task that completes once the unacknowledged trades were handed to the new connection's socket.</returns>
     /// <exception cref="System.Net.Sockets.SocketException">The gateway cannot be reached (yet): try again later.</exception>
-    public async Task ReconnectAsync(CancellationToken cancellationToken = default)
+    public Task ReconnectAsync(CancellationToken cancellationToken = default) => ReconnectToAsync(Volatile.Read(ref _current), cancellationToken);
+
+    /// <summary>
+    /// Finds a gateway again after the connection was lost: tries the next URL in turn (the next of
+    /// <see cref="ReliableTradeClientOptions.FailoverUrls"/>, or the same balancer URL), then the one after, and so on
+    /// round, waiting before each attempt a random time between zero and a bound that starts at
+    /// <see cref="ReliableTradeClientOptions.ReconnectDelay"/> and doubles after every failed attempt up to
+    /// <see cref="ReliableTradeClientOptions.MaxReconnectDelay"/>; then resends the unacknowledged trades as
+    /// <see cref="ReconnectAsync"/> does.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the search (a deadline: a token that cancels after it).</param>
+    /// <returns>How many attempts failed before one succeeded.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first; the trades stay kept.</exception>
+    public async Task<int> FailOverAsync(CancellationToken cancellationToken = default)
+    {
+        TimeSpan bound = _options.ReconnectDelay;
+        int next = Volatile.Read(ref _current);
+        for (int failed = 0; ; failed++)
+        {
+            // Full jitter: a uniform wait in [0, bound), so that the clients of a gateway that died spread out.
+            await Task.Delay(TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * bound.Ticks)), cancellationToken).ConfigureAwait(false);
+            next = _urls.Length == 1 ? 0 : (next + 1) % _urls.Length;
+            try
+            {
+                await ReconnectToAsync(next, cancellationToken).ConfigureAwait(false);
+                return failed;
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or WebSocketException or IOException or WebSocketHandshakeException or TimeoutException
+                && !cancellationToken.IsCancellationRequested)
+            {
+                // Refused, reset, a 503 from a gateway that is full or draining, or lost during the resend: try the next.
+                bound = TimeSpan.FromTicks(Math.Min(bound.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+            }
+        }
+    }
+
+    private async Task ReconnectToAsync(int index, CancellationToken cancellationToken)
     {
         await _client.DisposeAsync().ConfigureAwait(false);
         await _receiving.ConfigureAwait(false);
-        TradeClient client = await TradeClient.ConnectAsync(_url, _options.Connection, cancellationToken).ConfigureAwait(false);
+        TradeClient client = await TradeClient.ConnectAsync(_urls[index], _options.Connection, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _reconnects);
+        Volatile.Write(ref _current, index);
         long from;
         long to;
         lock (_lock)
@@ -284,7 +335,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
 
                 if (_connectionError is { } error)
                 {
-                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {_url} was lost with the resend buffer full ({_ring.Length} trades unacknowledged): reconnect. {error.Message}", error);
+                    throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, $"The connection to {Url} was lost with the resend buffer full ({_ring.Length} trades unacknowledged): reconnect. {error.Message}", error);
                 }
 
                 changed = _changed.Task;

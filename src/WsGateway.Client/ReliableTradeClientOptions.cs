@@ -14,6 +14,22 @@ public sealed class ReliableTradeClientOptions
     /// <summary>Trades per WebSocket message when a send or a resend carries many. Default 1024 (29.7 KB frames).</summary>
     public int MaxTradesPerFrame { get; set; } = 1024;
 
+    /// <summary>Other gateways of the same deployment (storing into the same engine), tried in turn after the one
+    /// given to <see cref="ReliableTradeClient.ConnectAsync(Uri, ReliableTradeClientOptions?, CancellationToken)"/> when
+    /// <see cref="ReliableTradeClient.FailOverAsync"/> looks for a gateway. Empty (the default) behind a load
+    /// balancer: its one URL is tried again, and the balancer picks a live gateway.</summary>
+    public IList<Uri> FailoverUrls { get; init; } = [];
+
+    /// <summary>The first wait of <see cref="ReliableTradeClient.FailOverAsync"/> before it tries again, doubled after
+    /// each failed attempt up to <see cref="MaxReconnectDelay"/>. Every wait is drawn at random between zero and that
+    /// bound ("full jitter"), so that thousands of clients of a gateway that died do not reconnect in the same
+    /// instant. Default 100 ms.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The bound of the wait between two attempts of <see cref="ReliableTradeClient.FailOverAsync"/>.
+    /// Default 5 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Checks the options, returning the first problem found or <see langword="null"/>.</summary>
     /// <returns>A sentence naming the option, its value and what is expected, or <see langword="null"/>.</returns>
     public string? Validate()
@@ -31,6 +47,24 @@ public sealed class ReliableTradeClientOptions
         if (MaxTradesPerFrame < 1 || MaxTradesPerFrame > MaxUnacknowledged)
         {
             return $"MaxTradesPerFrame must be between 1 and MaxUnacknowledged ({MaxUnacknowledged}), got {MaxTradesPerFrame}";
+        }
+
+        if (ReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < ReconnectDelay)
+        {
+            return $"ReconnectDelay must be positive and MaxReconnectDelay at least as long, got {ReconnectDelay} and {MaxReconnectDelay}";
+        }
+
+        if (FailoverUrls is null)
+        {
+            return "FailoverUrls must be set (empty for none)";
+        }
+
+        foreach (Uri url in FailoverUrls)
+        {
+            if (url is null || !url.IsAbsoluteUri || url.Scheme is not ("ws" or "wss"))
+            {
+                return $"FailoverUrls must hold absolute ws:// or wss:// URLs, got {url}";
+            }
         }
 
         return Connection.Validate();

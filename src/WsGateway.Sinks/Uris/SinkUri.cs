@@ -205,7 +205,7 @@ public sealed class SinkUri
     /// A comma-separated host list as <c>host:port,host:port...</c>, <paramref name="defaultPort"/> added to a host
     /// that has none (an IPv6 address is bracketed: <c>[::1]:5432</c>); empty when there is no host.
     /// </summary>
-    internal static string HostList(string hosts, int defaultPort)
+    public static string HostList(string hosts, int defaultPort)
         => string.Join(',', SplitHosts(hosts).Select(h => HasPort(h) ? h : $"{h}:{defaultPort.ToString(CultureInfo.InvariantCulture)}"));
 
     private static string[] SplitHosts(string hosts) => hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

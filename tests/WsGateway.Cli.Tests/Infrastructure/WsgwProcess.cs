@@ -52,6 +52,28 @@ internal sealed partial class WsgwProcess : IDisposable
         return Launch(info);
     }
 
+    /// <summary>Starts an installed <c>wsgw</c> (the <c>dotnet tool install</c> shim at <paramref name="program"/>),
+    /// with <paramref name="environment"/> added; <c>serve</c> returns once its banner gives the URL.</summary>
+    public static WsgwProcess StartProgram(string program, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Launch(info);
+    }
+
+    /// <summary><see cref="StartProgram"/> of <c>serve</c> on a free port, once its banner gives the URL.</summary>
+    public static Task<(WsgwProcess Process, Uri Url)> StartProgramServeAsync(string program, IReadOnlyDictionary<string, string>? environment, params string[] args)
+        => WaitForBannerAsync(StartProgram(program, environment, ["serve", "--listen", "127.0.0.1:0", .. args]));
+
     /// <summary>Starts <c>wsgw</c> under <c>ulimit -n <paramref name="openFiles"/></c> (soft and hard limit, so the
     /// runtime cannot raise it), through <c>bash -c '... exec dotnet ...'</c>: the process id is wsgw's own.</summary>
     public static WsgwProcess StartWithFileLimit(int openFiles, params string[] args)
