@@ -69,6 +69,15 @@ if [ ! -f "$browser_js/node_modules/playwright-core/package.json" ] \
   (cd "$browser_js" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
     || echo "test.sh: npm ci failed in $browser_js (needs node and npm)" >&2
 fi
+# The wss:// interoperability test (tests/WsGateway.Cli.Tests, TlsProcessTests) runs the npm ws package, pinned in
+# js/package-lock.json, on Node.
+cli_js=tests/WsGateway.Cli.Tests/js
+if [ ! -f "$cli_js/node_modules/ws/package.json" ] \
+  || [ "$(node -p "require('./$cli_js/node_modules/ws/package.json').version" 2>/dev/null)" != \
+       "$(node -p "require('./$cli_js/package-lock.json').packages['node_modules/ws'].version" 2>/dev/null)" ]; then
+  (cd "$cli_js" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "test.sh: npm ci failed in $cli_js (needs node and npm)" >&2
+fi
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

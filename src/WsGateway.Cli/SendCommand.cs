@@ -38,10 +38,26 @@ internal static class SendCommand
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
         };
+        Option<string?> ca = new("--ca")
+        {
+            HelpName = "FILE",
+            Description = "wss://: also trust the PEM certificates in this file (a private CA, or the server's self-signed certificate); the host name is still checked",
+        };
+        Option<bool> insecure = new("--insecure")
+        {
+            Description = "wss://: accept any server certificate, whoever it names (for tests only: anyone on the path can read and change the trades)",
+        };
         Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
         {
-            url, count, connections, batch, rate, file, verify,
+            url, count, connections, batch, rate, file, verify, ca, insecure,
         };
+        command.Validators.Add(r =>
+        {
+            if (ServerCertificateCheck.OptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure)) is { } problem)
+            {
+                r.AddError(problem);
+            }
+        });
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM stop the run: connections are dropped and the summary still printed (exit 130).
@@ -58,6 +74,23 @@ internal static class SendCommand
                 return 2;
             }
 
+            ServerCertificateCheck certificates;
+            try
+            {
+                certificates = ServerCertificateCheck.Create(result.GetValue(ca), result.GetValue(insecure));
+            }
+            catch (CertificateLoadException e)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (certificates.IsInsecure)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: --insecure: the server's certificate is not checked; anyone between here and {plan.Url.Host} can read and change the trades").ConfigureAwait(false);
+            }
+
+            plan = plan with { Certificates = certificates };
             Trade[]? trades = null;
             if (result.GetValue(file) is { } path)
             {
@@ -78,7 +111,9 @@ internal static class SendCommand
             catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException
                 or System.Security.Authentication.AuthenticationException)
             {
-                await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
+                // A refused certificate: the check's own sentence says why, SslStream's only that it was refused.
+                string reason = ex is System.Security.Authentication.AuthenticationException && certificates.Failure is { } failure ? failure : ex.Message;
+                await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {reason}").ConfigureAwait(false);
                 return 1;
             }
 
@@ -105,6 +140,10 @@ internal static class SendCommand
     {
         /// <summary>Compare every frame that comes back with the frame sent (<c>--verify</c>).</summary>
         public bool Verify { get; init; }
+
+        /// <summary>How a <c>wss://</c> server's certificate is checked (<c>--ca</c>, <c>--insecure</c>); the
+        /// system's trust store when null.</summary>
+        public ServerCertificateCheck? Certificates { get; init; }
 
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"

@@ -20,7 +20,7 @@ internal static class SendRunner
     /// <exception cref="WebSocketHandshakeException">A connection was refused (the ones already open are dropped).</exception>
     public static async Task<SendSummary> RunAsync(SendCommand.SendPlan plan, Trade[]? fromFile, TextWriter errors, CancellationToken cancellationToken)
     {
-        var options = new TradeClientOptions();
+        var options = new TradeClientOptions { RemoteCertificateValidationCallback = plan.Certificates is { } check ? check.Validate : null };
         var clients = new List<TradeClient>(plan.Connections);
         try
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using WsGateway.Cli.Admin;
 using WsGateway.Cli.Sinks;
@@ -145,6 +146,18 @@ internal static class ServeCommand
                 r.AddError($"--shutdown-timeout must be between 0 and 3600 seconds, got {value.ToString(CultureInfo.InvariantCulture)}");
             }
         });
+        Option<string?> cert = new("--cert")
+        {
+            HelpName = "FILE",
+            Description = "Serve wss:// (and the admin endpoints over https) with this certificate: PEM, the server's certificate then its intermediates "
+                + "(e.g. fullchain.pem) with --key, or PKCS#12 (.pfx) with its password in the environment variable " + ServerCertificateLoader.PasswordVariable
+                + ". Expired or not-yet-valid certificates are refused (see docs/security.md)",
+        };
+        Option<string?> key = new("--key")
+        {
+            HelpName = "FILE",
+            Description = "The PEM private key of --cert (PKCS#8, RSA or EC; encrypted PKCS#8 with its password in " + ServerCertificateLoader.PasswordVariable + ")",
+        };
         Option<LogLevel> logLevel = new("--log-level")
         {
             Description = "Minimum level of the gateway's logs, written to standard error (standard output carries only data)",
@@ -153,7 +166,7 @@ internal static class ServeCommand
 
         Command command = new("serve", "Run the gateway on a TCP port until Ctrl+C")
         {
-            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, logLevel,
+            listen, handler, schema, maxMessageSize, maxConnections, maxPerAddress, statsInterval, admin, allowOrigin, transport, eventLoops, sink, cert, key, logLevel,
             sinkTimeout, sinkWait, shutdownTimeout,
         };
         command.Validators.Add(r =>
@@ -168,6 +181,16 @@ internal static class ServeCommand
             else if (!json && file is not null)
             {
                 r.AddError($"--schema is for --handler json (decode every message as JSON), got --handler {chosen}");
+            }
+
+            if (r.GetValue(key) is not null && r.GetValue(cert) is null)
+            {
+                r.AddError("--key is the private key of --cert: give the certificate with --cert FILE");
+            }
+
+            if (r.GetValue(cert) is not null && ParseTransport(r.GetValue(transport)) == GatewayTransport.Native)
+            {
+                r.AddError("--transport native serves ws:// only: --cert (wss://) needs --transport auto or kestrel");
             }
 
             if (r.GetValue(sink) is not null && chosen != Stats)
@@ -197,7 +220,12 @@ internal static class ServeCommand
                 // The connections' drain is part of the one stop deadline (ServeHost.StopAsync gives the sink the rest).
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
             };
-            OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? []);
+            OriginPolicy.Apply(options, result.GetValue(admin)!, result.GetValue(allowOrigin) ?? [], https: result.GetValue(cert) is not null);
+            using X509Certificate2? certificate = await LoadCertificateAsync(options, result.GetValue(cert), result.GetValue(key)).ConfigureAwait(false);
+            if (result.GetValue(cert) is not null && certificate is null)
+            {
+                return CommandLine.UsageError;
+            }
 
             // The gateway's own rules, said with the options' names (a command validator does not see defaults).
             if (options.Validate() is { } problem)
@@ -281,10 +309,11 @@ internal static class ServeCommand
             }
 
             string adminText = host.AdminUrl is { } adminUrl ? $"; dashboard {adminUrl}, client {adminUrl}client, metrics {adminUrl}metrics, health {adminUrl}health" : string.Empty;
+            string tlsText = certificate is null ? string.Empty : $", certificate: {ServerCertificateLoader.Describe(certificate)}";
             string sinkText = settings.Sink is { } plan
                 ? $", sink: {plan.Uri.Redacted}{(host.Sink?.NotReadyReason is { } notReady ? $" not ready yet, retrying: {notReady}" : string.Empty)}"
                 : string.Empty;
-            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{sinkText}){adminText}; Ctrl+C stops");
+            string banner = string.Create(CultureInfo.InvariantCulture, $"wsgw: listening on {host.GatewayUrl} (handler: {handlerName}, transport: {host.TransportDescription}{tlsText}{sinkText}){adminText}; Ctrl+C stops");
 
             // Standard output is for data (session lines, the live view, JSON lines): the banner and the shutdown
             // notice are status, on standard error with the logs.
@@ -336,6 +365,34 @@ internal static class ServeCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Loads <c>--cert</c>/<c>--key</c> into <paramref name="options"/>; null without <c>--cert</c>, or
+    /// when the files cannot be served (said in one line on standard error).</summary>
+    private static async Task<X509Certificate2?> LoadCertificateAsync(TradeGatewayOptions options, string? certPath, string? keyPath)
+    {
+        if (certPath is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            ServerCertificate loaded = ServerCertificateLoader.Load(certPath, keyPath, Environment.GetEnvironmentVariable(ServerCertificateLoader.PasswordVariable), DateTimeOffset.UtcNow);
+            if (loaded.Warning is { } warning)
+            {
+                await Console.Error.WriteLineAsync($"wsgw serve: {warning}").ConfigureAwait(false);
+            }
+
+            options.ServerCertificate = loaded.Certificate;
+            options.ServerCertificateChain = loaded.Chain.Count > 0 ? loaded.Chain : null;
+            return loaded.Certificate;
+        }
+        catch (CertificateLoadException e)
+        {
+            await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static GatewayTransport? ParseTransport(string? value) => value switch

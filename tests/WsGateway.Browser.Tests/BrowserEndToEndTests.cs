@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using WsGateway.Cli;
@@ -112,6 +114,57 @@ public sealed class BrowserEndToEndTests
         Assert.Equal(0, dashboard.GetProperty("tradesTotal").GetInt64());
         Assert.Contains(dashboard.GetProperty("errors").EnumerateArray(), row => row.GetProperty("kind").GetString() == "close 1009" && row.GetProperty("count").GetString() == "1");
         AssertScreenshots(result);
+    }
+
+    [Fact]
+    public async Task With_a_server_certificate_the_https_client_page_sends_over_wss_and_the_trades_arrive()
+    {
+        const int Count = 120;
+        const int Batch = 10;
+        string chromium = BrowserTools.Chromium();
+        using X509Certificate2 certificate = SelfSignedLocalhost();
+        var recorder = new RecordingHandler();
+        await using ServeHost host = await StartAsync(recorder, new TradeGatewayOptions { ServerCertificate = certificate });
+        Assert.Equal("https", host.AdminUrl!.Scheme);
+        Assert.Equal("wss", host.GatewayUrl.Scheme);
+
+        JsonElement result = await BrowserTools.RunScriptAsync("e2e.mjs", new
+        {
+            admin = host.AdminUrl.ToString(),
+            chromium,
+            count = Count,
+            batch = Batch,
+            firstId = "1",
+            symbol = "S",
+            price = "10.5",
+            quantity = 3,
+            expectTrades = Count,
+            screenshotDir = BrowserTools.ArtifactDirectory("wss"),
+
+            // Chromium trusts this one certificate (by its public key), and no other certificate error.
+            trustSpki = Convert.ToBase64String(SHA256.HashData(certificate.PublicKey.ExportSubjectPublicKeyInfo())),
+        }, s_scriptTimeout);
+
+        JsonElement client = result.GetProperty("client");
+        Assert.Equal(host.GatewayUrl.ToString(), client.GetProperty("prefilledUrl").GetString());
+        Assert.Equal("closed", client.GetProperty("state").GetString());
+        Assert.Equal(1000, client.GetProperty("closeCode").GetInt32());
+        await recorder.WaitForDisconnectsAsync(1);
+        Assert.Equal(Count, recorder.DecodedTrades.Count);
+        Assert.Equal(Count, result.GetProperty("dashboard").GetProperty("tradesTotal").GetInt64());
+        Assert.Empty(result.GetProperty("console").EnumerateArray()); // no mixed-content or certificate errors
+    }
+
+    private static X509Certificate2 SelfSignedLocalhost()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
     }
 
     private static void AssertScreenshots(JsonElement result)

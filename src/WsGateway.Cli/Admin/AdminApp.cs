@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,7 @@ using WsGateway.Sinks;
 namespace WsGateway.Cli.Admin;
 
 /// <summary>
-/// The admin endpoints of <c>wsgw serve</c>, on their own HTTP port (the gateway's port speaks WebSocket from the
+/// The admin endpoints of <c>wsgw serve</c>, on their own HTTP port (HTTPS with <c>--cert</c>) (the gateway's port speaks WebSocket from the
 /// first byte): <c>/metrics</c> (Prometheus, through OpenTelemetry), <c>/health</c>, <c>/</c> (dashboard),
 /// <c>/client</c> (a browser client) and <c>/api/stats</c> (the dashboard's data).
 /// </summary>
@@ -37,13 +38,29 @@ internal static class AdminApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // With wsgw serve --cert the admin endpoints are https with the gateway's certificate: the browser client
+            // served from here may then connect to wss:// (an https page cannot open ws://, mixed content), and
+            // /metrics and /health are not readable on the way.
+            Action<ListenOptions> configure = listen =>
+            {
+                if (state.Options?.ServerCertificate is { } certificate)
+                {
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        https.ServerCertificateChain = state.Options.ServerCertificateChain;
+                        https.SslProtocols = state.Options.SslProtocols;
+                    });
+                }
+            };
             if (address.Localhost)
             {
-                kestrel.ListenLocalhost(address.Port);
+                kestrel.ListenLocalhost(address.Port, configure);
             }
             else
             {
-                kestrel.Listen(address.Address!, address.Port);
+                kestrel.Listen(address.Address!, address.Port, configure);
             }
         });
 

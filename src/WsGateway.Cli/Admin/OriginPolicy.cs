@@ -11,7 +11,12 @@ internal static class OriginPolicy
 {
     /// <summary>Sets the gateway's origin allow-list; when it would be empty (<c>--admin none</c> or port 0, no
     /// <c>--allow-origin</c>), every browser is refused with 403 (<see cref="TradeGatewayOptions.RequireListedOrigin"/>).</summary>
-    public static void Apply(TradeGatewayOptions options, string admin, IReadOnlyList<string> allowOrigins)
+    /// <param name="options">The gateway's options.</param>
+    /// <param name="admin">The <c>--admin</c> address.</param>
+    /// <param name="allowOrigins">The <c>--allow-origin</c> list.</param>
+    /// <param name="https">Whether the admin page is served over https (<c>--cert</c>): its origin is then
+    /// <c>https://</c>.</param>
+    public static void Apply(TradeGatewayOptions options, string admin, IReadOnlyList<string> allowOrigins, bool https = false)
     {
         foreach (string origin in allowOrigins)
         {
@@ -25,7 +30,7 @@ internal static class OriginPolicy
                 : ["127.0.0.1", "localhost", "[::1]"];
             foreach (string host in hosts)
             {
-                options.AllowedOrigins.Add($"http://{host}:{address.Port}");
+                options.AllowedOrigins.Add($"{(https ? "https" : "http")}://{host}:{address.Port}");
             }
         }
 

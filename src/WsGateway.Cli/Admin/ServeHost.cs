@@ -54,7 +54,7 @@ internal sealed class ServeHost : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>The gateway's <c>ws://</c> URL.</summary>
+    /// <summary>The gateway's <c>ws://</c> URL (<c>wss://</c> with a server certificate).</summary>
     public Uri GatewayUrl => _server.Url;
 
     /// <summary>The transport serving the gateway, for the banner: <c>native, 2 event loops</c> or <c>kestrel</c>.</summary>
@@ -62,7 +62,7 @@ internal sealed class ServeHost : IAsyncDisposable
         ? $"native, {_server.EventLoopCount} event loop{(_server.EventLoopCount == 1 ? string.Empty : "s")}"
         : "kestrel";
 
-    /// <summary>The admin app's <c>http://</c> URL, or null when it is off.</summary>
+    /// <summary>The admin app's <c>http://</c> URL (<c>https://</c> with a server certificate), or null when it is off.</summary>
     public Uri? AdminUrl { get; private set; }
 
     /// <summary>The gateway.</summary>
@@ -150,7 +150,7 @@ internal sealed class ServeHost : IAsyncDisposable
                 }
                 catch (IOException e)
                 {
-                    throw ServeStartException.CannotListen($"http://{settings.Admin}/", "--admin; --admin none turns the admin endpoints off", e);
+                    throw ServeStartException.CannotListen($"{(server.IsSecure ? "https" : "http")}://{settings.Admin}/", "--admin; --admin none turns the admin endpoints off", e);
                 }
 
                 host.AdminUrl = AdminApp.ListeningUrl(admin);

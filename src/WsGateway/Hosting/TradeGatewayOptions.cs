@@ -257,6 +257,11 @@ public sealed class TradeGatewayOptions
     /// Kestrel's own HTTPS configuration applies.</summary>
     public X509Certificate2? ServerCertificate { get; set; }
 
+    /// <summary>Intermediate certificates sent with <see cref="ServerCertificate"/> in the TLS handshake (the rest of
+    /// a <c>fullchain.pem</c>), so that clients which know only the root can build the chain; <see langword="null"/>
+    /// (the default) sends what the operating system finds for it.</summary>
+    public X509Certificate2Collection? ServerCertificateChain { get; set; }
+
     /// <summary>TLS versions allowed with <see cref="ServerCertificate"/>; <see cref="SslProtocols.None"/> (the
     /// default) lets the operating system choose (TLS 1.2 and 1.3 on current systems).</summary>
     public SslProtocols SslProtocols { get; set; } = SslProtocols.None;

@@ -178,6 +178,7 @@ public sealed class WebSocketServer : IAsyncDisposable
                     lo.UseHttps(https =>
                     {
                         https.ServerCertificate = certificate;
+                        https.ServerCertificateChain = _manager.Options.ServerCertificateChain;
                         https.SslProtocols = _manager.Options.SslProtocols;
                         https.ClientCertificateMode = _manager.Options.ClientCertificateMode;
                         https.ClientCertificateValidation = _manager.Options.ClientCertificateValidation;

@@ -1,6 +1,8 @@
 // Drives Debian's chromium (never a downloaded browser) through the admin pages of a running wsgw serve:
 // /client sends trades, / (the dashboard) must show them. Called by BrowserEndToEndTests with one JSON argument:
-//   { admin, chromium, count, batch, firstId, symbol, price, quantity, expectTrades, screenshotDir }
+//   { admin, chromium, count, batch, firstId, symbol, price, quantity, expectTrades, screenshotDir[, trustSpki] }
+// trustSpki: the base64 SHA-256 of a self-signed server certificate's public key, which chromium then trusts (for
+// https:// admin pages and wss:// gateways of wsgw serve --cert); no other certificate error is ignored.
 // and prints one JSON line with what the pages showed; the assertions live in the C# test.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: plan.chromium,
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...(plan.trustSpki ? [`--ignore-certificate-errors-spki-list=${plan.trustSpki}`] : [])],
   viewport: { width: 1280, height: 900 },
 });
 
@@ -26,9 +29,9 @@ try {
   page.on('console', m => { if (m.type() === 'error' || m.type() === 'warning') { result.console.push(`${m.type()}: ${m.text()}`); } });
   page.on('pageerror', e => result.console.push(`pageerror: ${e.message}`));
 
-  // The client page: the URL field is prefilled from /api/stats with the gateway's ws:// address.
+  // The client page: the URL field is prefilled from /api/stats with the gateway's ws:// (or wss://) address.
   await page.goto(new URL('/client', plan.admin).toString());
-  await page.waitForFunction(() => document.getElementById('url').value.startsWith('ws://'));
+  await page.waitForFunction(() => /^wss?:\/\//.test(document.getElementById('url').value));
   result.client.prefilledUrl = await page.inputValue('#url');
   await page.fill('#count', String(plan.count));
   await page.fill('#batch', String(plan.batch));

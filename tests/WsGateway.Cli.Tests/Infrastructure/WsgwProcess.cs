@@ -226,6 +226,6 @@ internal sealed partial class WsgwProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"listening on (ws://\S+)")]
+    [GeneratedRegex(@"listening on (wss?://\S+)")]
     private static partial Regex ListeningOn();
 }
