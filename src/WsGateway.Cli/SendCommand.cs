@@ -48,7 +48,14 @@ internal static class SendCommand
             Description = "How --file is written with --schema: json (one JSON object per line, as wsgw serve --handler json prints them) "
                 + "or sbe (whole messages back to back); by default json for a name ending in .json or .jsonl and for -, sbe otherwise",
         };
-        format.AcceptOnlyFromAmong("json", "sbe");
+        format.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string?>();
+            if (value is not ("json" or "sbe"))
+            {
+                r.AddError($"--format must be json (JSON lines) or sbe (SBE messages back to back), got '{value}'");
+            }
+        });
         Option<bool> verify = new("--verify")
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
