@@ -90,13 +90,17 @@ public sealed class SbeJsonEncoder
         JsonDocument document;
         try
         {
+            // One value and nothing after it but white space (a second value is an error of the reader).
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
             document = JsonDocument.ParseValue(ref reader);
-            if (reader.Read())
+            try
+            {
+                _ = reader.Read();
+            }
+            catch (JsonException)
             {
                 document.Dispose();
-                error = string.Create(CultureInfo.InvariantCulture, $"not one JSON value: more text after it at byte {reader.TokenStartIndex + 1}");
-                return false;
+                throw;
             }
         }
         catch (JsonException e)

@@ -73,6 +73,33 @@ public sealed class SchemaSendProcessTests
     }
 
     [Fact]
+    public async Task A_message_larger_than_the_clients_default_send_buffer_is_sent_whole()
+    {
+        // 5,000 fills: 85,045 bytes of SBE, above the 64 KiB send buffer a client has by default.
+        string fills = string.Join(',', Enumerable.Range(0, 5000).Select(i => $"{{\"venue\":\"{(char)('A' + (i % 26))}\",\"quantity\":{i},\"price\":{i}.5}}"));
+        string line = $"{{\"$message\":\"Position\",\"$header\":{{\"blockLength\":29,\"templateId\":3,\"schemaId\":2,\"version\":0}},\"account\":1,\"symbol\":\"P\",\"netQuantity\":1,\"averagePrice\":1.5,\"realizedPnl\":0,\"fills\":[{fills}]}}";
+        string file = Path.Combine(Path.GetTempPath(), $"wsgw-{Guid.NewGuid():N}.jsonl");
+        await File.WriteAllTextAsync(file, line + "\n");
+        try
+        {
+            (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--schema", Schema, "--handler", "json", "--admin", "none");
+            using WsgwProcess _ = serve;
+
+            using WsgwProcess send = await WsgwProcess.RunAsync("send", "--url", url.ToString(), "--schema", Schema, "--file", file);
+
+            Assert.Equal(0, send.ExitCode);
+            Assert.StartsWith("wsgw send: sent 1 messages in 1 frames (", send.Stdout[0], StringComparison.Ordinal);
+            await serve.WaitForStdoutLinesAsync(1);
+            await serve.StopAsync();
+            Assert.Equal(line, Assert.Single(serve.Stdout));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_line_that_does_not_fit_the_schema_stops_send_before_it_sends_anything()
     {
         string[] sample = File.ReadAllLines(Sample);

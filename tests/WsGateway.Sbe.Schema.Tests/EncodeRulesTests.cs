@@ -80,6 +80,7 @@ public sealed class EncodeRulesTests
     [InlineData("""{"$message":"Position","account":1,"symbol":"P","netQuantity":1,"averagePrice":1,"realizedPnl":1,"fills":[{"venue":"X","quantity":1,"price":"x"}]}""", """Position.fills[0].price: expected a number, got "x" """)]
     [InlineData("""{"$message":"Position","account":1,"symbol":"P","netQuantity":1,"averagePrice":1,"realizedPnl":1,"fills":[{"venue":"X","qty":1}]}""", "Position.fills[0].qty: no such field; Position.fills[0] has venue, quantity, price")]
     [InlineData("""{"$message":"Order",""", "not JSON: ")]
+    [InlineData("""{"$message":"Trade"} {"$message":"Trade"}""", "not JSON: '{' is invalid after a single JSON value")]
     public void Json_it_cannot_encode_is_one_line_naming_the_field_and_what_was_expected(string json, string expected)
     {
         Assert.False(s_trading.Value.TryEncode(json, out byte[] bytes, out string? error));
