@@ -32,7 +32,7 @@ internal static class SendCommand
         };
         Option<long> count = new("--count", "-n") { Description = "Trades to send in all (ignored with --file)", DefaultValueFactory = _ => 10_000 };
         Option<int> connections = new("--connections", "-c") { Description = "Connections to spread them over", DefaultValueFactory = _ => 1 };
-        Option<int> batch = new("--batch", "-b") { Description = "Trades per frame (1: one trade per frame)", DefaultValueFactory = _ => 1 };
+        Option<int> batch = new("--batch", "-b") { Description = "Trades (or --schema messages) per frame (1: one per frame)", DefaultValueFactory = _ => 1 };
         Option<double> rate = new("--rate", "-r") { Description = "Trades per second over all connections (0: as fast as possible)", DefaultValueFactory = _ => 0 };
         Option<string?> file = new("--file", "-f")
         {
@@ -60,7 +60,7 @@ internal static class SendCommand
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
         };
-        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
+        Command command = new("send", "Send trades (or, with --schema, messages of any SBE schema) to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
         {
             url, count, connections, batch, rate, file, schema, format, verify,
         };
