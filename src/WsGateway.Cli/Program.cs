@@ -6,5 +6,6 @@ RootCommand root = new("wsgw: the WsGateway WebSocket gateway for SBE trades")
     ServeCommand.Create(),
     SendCommand.Create(),
     DecodeCommand.Create(),
+    EncodeCommand.Create(),
 };
 return await CommandLine.InvokeAsync(root, args).ConfigureAwait(false);
