@@ -15,8 +15,11 @@ namespace WsGateway.Cli;
 /// One per connection (the gateway's handler factory makes one), so its callbacks never run concurrently; the lines
 /// of a frame are written together, under the output's lock, so connections never interleave within a line or a
 /// frame. A message that does not decode is reported on the error writer, one line naming the connection, the frame,
-/// the message's number and offset and the decoder's reason; the rest of that frame cannot be framed and is skipped,
-/// and the connection goes on, as with a bad trade. A text frame is refused with close 1003, as for trades.
+/// the message's number and offset and the decoder's reason; the rest of that frame cannot be framed and is skipped.
+/// The first such message also closes the connection with 1007 (invalid payload data) and the decoder's reason, so
+/// that the client learns its messages are not of this schema (<c>wsgw send</c> prints the close and exits 1); what
+/// arrives before the client answers the close is still decoded. A text frame is refused with close 1003, as for
+/// trades.
 /// </remarks>
 internal sealed class JsonLinesHandler : IRawMessageHandler
 {
@@ -28,6 +31,7 @@ internal sealed class JsonLinesHandler : IRawMessageHandler
     private readonly Utf8JsonWriter _writer;
     private IGatewayConnection? _connection;
     private long _frames;
+    private bool _closing;
 
     public JsonLinesHandler(SbeJsonDecoder decoder, JsonLinesOutput output)
     {
@@ -65,7 +69,17 @@ internal sealed class JsonLinesHandler : IRawMessageHandler
             _writer.Reset(_lines);
             if (!_decoder.TryDecode(payload.Slice(offset), _writer, out int consumed, out string? reason))
             {
-                _output.Error(Invariant($"{Who()}, frame {frame}, message {index} at offset {offset}: {reason}"));
+                // The sender must learn that what it sends is not what this server decodes (another schema, a bad
+                // length): the first such message closes the connection with 1007 and the reason, which wsgw send
+                // reports (exit 1). What arrives before the client answers the close is still decoded.
+                bool first = !_closing;
+                _output.Error(Invariant($"{Who()}, frame {frame}, message {index} at offset {offset}: {reason}{(first ? "; closing with 1007" : string.Empty)}"));
+                if (first)
+                {
+                    _closing = true;
+                    _connection?.Close(WebSocketCloseCodes.InvalidPayload, reason);
+                }
+
                 break;
             }
 

@@ -7,6 +7,7 @@ RootCommand root = new("wsgw: the WsGateway WebSocket gateway for SBE trades")
     ServeCommand.Create(),
     SendCommand.Create(),
     DecodeCommand.Create(),
+    EncodeCommand.Create(),
     SinkCommand.Create(),
 };
 return await CommandLine.InvokeAsync(root, args).ConfigureAwait(false);

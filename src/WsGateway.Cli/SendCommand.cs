@@ -1,6 +1,7 @@
 using System.CommandLine;
 using WsGateway.Client;
 using WsGateway.Sbe;
+using WsGateway.Sbe.Schema;
 
 namespace WsGateway.Cli;
 
@@ -16,7 +17,7 @@ internal static class SendCommand
           0  every trade was sent, and every connection closed with 1000 after send asked
           1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
              the summary names the close codes and reasons and how many trades were unsent
-          2  bad arguments or an unreadable --file
+          2  bad arguments, an unreadable --file, or a message in it that does not fit --schema (nothing is sent)
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
           130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
         """;
@@ -31,9 +32,30 @@ internal static class SendCommand
         };
         Option<long> count = new("--count", "-n") { Description = "Trades to send in all (ignored with --file)", DefaultValueFactory = _ => 10_000 };
         Option<int> connections = new("--connections", "-c") { Description = "Connections to spread them over", DefaultValueFactory = _ => 1 };
-        Option<int> batch = new("--batch", "-b") { Description = "Trades per frame (1: one trade per frame)", DefaultValueFactory = _ => 1 };
+        Option<int> batch = new("--batch", "-b") { Description = "Trades (or --schema messages) per frame (1: one per frame)", DefaultValueFactory = _ => 1 };
         Option<double> rate = new("--rate", "-r") { Description = "Trades per second over all connections (0: as fast as possible)", DefaultValueFactory = _ => 0 };
-        Option<FileInfo?> file = new("--file", "-f") { Description = "A binary file of SBE Trade messages back to back, sent instead of generated trades" };
+        Option<string?> file = new("--file", "-f")
+        {
+            Description = "Send the messages of a file instead of generated trades: SBE Trade messages back to back, or with --schema "
+                + "any messages of that schema (JSON lines or SBE, see --format); - reads standard input (with --schema)",
+        };
+        Option<FileInfo?> schema = new("--schema", "-s")
+        {
+            Description = "An SBE XML schema (e.g. schemas/trading.xml): --file holds messages of it, each checked before anything is sent",
+        };
+        Option<string?> format = new("--format")
+        {
+            Description = "How --file is written with --schema: json (one JSON object per line, as wsgw serve --handler json prints them) "
+                + "or sbe (whole messages back to back); by default json for a name ending in .json or .jsonl and for -, sbe otherwise",
+        };
+        format.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string?>();
+            if (value is not ("json" or "sbe"))
+            {
+                r.AddError($"--format must be json (JSON lines) or sbe (SBE messages back to back), got '{value}'");
+            }
+        });
         Option<bool> verify = new("--verify")
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
@@ -47,13 +69,14 @@ internal static class SendCommand
         {
             Description = "wss://: accept any server certificate, whoever it names (for tests only: anyone on the path can read and change the trades)",
         };
-        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
+        Command command = new("send", "Send trades (or, with --schema, messages of any SBE schema) to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
         {
-            url, count, connections, batch, rate, file, verify, ca, insecure,
+            url, count, connections, batch, rate, file, schema, format, verify, ca, insecure,
         };
         command.Validators.Add(r =>
         {
-            if (ServerCertificateCheck.OptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure)) is { } problem)
+            if ((ValidateSchemaOptions(r.GetValue(file), r.GetValue(schema), r.GetValue(format))
+                ?? ServerCertificateCheck.OptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure))) is { } problem)
             {
                 r.AddError(problem);
             }
@@ -92,8 +115,20 @@ internal static class SendCommand
 
             plan = plan with { Certificates = certificates };
             Trade[]? trades = null;
-            if (result.GetValue(file) is { } path)
+            if (result.GetValue(schema) is { } schemaFile)
             {
+                // Any message of any schema: read and checked before anything is sent (exit 2 on the first bad one).
+                if (!TryReadMessages(schemaFile, result.GetValue(file)!, result.GetValue(format), out SchemaMessageSource? messages, out string? error))
+                {
+                    await Console.Error.WriteLineAsync($"wsgw send: {error}").ConfigureAwait(false);
+                    return 2;
+                }
+
+                plan = plan with { Count = messages.Count, Messages = messages };
+            }
+            else if (result.GetValue(file) is { } name)
+            {
+                var path = new FileInfo(name);
                 if (!TryReadTrades(path, out trades, out string? error))
                 {
                     await Console.Error.WriteLineAsync($"wsgw send: {error}").ConfigureAwait(false);
@@ -145,6 +180,12 @@ internal static class SendCommand
         /// system's trust store when null.</summary>
         public ServerCertificateCheck? Certificates { get; init; }
 
+        /// <summary>With <c>--schema</c>: the messages to send instead of trades (<see cref="Count"/> of them).</summary>
+        public SchemaMessageSource? Messages { get; init; }
+
+        /// <summary>What is counted: "trades", or "messages" with <c>--schema</c>.</summary>
+        public string Unit => Messages is null ? "trades" : "messages";
+
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"
             : Connections < 1 ? $"--connections must be at least 1, got {Connections}"
@@ -158,6 +199,52 @@ internal static class SendCommand
     /// unique across connections (connection in the top 16 bits).</summary>
     internal static Trade Generate(int connection, long i)
         => new(((ulong)connection << 48) | (ulong)i, (byte)('A' + (i % 26)), 100 + (i % 400 * 0.25), (uint)(1 + (i % 1000)));
+
+    /// <summary>The rules of <c>--schema</c>, <c>--format</c> and <c>--file</c> together; null when they hold.</summary>
+    internal static string? ValidateSchemaOptions(string? file, FileInfo? schema, string? format)
+    {
+        if (schema is not null && file is null)
+        {
+            return "--schema needs --file: the messages to send, as JSON lines (e.g. --file schemas/trading.sample.jsonl, or - for standard input) or SBE";
+        }
+
+        if (schema is null && format is not null)
+        {
+            return $"--format {format} is for --file with --schema (the SBE schema of its messages)";
+        }
+
+        if (schema is null && file is not null && SchemaMessageSource.FormatOf(file) == MessageFileFormat.Json)
+        {
+            return $"--file {file} is read as JSON lines, which needs --schema FILE: the SBE schema of its messages (without --schema, --file holds SBE Trade messages of schema 1)";
+        }
+
+        return null;
+    }
+
+    /// <summary>Loads the schema and reads every message of <paramref name="file"/> with it.</summary>
+    internal static bool TryReadMessages(FileInfo schemaFile, string file, string? format, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SchemaMessageSource? messages, out string? error)
+    {
+        messages = null;
+        SbeSchema schema;
+        try
+        {
+            schema = SbeSchema.Load(schemaFile.FullName);
+        }
+        catch (Exception e) when (e is SbeSchemaException or IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+            return false;
+        }
+
+        MessageFileFormat chosen = format switch
+        {
+            "json" => MessageFileFormat.Json,
+            "sbe" => MessageFileFormat.Sbe,
+            _ => SchemaMessageSource.FormatOf(file),
+        };
+        using Stream input = file == "-" ? Console.OpenStandardInput() : Stream.Null;
+        return SchemaMessageSource.TryRead(file, schema, chosen, input, out messages, out error);
+    }
 
     internal static bool TryReadTrades(FileInfo path, out Trade[] trades, out string? error)
     {

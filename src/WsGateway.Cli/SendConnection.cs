@@ -154,12 +154,21 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
                 }
 
                 int n = (int)Math.Min(batch, count - done);
-                for (int k = 0; k < n; k++)
+                bool written;
+                if (plan.Messages is { } messages)
                 {
-                    frame[k] = TradeAt(done + k);
+                    written = client.TryWriteRaw(messages.Frame(first + done, n)); // --schema: n messages as they are
+                }
+                else
+                {
+                    for (int k = 0; k < n; k++)
+                    {
+                        frame[k] = TradeAt(done + k);
+                    }
+
+                    written = n == 1 ? client.TryWriteTrade(frame[0]) : client.TryWriteTrades(frame.AsSpan(0, n));
                 }
 
-                bool written = n == 1 ? client.TryWriteTrade(frame[0]) : client.TryWriteTrades(frame.AsSpan(0, n));
                 if (!written)
                 {
                     await FlushAsync(buffered, cancellationToken).ConfigureAwait(false);
@@ -271,6 +280,10 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
         if (expectedTrades <= 0)
         {
             problem = string.Create(CultureInfo.InvariantCulture, $"frame {frameIndex + 1} came back, but only {(count + plan.Batch - 1) / plan.Batch} frames were sent");
+        }
+        else if (plan.Messages is { } messages)
+        {
+            problem = messages.Compare(payload, first + firstTrade, (int)expectedTrades, frameIndex + 1);
         }
         else if (payload.Length != expectedTrades * Trade.EncodedSize)
         {

@@ -21,6 +21,12 @@ internal static class SendRunner
     public static async Task<SendSummary> RunAsync(SendCommand.SendPlan plan, Trade[]? fromFile, TextWriter errors, CancellationToken cancellationToken)
     {
         var options = new TradeClientOptions { RemoteCertificateValidationCallback = plan.Certificates is { } check ? check.Validate : null };
+        if (plan.Messages is { } messages)
+        {
+            // A frame of schema messages may be larger than the default send buffer: make room for the largest.
+            options.SendBufferSize = Math.Max(options.SendBufferSize, messages.LargestFrame(plan.Batch) + 64);
+        }
+
         var clients = new List<TradeClient>(plan.Connections);
         try
         {
@@ -114,6 +120,10 @@ internal sealed record SendSummary(
     int ConnectionsFailed,
     string Closes)
 {
+    /// <summary>What was sent: "trades", or "messages" with --schema (the server's replies are then counted in frames
+    /// only).</summary>
+    public string Unit { get; init; } = "trades";
+
     /// <summary>1 when a connection did not end as asked (or trades are unsent), else 3 when --verify found
     /// differences, else 0: see <see cref="SendCommand.ExitCodes"/>.</summary>
     public int ExitCode => ConnectionsFailed > 0 || TradesUnsent > 0 ? 1 : FramesDiffering > 0 || FramesNotEchoed > 0 ? 3 : 0;
@@ -145,7 +155,7 @@ internal sealed record SendSummary(
         }
 
         return new SendSummary(connections.Length, tradesSent, framesSent, bytesSent, unsent, tradesReceived, framesReceived, elapsed,
-            plan.Verify, differing, plan.Verify ? notEchoed : 0, failed, text.ToString());
+            plan.Verify, differing, plan.Verify ? notEchoed : 0, failed, text.ToString()) { Unit = plan.Unit };
     }
 
     /// <summary>Two or three lines: what was sent (and how many trades were not), what came back (and with --verify
@@ -154,17 +164,24 @@ internal sealed record SendSummary(
     {
         double seconds = Elapsed.TotalSeconds;
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"wsgw send: sent {TradesSent} trades in {FramesSent} frames ({BytesSent} bytes) over {Connections} connections in {seconds:0.000} s, ");
-        text.Append(CultureInfo.InvariantCulture, $"{(seconds > 0 ? TradesSent / seconds : 0):N0} trades/s, {(seconds > 0 ? FramesSent / seconds : 0):N0} frames/s");
+        text.Append(CultureInfo.InvariantCulture, $"wsgw send: sent {TradesSent} {Unit} in {FramesSent} frames ({BytesSent} bytes) over {Connections} connections in {seconds:0.000} s, ");
+        text.Append(CultureInfo.InvariantCulture, $"{(seconds > 0 ? TradesSent / seconds : 0):N0} {Unit}/s, {(seconds > 0 ? FramesSent / seconds : 0):N0} frames/s");
         if (TradesUnsent > 0)
         {
-            text.Append(CultureInfo.InvariantCulture, $"; {TradesUnsent} trades unsent");
+            text.Append(CultureInfo.InvariantCulture, $"; {TradesUnsent} {Unit} unsent");
         }
 
         text.Append('\n');
         if (FramesReceived > 0 || Verified)
         {
-            text.Append(CultureInfo.InvariantCulture, $"wsgw send: received {TradesReceived} trades in {FramesReceived} frames from the server");
+            if (Unit == "trades")
+            {
+                text.Append(CultureInfo.InvariantCulture, $"wsgw send: received {TradesReceived} trades in {FramesReceived} frames from the server");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"wsgw send: received {FramesReceived} frames from the server");
+            }
             if (Verified)
             {
                 text.Append(CultureInfo.InvariantCulture, $"; --verify: {FramesReceived - FramesDiffering} frames as sent, {FramesDiffering} frames differed, {FramesNotEchoed} frames did not come back");

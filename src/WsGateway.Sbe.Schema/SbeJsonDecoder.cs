@@ -495,7 +495,8 @@ public sealed class SbeJsonDecoder
         _ => throw new InvalidOperationException($"{kind} is not an integer type"),
     };
 
-    private static Encoding TextEncoding(string? name)
+    /// <summary>The text encoding of a char array or var data: UTF-8, or Latin-1 for ASCII and unknown names (every byte kept).</summary>
+    internal static Encoding TextEncoding(string? name)
     {
         switch (name?.Trim().ToUpperInvariant())
         {

@@ -232,7 +232,7 @@ public sealed class ServeProcessTests
     }
 
     [Fact]
-    public async Task Json_handler_reports_a_bad_message_on_stderr_and_the_connection_goes_on()
+    public async Task Json_handler_reports_a_bad_message_on_stderr_and_closes_with_1007_delivering_what_arrives_before_the_answer()
     {
         (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--schema", TradingSchema, "--handler", "json", "--admin", "none");
         using WsgwProcess _ = serve;
@@ -252,13 +252,16 @@ public sealed class ServeProcessTests
         await serve.WaitForStdoutLinesAsync(2);
         await serve.StopAsync();
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, closed); // not closed for the bad messages
+        // The first message it cannot decode closes the connection with 1007 and the reason, so the sender learns;
+        // the frames the client sent before it read the close are still decoded.
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, closed);
         Assert.Equal(0, serve.ExitCode);
         Assert.Equal([1UL, 2UL], serve.Stdout.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("orderId").GetUInt64()));
         string[] errors = [.. serve.Stderr.Where(l => l.Contains(", frame ", StringComparison.Ordinal))];
         Assert.Equal(2, errors.Length);
-        Assert.Matches(@"^wsgw serve: connection \d+ \(127\.0\.0\.1:\d+\), frame 1, message 1 at offset 0: Unknown template id 99", errors[0]);
+        Assert.Matches(@"^wsgw serve: connection \d+ \(127\.0\.0\.1:\d+\), frame 1, message 1 at offset 0: Unknown template id 99: .*; closing with 1007$", errors[0]);
         Assert.Matches(@"^wsgw serve: connection \d+ \(127\.0\.0\.1:\d+\), frame 2, message 2 at offset 39: \S", errors[1]);
+        Assert.DoesNotContain("closing", errors[1], StringComparison.Ordinal);
         Assert.Contains("wsgw: 1 connections, 3 frames, 2 messages written as JSON, 2 errors", serve.Stderr);
     }
 

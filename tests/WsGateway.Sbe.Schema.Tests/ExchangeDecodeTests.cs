@@ -185,7 +185,7 @@ public sealed class ExchangeDecodeTests
     private static Lazy<SbeJsonDecoder> Decoder(Func<string> schemaPath) => new(() => new SbeJsonDecoder(SbeSchema.Load(schemaPath())));
 
     /// <summary>UDP payloads of a classic little-endian pcap of Ethernet/IPv4/UDP frames.</summary>
-    private static IEnumerable<byte[]> UdpPayloads(byte[] pcap)
+    internal static IEnumerable<byte[]> UdpPayloads(byte[] pcap)
     {
         Assert.Equal(0xa1b2c3d4u, BinaryPrimitives.ReadUInt32LittleEndian(pcap));
         int position = 24;
