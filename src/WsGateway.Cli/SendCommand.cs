@@ -14,11 +14,30 @@ internal static class SendCommand
     internal const string ExitCodes = """
         Exit codes:
           0  every trade was sent, and every connection closed with 1000 after send asked
+             (--reliable: every trade was acknowledged by the gateway as stored)
           1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
              the summary names the close codes and reasons and how many trades were unsent
           2  bad arguments or an unreadable --file
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
+          4  --reliable: not every trade was acknowledged as stored before --ack-timeout passed without progress;
+             the line "acknowledged N of M trades" says how many were, standard error why
           130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
+        """;
+
+    /// <summary>The exit code of <c>--reliable</c> when not every trade was acknowledged before the deadline.</summary>
+    internal const int ExitNotAcknowledged = 4;
+
+    /// <summary>What --help says about storage and the trade ids, after the exit codes.</summary>
+    internal const string StorageNote = """
+        Against a gateway with a sink (wsgw serve --sink ...): without --reliable, send closes as soon as its trades
+        are handed to the socket; it does not wait for them to be stored, and a trade lost with a connection is not
+        sent again. With --reliable it waits for the gateway's TradeAck of every trade, reconnects and resends what was
+        not acknowledged, and prints "wsgw send: acknowledged N of M trades (D duplicates reported by the gateway,
+        R reconnects)": D counts trades the sink already held (a resend after a loss, or a re-run with the same ids).
+        Generated trade ids are --first-id + the trade's number (0 to --count - 1): connection k of C sends one
+        contiguous range of them (the first --count/C trades go to connection 0, and so on). Re-running with the same
+        --first-id sends the same ids (all duplicates); use --first-id <previous first id + previous count> to store
+        new trades.
         """;
 
     public static Command Create()
@@ -38,9 +57,24 @@ internal static class SendCommand
         {
             Description = "Check that every frame comes back as it was sent, in order (for a server run with --handler echo); exit 3 if not",
         };
-        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
+        Option<bool> reliable = new("--reliable")
         {
-            url, count, connections, batch, rate, file, verify,
+            Description = "For a gateway with a sink: keep every trade until the gateway acknowledges it as stored (TradeAck), reconnect with backoff "
+                + "and resend what was not acknowledged when a connection is lost, then print 'acknowledged N of M trades'; exit 4 if not all were",
+        };
+        Option<double> ackTimeout = new("--ack-timeout")
+        {
+            Description = "With --reliable: seconds without any acknowledgement (while trades are outstanding or the gateway is unreachable) after which send gives up (exit 4)",
+            DefaultValueFactory = _ => 30,
+        };
+        Option<ulong> firstId = new("--first-id")
+        {
+            Description = "Trade id of the first generated trade: ids are --first-id, --first-id + 1, ... (each connection a contiguous range). Re-runs with the same ids are duplicates",
+            DefaultValueFactory = _ => 0,
+        };
+        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes + "\n" + StorageNote)
+        {
+            url, count, connections, batch, rate, file, verify, reliable, ackTimeout, firstId,
         };
         command.SetAction(async (result, invocationToken) =>
         {
@@ -51,6 +85,9 @@ internal static class SendCommand
             var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate))
             {
                 Verify = result.GetValue(verify),
+                Reliable = result.GetValue(reliable),
+                AckTimeoutSeconds = result.GetValue(ackTimeout),
+                FirstId = result.GetValue(firstId),
             };
             if (plan.Validate() is { } problem)
             {
@@ -59,6 +96,12 @@ internal static class SendCommand
             }
 
             Trade[]? trades = null;
+            if (result.GetValue(file) is not null && plan.FirstId != 0)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: --first-id numbers generated trades; the trades of --file keep their own ids, got --first-id {plan.FirstId}").ConfigureAwait(false);
+                return 2;
+            }
+
             if (result.GetValue(file) is { } path)
             {
                 if (!TryReadTrades(path, out trades, out string? error))
@@ -68,6 +111,11 @@ internal static class SendCommand
                 }
 
                 plan = plan with { Count = trades.Length };
+            }
+
+            if (plan.Reliable)
+            {
+                return await RunReliableAsync(plan, trades, cancellationToken).ConfigureAwait(false);
             }
 
             SendSummary summary;
@@ -88,6 +136,29 @@ internal static class SendCommand
         return command;
     }
 
+    private static async Task<int> RunReliableAsync(SendPlan plan, Trade[]? trades, CancellationToken cancellationToken)
+    {
+        ReliableSendRunner.ReliableSendSummary summary;
+        try
+        {
+            summary = await ReliableSendRunner.RunAsync(plan, trades, Console.Error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException
+            or System.Security.Authentication.AuthenticationException)
+        {
+            await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        foreach (string problem in summary.Problems)
+        {
+            await Console.Error.WriteLineAsync($"wsgw send: {problem}").ConfigureAwait(false);
+        }
+
+        await Console.Out.WriteAsync(summary.ToString()).ConfigureAwait(false);
+        return cancellationToken.IsCancellationRequested ? 130 : summary.ExitCode;
+    }
+
     private static Uri? ParseUrl(System.CommandLine.Parsing.ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
@@ -106,8 +177,23 @@ internal static class SendCommand
         /// <summary>Compare every frame that comes back with the frame sent (<c>--verify</c>).</summary>
         public bool Verify { get; init; }
 
+        /// <summary>Wait for the gateway's acknowledgements, reconnect and resend (<c>--reliable</c>).</summary>
+        public bool Reliable { get; init; }
+
+        /// <summary><c>--ack-timeout</c>, in seconds.</summary>
+        public double AckTimeoutSeconds { get; init; } = 30;
+
+        /// <summary>With <see cref="Reliable"/>: give up after this long without an acknowledgement.</summary>
+        public TimeSpan AckTimeout => TimeSpan.FromSeconds(AckTimeoutSeconds);
+
+        /// <summary>The id of generated trade 0 (<c>--first-id</c>).</summary>
+        public ulong FirstId { get; init; }
+
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"
+            : Count > 0 && FirstId > ulong.MaxValue - (ulong)Count ? $"--first-id {FirstId} with --count {Count} goes past the largest trade id, {ulong.MaxValue - 1} (2^64-1 is SBE's null); expected a --first-id of at most {ulong.MaxValue - (ulong)Count}"
+            : Reliable && Verify ? "--verify is for an echoing server (--handler echo) and --reliable for a gateway with a sink; expected one of them"
+            : AckTimeoutSeconds is not (> 0 and <= 86_400) ? $"--ack-timeout must be between 0 and 86400 seconds (more than 0), got {AckTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
             : Connections < 1 ? $"--connections must be at least 1, got {Connections}"
             : Batch is < 1 or > 4096 ? $"--batch must be between 1 and 4096, got {Batch}"
             : Rate < 0 ? $"--rate must be 0 (unlimited) or positive, got {Rate}"
@@ -115,10 +201,11 @@ internal static class SendCommand
             : null;
     }
 
-    /// <summary>Generated trade number <paramref name="i"/> of connection <paramref name="connection"/>: ids are
-    /// unique across connections (connection in the top 16 bits).</summary>
-    internal static Trade Generate(int connection, long i)
-        => new(((ulong)connection << 48) | (ulong)i, (byte)('A' + (i % 26)), 100 + (i % 400 * 0.25), (uint)(1 + (i % 1000)));
+    /// <summary>Generated trade number <paramref name="i"/> (0 to --count - 1, over all connections): its id is
+    /// <paramref name="firstId"/> + <paramref name="i"/>, so ids are unique across connections (each sends a
+    /// contiguous range of numbers) and a re-run with another --first-id sends new ones.</summary>
+    internal static Trade Generate(ulong firstId, long i)
+        => new(firstId + (ulong)i, (byte)('A' + (i % 26)), 100 + (i % 400 * 0.25), (uint)(1 + (i % 1000)));
 
     internal static bool TryReadTrades(FileInfo path, out Trade[] trades, out string? error)
     {

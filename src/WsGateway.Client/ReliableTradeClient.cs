@@ -46,6 +46,9 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private long _connectionBase;
     private ulong _lastAcknowledgedTradeId;
     private long _acknowledgements;
+    private long _duplicatesEarlier;
+    private long _duplicatesThisConnection;
+    private bool _duplicatesUnknown;
     private Exception? _connectionError;
 
     private ReliableTradeClient(Uri url, ReliableTradeClientOptions options, TradeClient client)
@@ -75,6 +78,22 @@ public sealed class ReliableTradeClient : IAsyncDisposable
             lock (_lock)
             {
                 return _lastAcknowledgedTradeId;
+            }
+        }
+    }
+
+    /// <summary>Of the trades acknowledged, how many the gateway's sink already held when they came (a resend of a trade
+    /// stored but not yet acknowledged when a connection was lost, or a re-run with the same trade ids): stored once,
+    /// before. Summed over the connections, from <see cref="TradeAck.Duplicates"/>. <see langword="null"/> when not
+    /// known: no acknowledgement yet, or one without the count (a sink that cannot tell, such as Kafka, or a gateway
+    /// older than TradeAck version 1).</summary>
+    public long? DuplicatesReported
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _duplicatesUnknown || _acknowledgements == 0 ? null : _duplicatesEarlier + _duplicatesThisConnection;
             }
         }
     }
@@ -192,6 +211,8 @@ public sealed class ReliableTradeClient : IAsyncDisposable
             from = _acknowledged;
             to = _sent;
             _connectionBase = from;
+            _duplicatesEarlier += _duplicatesThisConnection;
+            _duplicatesThisConnection = 0;
             _connectionError = null;
             _client = client;
         }
@@ -335,6 +356,15 @@ public sealed class ReliableTradeClient : IAsyncDisposable
         lock (_lock)
         {
             Interlocked.Increment(ref _acknowledgements);
+            if (ack.Duplicates is { } duplicates)
+            {
+                _duplicatesThisConnection = Math.Max(_duplicatesThisConnection, (long)Math.Min(duplicates, (ulong)long.MaxValue));
+            }
+            else
+            {
+                _duplicatesUnknown = true;
+            }
+
             long acknowledged = Math.Min(connectionBase + (long)ack.Count, _sent);
             if (acknowledged > _acknowledged)
             {

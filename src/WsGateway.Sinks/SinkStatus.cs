@@ -23,4 +23,9 @@ public readonly record struct SinkStatus(
     long AcknowledgementsSent,
     TimeSpan Lag,
     TimeSpan FailingFor,
-    string? LastError);
+    string? LastError)
+{
+    /// <summary>Trades stored that the sink already held when they came (resends, re-runs with the same trade ids),
+    /// since the start; <see langword="null"/> when the sink cannot tell (Kafka).</summary>
+    public long? TradesDuplicate { get; init; }
+}

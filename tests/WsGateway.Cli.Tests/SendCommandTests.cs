@@ -133,11 +133,12 @@ public sealed class SendCommandTests
     }
 
     [Fact]
-    public void Generated_trades_are_valid_and_unique_per_connection()
+    public void Generated_trade_ids_are_first_id_plus_the_trades_number()
     {
-        Trade a = SendCommand.Generate(1, 5);
-        Trade b = SendCommand.Generate(2, 5);
-        Assert.NotEqual(a.TradeId, b.TradeId);
+        Trade a = SendCommand.Generate(0, 5);
+        Trade b = SendCommand.Generate(1000, 5);
+        Assert.Equal(5UL, a.TradeId);
+        Assert.Equal(1005UL, b.TradeId);
         Assert.Equal((byte)'F', a.Symbol);
         Assert.Equal(101.25, a.Price);
         Assert.Equal(6u, a.Quantity);

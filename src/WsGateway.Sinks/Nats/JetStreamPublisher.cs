@@ -132,6 +132,7 @@ internal sealed class JetStreamPublisher : IAsyncDisposable
 internal sealed class PublishGroup
 {
     private readonly long[] _seen;
+    private readonly long[] _duplicate;
     private readonly int _count;
     private readonly TaskCompletionSource _done = new();
     private int _remaining;
@@ -145,6 +146,7 @@ internal sealed class PublishGroup
         _count = count;
         _remaining = count;
         _seen = new long[(count + 63) / 64];
+        _duplicate = new long[_seen.Length];
         if (count == 0)
         {
             _done.TrySetResult();
@@ -158,6 +160,9 @@ internal sealed class PublishGroup
 
     /// <summary>Acknowledgements that said the message was a duplicate (stored before: a retry or a resend).</summary>
     public int Duplicates => Volatile.Read(ref _duplicates);
+
+    /// <summary>Whether the acknowledgement of publish <paramref name="index"/> said it was a duplicate.</summary>
+    public bool IsDuplicate(int index) => (Volatile.Read(ref _duplicate[index >> 6]) & (1L << (index & 63))) != 0;
 
     /// <summary>Publishes not acknowledged yet.</summary>
     public int Remaining => Volatile.Read(ref _remaining);
@@ -174,6 +179,7 @@ internal sealed class PublishGroup
 
         if (duplicate)
         {
+            Interlocked.Or(ref _duplicate[index >> 6], 1L << (index & 63));
             Interlocked.Increment(ref _duplicates);
         }
 
