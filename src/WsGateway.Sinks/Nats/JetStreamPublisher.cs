@@ -106,8 +106,27 @@ internal sealed class JetStreamPublisher : IAsyncDisposable
         }
         else
         {
-            group.Acknowledge(index, ack.IndexOf("\"duplicate\":true"u8) >= 0);
+            group.Acknowledge(index, IsDuplicate(ack));
         }
+    }
+
+    /// <summary>Whether a publish acknowledgement says <c>"duplicate": true</c>. nats-server writes it with a space
+    /// after the colon (<c>{"stream":"S","seq":5,"duplicate": true}</c>), a JSON encoder without: both are read.</summary>
+    internal static bool IsDuplicate(ReadOnlySpan<byte> ack)
+    {
+        int at = ack.IndexOf("\"duplicate\""u8);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = ack[(at + "\"duplicate\""u8.Length)..].TrimStart(" \t\r\n"u8);
+        if (rest.IsEmpty || rest[0] != (byte)':')
+        {
+            return false;
+        }
+
+        return rest[1..].TrimStart(" \t\r\n"u8).StartsWith("true"u8);
     }
 
     /// <summary>The inbox subscription: hands every reply to <see cref="OnReply"/> on the connection's reader, without
