@@ -118,8 +118,10 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
         }
     }
 
-    [Fact]
-    public async Task A_gateway_that_never_comes_back_ends_in_exit_4_with_the_count_acknowledged()
+    [Theory]
+    [InlineData("-9")]    // killed: the connection is reset, every reconnect is refused
+    [InlineData("-STOP")] // frozen: the connection stays open and nothing is acknowledged any more
+    public async Task A_gateway_that_never_comes_back_ends_in_exit_4_with_the_count_acknowledged(string signal)
     {
         string table = NewTable();
         int port = FreePorts.Take(1)[0];
@@ -137,10 +139,14 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
                 await Task.Delay(50);
             }
 
-            await KillAsync(gateway);
+            await SignalAsync(gateway, signal);
             var waited = Stopwatch.StartNew();
             await send.WaitForExitAsync();
             Log(send);
+            if (signal == "-STOP")
+            {
+                await SignalAsync(gateway, "-CONT");
+            }
 
             Assert.Equal(4, send.ExitCode);
             Assert.True(waited.Elapsed >= TimeSpan.FromSeconds(2.5), $"send gave up after {waited.Elapsed.TotalSeconds:0.0} s, before --ack-timeout 3");
@@ -198,6 +204,19 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
 
     private static async Task<WsgwProcess> SendAsync(int port, params string[] args)
         => await WsgwProcess.RunAsync(["send", "--url", $"ws://127.0.0.1:{port}/", "--reliable", "--ack-timeout", "20", .. args]);
+
+    private static async Task SignalAsync(WsgwProcess process, string signal)
+    {
+        if (signal == "-9")
+        {
+            await KillAsync(process);
+            return;
+        }
+
+        using Process kill = Process.Start("kill", $"{signal} {process.Id}");
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
 
     private static async Task KillAsync(WsgwProcess process)
     {
