@@ -116,7 +116,24 @@ public sealed class SinkPipelineTests
     public async Task Duplicates_the_sink_reports_are_counted_per_connection_in_the_acknowledgement_and_in_total()
     {
         var sink = new DeduplicatingSink();
-        await using var pipeline = new SinkPipeline(sink, new SinkPipelineOptions { MaxConcurrentBatches = 1 });
+        using var meter = new System.Diagnostics.Metrics.Meter("WsGateway");
+        long measured = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == meter && instrument.Name == "wsgateway.sink.trades.duplicate")
+            {
+                Assert.Equal("{trade}", instrument.Unit);
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            Assert.Equal(new KeyValuePair<string, object?>("wsgateway.sink", "dedup"), tags[0]);
+            Interlocked.Add(ref measured, value);
+        });
+        listener.Start();
+        await using var pipeline = new SinkPipeline(sink, new SinkPipelineOptions { MaxConcurrentBatches = 1 }, meter: meter);
         var a = new RecordingConnection(1);
         var b = new RecordingConnection(2);
         var handlerA = (IReadCompletionHandler)pipeline.CreateHandler();
@@ -132,6 +149,7 @@ public sealed class SinkPipelineTests
         Assert.Equal(new TradeAck(3, 3, 3), await b.WaitForAckAsync(3));
 
         Assert.Equal(9, pipeline.GetStatus().TradesDuplicate);
+        Assert.Equal(9, Interlocked.Read(ref measured)); // the counter wsgateway.sink.trades.duplicate
         Assert.Equal(23, pipeline.GetStatus().TradesStored);
     }
 
