@@ -34,10 +34,10 @@ internal static class SendCommand
         sent again. With --reliable it waits for the gateway's TradeAck of every trade, reconnects and resends what was
         not acknowledged, and prints "wsgw send: acknowledged N of M trades (D duplicates reported by the gateway,
         R reconnects)": D counts trades the sink already held (a resend after a loss, or a re-run with the same ids).
-        Generated trade ids are --first-id + the trade's number (0 to --count - 1): connection k of C sends one
-        contiguous range of them (the first --count/C trades go to connection 0, and so on). Re-running with the same
-        --first-id sends the same ids (all duplicates); use --first-id <previous first id + previous count> to store
-        new trades.
+        Generated trade ids are --first-id + the trade's number (0 to --count - 1), each connection sending one
+        contiguous range of them: connection 0 the first share of --count/--connections, connection 1 the next, and
+        so on. Re-running with the same --first-id sends the same ids (all duplicates); use --first-id <previous first
+        id + previous count> to store new trades.
         """;
 
     public static Command Create()
@@ -72,7 +72,7 @@ internal static class SendCommand
             Description = "Trade id of the first generated trade: ids are --first-id, --first-id + 1, ... (each connection a contiguous range). Re-runs with the same ids are duplicates",
             DefaultValueFactory = _ => 0,
         };
-        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes + "\n" + StorageNote)
+        Command command = new("send", "Send trades to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes + "\n\n" + StorageNote)
         {
             url, count, connections, batch, rate, file, verify, reliable, ackTimeout, firstId,
         };

@@ -183,6 +183,13 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
         Assert.Equal(2, overflow.ExitCode);
         Assert.Contains("goes past the largest trade id", Assert.Single(overflow.Stderr), StringComparison.Ordinal);
 
+        // No gateway at all: the first connect fails at once, as without --reliable (exit 1), not after --ack-timeout.
+        var clock = Stopwatch.StartNew();
+        WsgwProcess nobody = await WsgwProcess.RunAsync("send", "--reliable", "--url", $"ws://127.0.0.1:{FreePorts.Take(1)[0]}/", "-n", "10");
+        Assert.Equal(1, nobody.ExitCode);
+        Assert.StartsWith("wsgw send: cannot connect to ws://127.0.0.1:", Assert.Single(nobody.Stderr), StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+
         WsgwProcess help = await WsgwProcess.RunAsync("send", "--help");
         string text = string.Join('\n', help.Stdout);
         Assert.Contains("--reliable", text, StringComparison.Ordinal);
