@@ -36,10 +36,15 @@ internal static class ReliableSendRunner
     /// <exception cref="WebSocketHandshakeException">The gateway refused the first connect.</exception>
     public static async Task<ReliableSendSummary> RunAsync(SendCommand.SendPlan plan, Trade[]? fromFile, TextWriter status, CancellationToken cancellationToken)
     {
+        // The resend buffer is allocated whole per connection (33 B a trade): no larger than a connection's share,
+        // at most the client's default of 1,000,000 (beyond it a send waits for acknowledgements).
+        int framePart = Math.Max(plan.Batch, 1024);
+        long share = (plan.Count + plan.Connections - 1) / plan.Connections;
         var options = new ReliableTradeClientOptions
         {
             Connection = new TradeClientOptions(),
-            MaxTradesPerFrame = Math.Max(plan.Batch, 1024),
+            MaxTradesPerFrame = framePart,
+            MaxUnacknowledged = (int)Math.Clamp(share, framePart, 1_000_000),
         };
 
         // Connect every connection first: a wrong URL or no gateway at all fails at once, like send without --reliable.
