@@ -74,7 +74,8 @@ public static class ReliableSender
             }
         }
 
-        output.WriteLine($"{client.Acknowledged} trades acknowledged as stored (last trade id {client.LastAcknowledgedTradeId}, {client.AcknowledgementsReceived} acks)");
+        string duplicates = client.DuplicatesReported is { } d ? $"{d} of them stored before" : "duplicates unknown";
+        output.WriteLine($"{client.Acknowledged} trades acknowledged as stored (last trade id {client.LastAcknowledgedTradeId}, {client.AcknowledgementsReceived} acks, {duplicates})");
         await client.CloseAsync(cancellationToken).ConfigureAwait(false);
         output.WriteLine("closed");
         return client.Acknowledged;

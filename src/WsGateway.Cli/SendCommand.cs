@@ -15,11 +15,30 @@ internal static class SendCommand
     internal const string ExitCodes = """
         Exit codes:
           0  every trade was sent, and every connection closed with 1000 after send asked
+             (--reliable: every trade was acknowledged by the gateway as stored)
           1  a connection could not be opened, was closed by the server or with any code but 1000, or was lost;
              the summary names the close codes and reasons and how many trades were unsent
           2  bad arguments, an unreadable --file, or a message in it that does not fit --schema (nothing is sent)
           3  --verify: an echoed frame differed from what was sent, or frames did not come back
+          4  --reliable: not every trade was acknowledged as stored before --ack-timeout passed without progress;
+             the line "acknowledged N of M trades" says how many were, standard error why
           130  interrupted by Ctrl+C or SIGTERM (the connections are dropped; the summary is still printed)
+        """;
+
+    /// <summary>The exit code of <c>--reliable</c> when not every trade was acknowledged before the deadline.</summary>
+    internal const int ExitNotAcknowledged = 4;
+
+    /// <summary>What --help says about storage and the trade ids, after the exit codes.</summary>
+    internal const string StorageNote = """
+        Against a gateway with a sink (wsgw serve --sink ...): without --reliable, send closes as soon as its trades
+        are handed to the socket; it does not wait for them to be stored, and a trade lost with a connection is not
+        sent again. With --reliable it waits for the gateway's TradeAck of every trade, reconnects and resends what was
+        not acknowledged, and prints "wsgw send: acknowledged N of M trades (D duplicates reported by the gateway,
+        R reconnects)": D counts trades the sink already held (a resend after a loss, or a re-run with the same ids).
+        Generated trade ids are --first-id + the trade's number (0 to --count - 1), each connection sending one
+        contiguous range of them: connection 0 the first share of --count/--connections, connection 1 the next, and
+        so on. Re-running with the same --first-id sends the same ids (all duplicates); use --first-id <previous first
+        id + previous count> to store new trades.
         """;
 
     public static Command Create()
@@ -69,9 +88,30 @@ internal static class SendCommand
         {
             Description = "wss://: accept any server certificate, whoever it names (for tests only: anyone on the path can read and change the trades)",
         };
-        Command command = new("send", "Send trades (or, with --schema, messages of any SBE schema) to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes)
+        Option<bool> reliable = new("--reliable")
         {
-            url, count, connections, batch, rate, file, schema, format, verify, ca, insecure,
+            Description = "For a gateway with a sink: keep every trade until the gateway acknowledges it as stored (TradeAck), reconnect with backoff "
+                + "and resend what was not acknowledged when a connection is lost, then print 'acknowledged N of M trades'; exit 4 if not all were",
+        };
+        Option<double> ackTimeout = new("--ack-timeout")
+        {
+            Description = "With --reliable: seconds without any acknowledgement (while trades are outstanding or the gateway is unreachable) after which send gives up (exit 4)",
+            DefaultValueFactory = _ => 30,
+        };
+        Option<Uri[]> failoverUrls = new("--failover-url")
+        {
+            Description = "With --reliable: another gateway of the same deployment (same sink), tried in turn after --url when a connection is lost; repeatable. Behind a load balancer, its one URL as --url is enough",
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = ParseUrls,
+        };
+        Option<ulong> firstId = new("--first-id")
+        {
+            Description = "Trade id of the first generated trade: ids are --first-id, --first-id + 1, ... (each connection a contiguous range). Re-runs with the same ids are duplicates",
+            DefaultValueFactory = _ => 0,
+        };
+        Command command = new("send", "Send trades (or, with --schema, messages of any SBE schema) to a running gateway, read what it sends back, and print a summary (standard output) when every connection has closed.\n\n" + ExitCodes + "\n\n" + StorageNote)
+        {
+            url, count, connections, batch, rate, file, schema, format, verify, ca, insecure, reliable, ackTimeout, failoverUrls, firstId,
         };
         command.Validators.Add(r =>
         {
@@ -79,6 +119,14 @@ internal static class SendCommand
                 ?? ServerCertificateCheck.OptionsProblem(r.GetValue(url), r.GetValue(ca), r.GetValue(insecure))) is { } problem)
             {
                 r.AddError(problem);
+            }
+            else if (r.GetValue(failoverUrls) is { Length: > 0 } && !r.GetValue(reliable))
+            {
+                r.AddError("--failover-url is for --reliable: only a reliable send reconnects and resends what was not acknowledged");
+            }
+            else if (r.GetValue(schema) is not null && r.GetValue(reliable))
+            {
+                r.AddError("--reliable resends trades the gateway has not acknowledged (TradeAck), which only a sink of trades sends; it does not go with --schema");
             }
         });
         command.SetAction(async (result, invocationToken) =>
@@ -90,6 +138,10 @@ internal static class SendCommand
             var plan = new SendPlan(result.GetValue(url)!, result.GetValue(count), result.GetValue(connections), result.GetValue(batch), result.GetValue(rate))
             {
                 Verify = result.GetValue(verify),
+                Reliable = result.GetValue(reliable),
+                AckTimeoutSeconds = result.GetValue(ackTimeout),
+                FirstId = result.GetValue(firstId),
+                FailoverUrls = result.GetValue(failoverUrls) ?? [],
             };
             if (plan.Validate() is { } problem)
             {
@@ -115,6 +167,12 @@ internal static class SendCommand
 
             plan = plan with { Certificates = certificates };
             Trade[]? trades = null;
+            if (result.GetValue(file) is not null && plan.FirstId != 0)
+            {
+                await Console.Error.WriteLineAsync($"wsgw send: --first-id numbers generated trades; the trades of --file keep their own ids, got --first-id {plan.FirstId}").ConfigureAwait(false);
+                return 2;
+            }
+
             if (result.GetValue(schema) is { } schemaFile)
             {
                 // Any message of any schema: read and checked before anything is sent (exit 2 on the first bad one).
@@ -138,6 +196,11 @@ internal static class SendCommand
                 plan = plan with { Count = trades.Length };
             }
 
+            if (plan.Reliable)
+            {
+                return await RunReliableAsync(plan, trades, cancellationToken).ConfigureAwait(false);
+            }
+
             SendSummary summary;
             try
             {
@@ -156,6 +219,47 @@ internal static class SendCommand
             return cancellationToken.IsCancellationRequested ? 130 : summary.ExitCode;
         });
         return command;
+    }
+
+    private static async Task<int> RunReliableAsync(SendPlan plan, Trade[]? trades, CancellationToken cancellationToken)
+    {
+        ReliableSendRunner.ReliableSendSummary summary;
+        try
+        {
+            summary = await ReliableSendRunner.RunAsync(plan, trades, Console.Error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or WebSocketHandshakeException or IOException or TimeoutException
+            or System.Security.Authentication.AuthenticationException)
+        {
+            await Console.Error.WriteLineAsync($"wsgw send: cannot connect to {plan.Url}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        foreach (string problem in summary.Problems)
+        {
+            await Console.Error.WriteLineAsync($"wsgw send: {problem}").ConfigureAwait(false);
+        }
+
+        await Console.Out.WriteAsync(summary.ToString()).ConfigureAwait(false);
+        return cancellationToken.IsCancellationRequested ? 130 : summary.ExitCode;
+    }
+
+    private static Uri[] ParseUrls(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var urls = new Uri[result.Tokens.Count];
+        for (int i = 0; i < urls.Length; i++)
+        {
+            string text = result.Tokens[i].Value;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("ws" or "wss"))
+            {
+                result.AddError($"--failover-url must be an absolute ws:// or wss:// URL such as ws://10.0.0.2:9001/, got '{text}'");
+                return [];
+            }
+
+            urls[i] = uri;
+        }
+
+        return urls;
     }
 
     private static Uri? ParseUrl(System.CommandLine.Parsing.ArgumentResult result)
@@ -186,8 +290,26 @@ internal static class SendCommand
         /// <summary>What is counted: "trades", or "messages" with <c>--schema</c>.</summary>
         public string Unit => Messages is null ? "trades" : "messages";
 
+        /// <summary>Wait for the gateway's acknowledgements, reconnect and resend (<c>--reliable</c>).</summary>
+        public bool Reliable { get; init; }
+
+        /// <summary><c>--ack-timeout</c>, in seconds.</summary>
+        public double AckTimeoutSeconds { get; init; } = 30;
+
+        /// <summary>With <see cref="Reliable"/>: give up after this long without an acknowledgement.</summary>
+        public TimeSpan AckTimeout => TimeSpan.FromSeconds(AckTimeoutSeconds);
+
+        /// <summary>The id of generated trade 0 (<c>--first-id</c>).</summary>
+        public ulong FirstId { get; init; }
+
+        /// <summary>With <see cref="Reliable"/>: other gateways tried in turn after <see cref="Url"/> (<c>--failover-url</c>).</summary>
+        public IList<Uri> FailoverUrls { get; init; } = [];
+
         public string? Validate()
             => Count < 0 ? $"--count must not be negative, got {Count}"
+            : Count > 0 && FirstId > ulong.MaxValue - (ulong)Count ? $"--first-id {FirstId} with --count {Count} goes past the largest trade id, {ulong.MaxValue - 1} (2^64-1 is SBE's null); expected a --first-id of at most {ulong.MaxValue - (ulong)Count}"
+            : Reliable && Verify ? "--verify is for an echoing server (--handler echo) and --reliable for a gateway with a sink; expected one of them"
+            : AckTimeoutSeconds is not (> 0 and <= 86_400) ? $"--ack-timeout must be between 0 and 86400 seconds (more than 0), got {AckTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
             : Connections < 1 ? $"--connections must be at least 1, got {Connections}"
             : Batch is < 1 or > 4096 ? $"--batch must be between 1 and 4096, got {Batch}"
             : Rate < 0 ? $"--rate must be 0 (unlimited) or positive, got {Rate}"
@@ -195,10 +317,11 @@ internal static class SendCommand
             : null;
     }
 
-    /// <summary>Generated trade number <paramref name="i"/> of connection <paramref name="connection"/>: ids are
-    /// unique across connections (connection in the top 16 bits).</summary>
-    internal static Trade Generate(int connection, long i)
-        => new(((ulong)connection << 48) | (ulong)i, (byte)('A' + (i % 26)), 100 + (i % 400 * 0.25), (uint)(1 + (i % 1000)));
+    /// <summary>Generated trade number <paramref name="i"/> (0 to --count - 1, over all connections): its id is
+    /// <paramref name="firstId"/> + <paramref name="i"/>, so ids are unique across connections (each sends a
+    /// contiguous range of numbers) and a re-run with another --first-id sends new ones.</summary>
+    internal static Trade Generate(ulong firstId, long i)
+        => new(firstId + (ulong)i, (byte)('A' + (i % 26)), 100 + (i % 400 * 0.25), (uint)(1 + (i % 1000)));
 
     /// <summary>The rules of <c>--schema</c>, <c>--format</c> and <c>--file</c> together; null when they hold.</summary>
     internal static string? ValidateSchemaOptions(string? file, FileInfo? schema, string? format)

@@ -268,7 +268,7 @@ internal sealed class SendConnection(TradeClient client, int index, long first, 
     }
 
     /// <summary>This connection's trade number <paramref name="i"/> (from 0): regenerated, or from the file.</summary>
-    private Trade TradeAt(long i) => fromFile is null ? SendCommand.Generate(index, first + i) : fromFile[first + i];
+    private Trade TradeAt(long i) => fromFile is null ? SendCommand.Generate(plan.FirstId, first + i) : fromFile[first + i];
 
     /// <summary>Compares echoed frame <paramref name="frameIndex"/> (from 0) with what was sent as that frame: frames
     /// hold <c>--batch</c> trades each, the last one the rest, so frame j holds trades j*batch and on.</summary>

@@ -22,7 +22,7 @@ namespace WsGateway.Client;
 /// succeeds), then go on sending: the unacknowledged trades go first. Trades acknowledged on an earlier connection
 /// are never sent again; trades stored but not yet acknowledged when a connection was lost are sent again, and the
 /// sink's deduplication on the trade id stores them once (within its duplicate window).</para>
-/// <para><b>Failing over.</b> <see cref="FailOverAsync"/> is the loop a sender runs when a send or a wait threw: it
+/// <para><b>Failing over.</b> <see cref="FailOverAsync(CancellationToken)"/> is the loop a sender runs when a send or a wait threw: it
 /// tries the gateways (<see cref="ReliableTradeClientOptions.FailoverUrls"/>, or one load balancer's URL again) in
 /// turn, waiting between attempts with exponential backoff and full jitter, until one takes the connection and the
 /// unacknowledged trades were resent.</para>
@@ -50,6 +50,9 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     private long _connectionBase;
     private ulong _lastAcknowledgedTradeId;
     private long _acknowledgements;
+    private long _duplicatesEarlier;
+    private long _duplicatesThisConnection;
+    private bool _duplicatesUnknown;
     private Exception? _connectionError;
     private int _current;
     private long _reconnects;
@@ -85,6 +88,22 @@ public sealed class ReliableTradeClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Of the trades acknowledged, how many the gateway's sink already held when they came (a resend of a trade
+    /// stored but not yet acknowledged when a connection was lost, or a re-run with the same trade ids): stored once,
+    /// before. Summed over the connections, from <see cref="TradeAck.Duplicates"/>. <see langword="null"/> when not
+    /// known: no acknowledgement yet, or one without the count (a sink that cannot tell, such as Kafka, or a gateway
+    /// older than TradeAck version 1).</summary>
+    public long? DuplicatesReported
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _duplicatesUnknown || _acknowledgements == 0 ? null : _duplicatesEarlier + _duplicatesThisConnection;
+            }
+        }
+    }
+
     /// <summary><see cref="TradeAck"/> messages received since the client was created.</summary>
     public long AcknowledgementsReceived => Volatile.Read(ref _acknowledgements);
 
@@ -95,7 +114,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     public Uri Url => _urls[Volatile.Read(ref _current)];
 
     /// <summary>Connections opened again since the client was created (<see cref="ReconnectAsync"/>,
-    /// <see cref="FailOverAsync"/>).</summary>
+    /// <see cref="FailOverAsync(CancellationToken)"/>).</summary>
     public long Reconnects => Volatile.Read(ref _reconnects);
 
     /// <summary>Connects to the gateway.</summary>
@@ -206,7 +225,15 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     /// <param name="cancellationToken">Ends the search (a deadline: a token that cancels after it).</param>
     /// <returns>How many attempts failed before one succeeded.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled first; the trades stay kept.</exception>
-    public async Task<int> FailOverAsync(CancellationToken cancellationToken = default)
+    public Task<int> FailOverAsync(CancellationToken cancellationToken = default) => FailOverAsync(null, cancellationToken);
+
+    /// <summary><see cref="FailOverAsync(CancellationToken)"/>, telling <paramref name="attemptFailed"/> why each
+    /// failed attempt failed (for a log line).</summary>
+    /// <param name="attemptFailed">Called with the error of each attempt that failed; may be null.</param>
+    /// <param name="cancellationToken">Ends the search.</param>
+    /// <returns>How many attempts failed before one succeeded.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled first; the trades stay kept.</exception>
+    public async Task<int> FailOverAsync(Action<Exception>? attemptFailed, CancellationToken cancellationToken = default)
     {
         TimeSpan bound = _options.ReconnectDelay;
         int next = Volatile.Read(ref _current);
@@ -224,6 +251,7 @@ public sealed class ReliableTradeClient : IAsyncDisposable
                 && !cancellationToken.IsCancellationRequested)
             {
                 // Refused, reset, a 503 from a gateway that is full or draining, or lost during the resend: try the next.
+                attemptFailed?.Invoke(e);
                 bound = TimeSpan.FromTicks(Math.Min(bound.Ticks * 2, _options.MaxReconnectDelay.Ticks));
             }
         }
@@ -243,6 +271,8 @@ public sealed class ReliableTradeClient : IAsyncDisposable
             from = _acknowledged;
             to = _sent;
             _connectionBase = from;
+            _duplicatesEarlier += _duplicatesThisConnection;
+            _duplicatesThisConnection = 0;
             _connectionError = null;
             _client = client;
         }
@@ -386,6 +416,15 @@ public sealed class ReliableTradeClient : IAsyncDisposable
         lock (_lock)
         {
             Interlocked.Increment(ref _acknowledgements);
+            if (ack.Duplicates is { } duplicates)
+            {
+                _duplicatesThisConnection = Math.Max(_duplicatesThisConnection, (long)Math.Min(duplicates, (ulong)long.MaxValue));
+            }
+            else
+            {
+                _duplicatesUnknown = true;
+            }
+
             long acknowledged = Math.Min(connectionBase + (long)ack.Count, _sent);
             if (acknowledged > _acknowledged)
             {

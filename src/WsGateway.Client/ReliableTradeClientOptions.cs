@@ -16,17 +16,17 @@ public sealed class ReliableTradeClientOptions
 
     /// <summary>Other gateways of the same deployment (storing into the same engine), tried in turn after the one
     /// given to <see cref="ReliableTradeClient.ConnectAsync(Uri, ReliableTradeClientOptions?, CancellationToken)"/> when
-    /// <see cref="ReliableTradeClient.FailOverAsync"/> looks for a gateway. Empty (the default) behind a load
+    /// <see cref="ReliableTradeClient.FailOverAsync(CancellationToken)"/> looks for a gateway. Empty (the default) behind a load
     /// balancer: its one URL is tried again, and the balancer picks a live gateway.</summary>
     public IList<Uri> FailoverUrls { get; init; } = [];
 
-    /// <summary>The first wait of <see cref="ReliableTradeClient.FailOverAsync"/> before it tries again, doubled after
+    /// <summary>The first wait of <see cref="ReliableTradeClient.FailOverAsync(CancellationToken)"/> before it tries again, doubled after
     /// each failed attempt up to <see cref="MaxReconnectDelay"/>. Every wait is drawn at random between zero and that
     /// bound ("full jitter"), so that thousands of clients of a gateway that died do not reconnect in the same
     /// instant. Default 100 ms.</summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The bound of the wait between two attempts of <see cref="ReliableTradeClient.FailOverAsync"/>.
+    /// <summary>The bound of the wait between two attempts of <see cref="ReliableTradeClient.FailOverAsync(CancellationToken)"/>.
     /// Default 5 s.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -14,7 +14,7 @@ namespace WsGateway.Sbe;
 /// | header | tradeId  |symbol |  price  |quantity |
 /// |   8    | uint64   | char  | double  | uint32  |
 /// +--------+----------+-------+---------+---------+
-/// header = blockLength 21, templateId 1, schemaId 1, version 0 (four uint16)
+/// header = blockLength 21, templateId 1, schemaId 1, version 0 (four uint16; version 1 is accepted as well)
 /// </code>
 /// <para>
 /// Decoding accepts a header with a larger block length (a newer schema version that appended
@@ -36,8 +36,11 @@ public readonly struct Trade : IEquatable<Trade>
     /// <summary>Id of the schema the Trade message belongs to.</summary>
     public const int SchemaId = TradeDecoder.SbeSchemaId;
 
-    /// <summary>Schema version this codec implements and writes into the header.</summary>
-    public const int SchemaVersion = TradeDecoder.SbeSchemaVersion;
+    /// <summary>Schema version this codec writes into the header: 0. Trade is the same in versions 0 and 1 of
+    /// schemas/trade.xml (version 1 added a field to <see cref="TradeAck"/> only), so clients keep writing version 0,
+    /// which gateways of either version accept; decoding accepts any version. (The generated
+    /// <see cref="TradeEncoder"/>'s <c>WrapAndApplyHeader</c> writes the schema's version, 1, as SBE flyweights do.)</summary>
+    public const int SchemaVersion = 0;
 
     // Declared widest first so the struct is 24 bytes.
     private readonly ulong _tradeId;

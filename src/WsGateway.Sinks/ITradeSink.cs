@@ -27,6 +27,24 @@ public interface ITradeSink : IAsyncDisposable
     /// <param name="batch">The trades, valid until the returned task completes.</param>
     /// <param name="cancellationToken">Ends the attempt (shutdown).</param>
     ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Whether <see cref="PublishCountingDuplicatesAsync"/> tells how many trades of a batch were already
+    /// stored. <see langword="false"/> (the default) when the system cannot tell: the gateway then reports duplicates
+    /// as unknown rather than as 0.</summary>
+    bool CountsDuplicates => false;
+
+    /// <summary>Stores the batch as <see cref="PublishAsync"/> does, and says how many of its trades were already
+    /// stored before (duplicates: a client's resend after a reconnect, a re-run with the same trade ids, or an earlier
+    /// failed attempt of the same batch that stored part of it). The default calls <see cref="PublishAsync"/> and
+    /// returns 0; a sink that can tell overrides both this and <see cref="CountsDuplicates"/>.</summary>
+    /// <param name="batch">The trades, valid until the returned task completes.</param>
+    /// <param name="cancellationToken">Ends the attempt (shutdown).</param>
+    /// <returns>How many trades of the batch were stored before this call (0 to <see cref="TradeBatch.Count"/>).</returns>
+    async ValueTask<int> PublishCountingDuplicatesAsync(TradeBatch batch, CancellationToken cancellationToken)
+    {
+        await PublishAsync(batch, cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
 }
 
 /// <summary>Trades as SBE messages laid end to end, each <see cref="MessageSize"/> bytes (header and block).</summary>

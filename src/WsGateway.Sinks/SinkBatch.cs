@@ -28,6 +28,9 @@ internal sealed class SinkBatch
 
     public ulong LastTradeId { get; set; }
 
+    /// <summary>Trades of the batch the sink held already (set once it is stored).</summary>
+    public int Duplicates { get; set; }
+
     /// <summary>When the read that brought it completed (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long Submitted { get; set; }
 
@@ -39,6 +42,7 @@ internal sealed class SinkBatch
         MessageSize = messageSize;
         Count = 0;
         FrameCount = 0;
+        Duplicates = 0;
     }
 
     /// <summary>Copies the trades of one WebSocket message (whole messages of <see cref="MessageSize"/> bytes) in.</summary>

@@ -10,17 +10,38 @@ namespace WsGateway.Sinks;
 internal sealed class SinkConnection
 {
     private readonly Lock _ackLock = new();
-    private readonly Dictionary<long, (ulong EndCount, ulong LastTradeId)> _storedAhead = [];
+    private readonly Dictionary<long, (ulong EndCount, ulong LastTradeId, int Duplicates)> _storedAhead = [];
     private readonly byte[] _ackBuffer = new byte[TradeAck.EncodedSize];
     private long _nextToAcknowledge;
     private ulong _acknowledged;
     private ulong _acknowledgedLastId;
+    private ulong _acknowledgedDuplicates;
     private ulong _sent;
     private int _sending;
 
-    public SinkConnection(IGatewayConnection connection) => Gateway = connection;
+    public SinkConnection(IGatewayConnection connection, bool countsDuplicates)
+    {
+        Gateway = connection;
+        CountsDuplicates = countsDuplicates;
+    }
 
     public IGatewayConnection Gateway { get; }
+
+    /// <summary>Whether the sink tells duplicates; when not, acknowledgements say "unknown".</summary>
+    public bool CountsDuplicates { get; }
+
+    /// <summary>The acknowledged prefix: trades of this connection stored, counted from its first, and how many of
+    /// them the sink held already.</summary>
+    public (ulong Stored, ulong Duplicates) AcknowledgedPrefix
+    {
+        get
+        {
+            lock (_ackLock)
+            {
+                return (_acknowledged, _acknowledgedDuplicates);
+            }
+        }
+    }
 
     // Receive thread only.
     public long NextSequence { get; set; }
@@ -37,17 +58,19 @@ internal sealed class SinkConnection
         {
             if (batch.Sequence != _nextToAcknowledge)
             {
-                _storedAhead[batch.Sequence] = (batch.EndCount, batch.LastTradeId);
+                _storedAhead[batch.Sequence] = (batch.EndCount, batch.LastTradeId, batch.Duplicates);
                 return false;
             }
 
             _acknowledged = batch.EndCount;
             _acknowledgedLastId = batch.LastTradeId;
+            _acknowledgedDuplicates += (ulong)batch.Duplicates;
             _nextToAcknowledge++;
-            while (_storedAhead.Remove(_nextToAcknowledge, out (ulong EndCount, ulong LastTradeId) next))
+            while (_storedAhead.Remove(_nextToAcknowledge, out (ulong EndCount, ulong LastTradeId, int Duplicates) next))
             {
                 _acknowledged = next.EndCount;
                 _acknowledgedLastId = next.LastTradeId;
+                _acknowledgedDuplicates += (ulong)next.Duplicates;
                 _nextToAcknowledge++;
             }
 
@@ -72,7 +95,7 @@ internal sealed class SinkConnection
             TradeAck ack;
             lock (_ackLock)
             {
-                ack = new TradeAck(_acknowledgedLastId, _acknowledged);
+                ack = new TradeAck(_acknowledgedLastId, _acknowledged, CountsDuplicates ? _acknowledgedDuplicates : null);
             }
 
             if (ack.Count > _sent)

@@ -20,7 +20,12 @@ internal sealed class SinkHandler : IReadCompletionHandler
 
     public void OnConnect(IGatewayConnection connection)
     {
-        _connection = new SinkConnection(connection);
+        _connection = new SinkConnection(connection, _pipeline.Sink.CountsDuplicates);
+        if (_inner is Handlers.StatsHandler stats)
+        {
+            stats.SessionDetail = SessionDetail; // the closing line says what the sink stored of this connection
+        }
+
         _inner?.OnConnect(connection);
     }
 
@@ -54,6 +59,19 @@ internal sealed class SinkHandler : IReadCompletionHandler
         }
 
         _inner?.OnDisconnect(close);
+    }
+
+    /// <summary>For the session line: e.g. <c>sink: 1000 stored, 200 duplicates</c>; "so far" when trades of the
+    /// connection are still on their way to the sink.</summary>
+    private string SessionDetail()
+    {
+        SinkConnection connection = _connection!;
+        (ulong stored, ulong duplicates) = connection.AcknowledgedPrefix;
+        string sofar = stored < connection.Received ? " so far" : string.Empty;
+        string dups = connection.CountsDuplicates
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{duplicates} duplicates")
+            : "duplicates unknown";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sink: {stored} stored{sofar}, {dups}");
     }
 
     private void Append(ReadOnlySpan<byte> messages, int messageSize)

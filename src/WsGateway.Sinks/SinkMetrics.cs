@@ -22,6 +22,7 @@ internal sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _batches;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _acks;
+    private readonly Counter<long> _duplicates;
     private readonly Histogram<double> _publishDuration;
     private readonly Histogram<double> _ackDuration;
 
@@ -38,6 +39,7 @@ internal sealed class SinkMetrics : IDisposable
         _stored = meter.CreateCounter<long>("wsgateway.sink.trades.stored", "{trade}", "Trades the sink acknowledged as durably stored");
         _batches = meter.CreateCounter<long>("wsgateway.sink.batches.stored", "{batch}", "Batches (the trades of one socket read) the sink stored");
         _retries = meter.CreateCounter<long>("wsgateway.sink.retries", "{attempt}", "Failed publish attempts, each retried after a backoff");
+        _duplicates = meter.CreateCounter<long>("wsgateway.sink.trades.duplicate", "{trade}", "Trades stored that the sink already held when they came (a client's resend, a re-run with the same trade ids); never counted by a sink that cannot tell (kafka)");
         _acks = meter.CreateCounter<long>("wsgateway.sink.acks.sent", "{ack}", "TradeAck messages sent to clients");
         _publishDuration = meter.CreateHistogram<double>(
             "wsgateway.sink.publish.duration", "s", "Time of one successful publish of a batch, until the sink acknowledged it",
@@ -66,6 +68,8 @@ internal sealed class SinkMetrics : IDisposable
             _ackDuration.Record(ackSeconds, _tags);
         }
     }
+
+    public void Duplicates(int trades) => _duplicates.Add(trades, _tags);
 
     public void Retry() => _retries.Add(1, _tags);
 

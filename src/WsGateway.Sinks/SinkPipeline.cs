@@ -65,6 +65,7 @@ public sealed class SinkPipeline : IAsyncDisposable
     private long _inFlightBytes;
     private long _stored;
     private long _retries;
+    private long _duplicates;
     private long _acks;
     private long _failingSince;
     private int _failures;
@@ -135,6 +136,10 @@ public sealed class SinkPipeline : IAsyncDisposable
 
     internal long InFlightBytes => Volatile.Read(ref _inFlightBytes);
 
+    /// <summary>Trades the sink already held when they came (a client's resend, a re-run with the same trade ids),
+    /// since the start: stored once, before. 0 when the sink cannot tell (<see cref="ITradeSink.CountsDuplicates"/>).</summary>
+    public long TradesDuplicate => Volatile.Read(ref _duplicates);
+
     internal int PausedConnections => Volatile.Read(ref _pausedCount);
 
     /// <summary>Age of the oldest batch handed over and not yet stored.</summary>
@@ -188,6 +193,7 @@ public sealed class SinkPipeline : IAsyncDisposable
             failingSince == 0 ? null : Volatile.Read(ref _lastError))
         {
             NotReadyReason = NotReadyReason,
+            TradesDuplicate = _sink.CountsDuplicates ? TradesDuplicate : null,
         };
     }
 
@@ -502,10 +508,16 @@ public sealed class SinkPipeline : IAsyncDisposable
             long started = _time.GetTimestamp();
             try
             {
-                await _sink.PublishAsync(batch.Trades, _abort.Token).ConfigureAwait(false);
+                int duplicates = await _sink.PublishCountingDuplicatesAsync(batch.Trades, _abort.Token).ConfigureAwait(false);
                 TimeSpan published = _time.GetElapsedTime(started);
+                batch.Duplicates = Math.Clamp(duplicates, 0, batch.Count);
                 Interlocked.Add(ref _stored, batch.Count);
                 _metrics.Stored(batch.Count, published.TotalSeconds, _time.GetElapsedTime(batch.Submitted).TotalSeconds);
+                if (batch.Duplicates > 0)
+                {
+                    Interlocked.Add(ref _duplicates, batch.Duplicates);
+                    _metrics.Duplicates(batch.Duplicates);
+                }
                 long failingSince = Interlocked.Exchange(ref _failingSince, 0);
                 if (failingSince != 0)
                 {

@@ -28,4 +28,8 @@ public readonly record struct SinkStatus(
     /// <summary>Why the sink is not ready while its start-up check is retried (a pipeline started degraded:
     /// <see cref="SinkPipeline.StartCheckingSink"/>); null once ready, or when no check was asked for.</summary>
     public string? NotReadyReason { get; init; }
+
+    /// <summary>Trades stored that the sink already held when they came (resends, re-runs with the same trade ids),
+    /// since the start; <see langword="null"/> when the sink cannot tell (Kafka).</summary>
+    public long? TradesDuplicate { get; init; }
 }

@@ -26,10 +26,44 @@ public sealed class SendCommandTests
         Assert.Equal(0, summary.ExitCode);
         await WaitForAsync(() => ids.Count == 1003);
         Assert.Equal(1003, ids.Distinct().Count());
-        Assert.Equal([0UL, 1UL, 2UL], ids.Select(id => id >> 48).Distinct().Order());
+        Assert.Equal(Enumerable.Range(0, 1003).Select(i => (ulong)i), ids.Order()); // --first-id 0 + the trade's number
         Assert.Equal(3 * 34, frames.Count); // 335/334/334 trades in frames of 10: 34 frames each
         Assert.Equal(summary.FramesSent, frames.Count);
         Assert.Equal(0, summary.FramesReceived); // the stats-like handler sends nothing back
+    }
+
+    [Fact]
+    public async Task First_id_moves_every_generated_id_and_each_connection_sends_a_contiguous_range()
+    {
+        var frames = new ConcurrentBag<ulong[]>();
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new FrameIds(frames)).Start();
+
+        // 10 trades over 3 connections in frames of 10: one frame per connection, 4, 3 and 3 trades.
+        var plan = new SendCommand.SendPlan(server.Url, Count: 10, Connections: 3, Batch: 10, Rate: 0) { FirstId = 5000 };
+        SendSummary summary = await SendRunner.RunAsync(plan, null, TextWriter.Null, CancellationToken.None);
+
+        Assert.Equal(0, summary.ExitCode);
+        await WaitForAsync(() => frames.Count == 3);
+        Assert.Equal(
+            ["5000-5003", "5004-5006", "5007-5009"],
+            frames.Select(f => $"{f[0]}-{f[^1]}").Order(StringComparer.Ordinal));
+        Assert.All(frames, f => Assert.Equal(Enumerable.Range(0, f.Length).Select(i => f[0] + (ulong)i), f)); // contiguous
+    }
+
+    private sealed class FrameIds(ConcurrentBag<ulong[]> frames) : ITradeMessageHandler
+    {
+        public void OnTrade(ReadOnlySpan<byte> data) => frames.Add([BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(8))]);
+
+        public void OnTrades(ReadOnlySpan<byte> data, int messageSize)
+        {
+            var ids = new ulong[data.Length / messageSize];
+            for (int i = 0; i < ids.Length; i++)
+            {
+                ids[i] = BinaryPrimitives.ReadUInt64LittleEndian(data.Slice((i * messageSize) + 8));
+            }
+
+            frames.Add(ids);
+        }
     }
 
     [Fact]
@@ -133,11 +167,12 @@ public sealed class SendCommandTests
     }
 
     [Fact]
-    public void Generated_trades_are_valid_and_unique_per_connection()
+    public void Generated_trade_ids_are_first_id_plus_the_trades_number()
     {
-        Trade a = SendCommand.Generate(1, 5);
-        Trade b = SendCommand.Generate(2, 5);
-        Assert.NotEqual(a.TradeId, b.TradeId);
+        Trade a = SendCommand.Generate(0, 5);
+        Trade b = SendCommand.Generate(1000, 5);
+        Assert.Equal(5UL, a.TradeId);
+        Assert.Equal(1005UL, b.TradeId);
         Assert.Equal((byte)'F', a.Symbol);
         Assert.Equal(101.25, a.Price);
         Assert.Equal(6u, a.Quantity);

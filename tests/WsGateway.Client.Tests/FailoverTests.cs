@@ -5,7 +5,7 @@ using WsGateway.Sbe;
 
 namespace WsGateway.Client.Tests;
 
-/// <summary><see cref="ReliableTradeClient.FailOverAsync"/> against real gateways: a dead one skipped, the next taking
+/// <summary><see cref="ReliableTradeClient.FailOverAsync(CancellationToken)"/> against real gateways: a dead one skipped, the next taking
 /// the resend, a deadline ending the search with the trades kept.</summary>
 public sealed class FailoverTests
 {

@@ -41,6 +41,71 @@ public sealed class ReliableTradeClientTests
         Assert.Equal(first[2..], resent); // the unacknowledged messages, exactly as they went out
     }
 
+    [Fact]
+    public async Task Duplicates_reported_by_the_acknowledgements_are_summed_over_the_connections()
+    {
+        // Every connection acknowledges what it received, saying that its first 2 trades were duplicates.
+        int connections = 0;
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new Acknowledger(Interlocked.Increment(ref connections), version0: false)).Start();
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url);
+        Assert.Null(client.DuplicatesReported); // nothing acknowledged yet: not known
+
+        ulong id = 1;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.SendAsync(Trades(ref id, 5));
+        await client.WaitForAllAcknowledgedAsync(timeout.Token);
+        Assert.Equal(2, client.DuplicatesReported);
+
+        await client.ReconnectAsync(timeout.Token);
+        await client.SendAsync(Trades(ref id, 4));
+        await client.WaitForAllAcknowledgedAsync(timeout.Token);
+        Assert.Equal(9, client.Acknowledged);
+        Assert.Equal(4, client.DuplicatesReported); // 2 per connection: a connection's counts start again from 0
+    }
+
+    [Fact]
+    public async Task An_old_gateways_acknowledgement_without_duplicates_leaves_them_unknown()
+    {
+        await using WebSocketServer server = new WebSocketServer("127.0.0.1:0", _ => new Acknowledger(1, version0: true)).Start();
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(server.Url);
+        ulong id = 1;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.SendAsync(Trades(ref id, 3));
+        await client.WaitForAllAcknowledgedAsync(timeout.Token);
+        Assert.Equal(3, client.Acknowledged);
+        Assert.Null(client.DuplicatesReported);
+    }
+
+    /// <summary>Acknowledges every message at once (count so far, its first 2 trades duplicates), as TradeAck version
+    /// 1, or as the 24-byte version 0 of a gateway before the duplicates field.</summary>
+    private sealed class Acknowledger(int connection, bool version0) : ITradeMessageHandler
+    {
+        private IGatewayConnection? _gateway;
+        private ulong _received;
+
+        public void OnConnect(IGatewayConnection gateway) => _gateway = gateway;
+
+        public void OnTrade(ReadOnlySpan<byte> data) => Acknowledge(data, 1);
+
+        public void OnTrades(ReadOnlySpan<byte> data, int messageSize) => Acknowledge(data[^messageSize..], data.Length / messageSize);
+
+        private void Acknowledge(ReadOnlySpan<byte> last, int count)
+        {
+            _received += (ulong)count;
+            byte[] ack = new byte[TradeAck.EncodedSize];
+            new TradeAck(Trade.Decode(last).TradeId, _received, Math.Min(_received, 2)).Encode(ack);
+            if (version0)
+            {
+                ack[0] = 16; // blockLength 16
+                ack[6] = 0;  // version 0
+                ack = ack[..TradeAck.Version0EncodedSize];
+            }
+
+            Assert.True(connection > 0);
+            _gateway!.Send(ack);
+        }
+    }
+
     private static ReadOnlyMemory<Trade> Trades(ref ulong id, int count)
     {
         var trades = new Trade[count];

@@ -102,8 +102,12 @@ public class RoundTripTests
         MessageHeader header = MessageHeader.Read(viaStruct.AsSpan(offset));
         var decoder = new TradeDecoder().WrapForDecode(viaStruct, offset + MessageHeader.EncodedLength, header.BlockLength, header.Version);
 
-        return viaFlyweight.AsSpan().SequenceEqual(viaStruct)
-            && viaSet.AsSpan().SequenceEqual(viaStruct)
+        // The flyweight writes the schema's version (1) into the header, the struct version 0 (Trade.SchemaVersion):
+        // the same message otherwise.
+        return MessageHeader.Read(viaFlyweight.AsSpan(offset)).Version == 1 && header.Version == 0
+            && viaFlyweight.AsSpan(offset + MessageHeader.EncodedLength).SequenceEqual(viaStruct.AsSpan(offset + MessageHeader.EncodedLength))
+            && viaFlyweight.AsSpan(0, offset + MessageHeader.VersionOffset).SequenceEqual(viaStruct.AsSpan(0, offset + MessageHeader.VersionOffset))
+            && viaSet.AsSpan().SequenceEqual(viaFlyweight)
             && encoder.Limit == offset + Trade.EncodedSize
             && decoder.TradeId == tradeId
             && decoder.Symbol == symbol

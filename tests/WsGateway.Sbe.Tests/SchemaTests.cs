@@ -20,7 +20,8 @@ public class SchemaTests
         Assert.Equal(s_sbe + "messageSchema", schema.Name);
         Assert.Equal("WsGateway.Sbe", schema.Attribute("package")!.Value);
         Assert.Equal(Trade.SchemaId, Attr(schema, "id"));
-        Assert.Equal(Trade.SchemaVersion, Attr(schema, "version"));
+        Assert.Equal(TradeDecoder.SbeSchemaVersion, Attr(schema, "version"));
+        Assert.Equal(1, Attr(schema, "version")); // version 1 added TradeAck.duplicates; Trade is written as version 0
         Assert.Equal("littleEndian", schema.Attribute("byteOrder")!.Value);
 
         XElement header = schema.Element("types")!.Elements("composite").Single(c => c.Attribute("name")!.Value == "messageHeader");

@@ -64,7 +64,8 @@ public class TradeValueTests
         Assert.Equal(21, TradeEncoder.SbeBlockLength);
         Assert.Equal(1, TradeDecoder.TemplateId);
         Assert.Equal(1, TradeDecoder.SchemaId);
-        Assert.Equal(0, TradeDecoder.SchemaVersion);
+        Assert.Equal(1, TradeDecoder.SchemaVersion);
+        Assert.Equal(0, Trade.SchemaVersion); // Trade is unchanged in version 1: clients keep writing version 0
     }
 
     [Fact]

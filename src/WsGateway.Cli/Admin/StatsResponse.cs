@@ -17,13 +17,20 @@ internal sealed record SinkInfo(
     string Name, string Health, string? Description, long Stored, long InFlightTrades, int MaxInFlightTrades, long InFlightBytes,
     int PausedConnections, long Retries, long Acks, double LagMs, double FailingForSeconds, string? LastError)
 {
+    /// <summary>Trades stored that the sink already held (resends, re-runs with the same ids) since the start; null
+    /// when the sink cannot tell (kafka).</summary>
+    public long? Duplicates { get; init; }
+
     public static SinkInfo From(WsGateway.Sinks.SinkPipeline pipeline)
     {
         WsGateway.Sinks.SinkStatus s = pipeline.GetStatus();
         Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult health = WsGateway.Sinks.SinkHealthCheck.Evaluate(s, pipeline.Options);
         return new SinkInfo(
             s.Sink, health.Status.ToString(), health.Description, s.TradesStored, s.InFlightTrades, s.MaxInFlightTrades, s.InFlightBytes,
-            s.PausedConnections, s.Retries, s.AcknowledgementsSent, Math.Round(s.Lag.TotalMilliseconds, 1), Math.Round(s.FailingFor.TotalSeconds, 1), s.LastError);
+            s.PausedConnections, s.Retries, s.AcknowledgementsSent, Math.Round(s.Lag.TotalMilliseconds, 1), Math.Round(s.FailingFor.TotalSeconds, 1), s.LastError)
+        {
+            Duplicates = s.TradesDuplicate,
+        };
     }
 }
 

@@ -106,8 +106,27 @@ internal sealed class JetStreamPublisher : IAsyncDisposable
         }
         else
         {
-            group.Acknowledge(index, ack.IndexOf("\"duplicate\":true"u8) >= 0);
+            group.Acknowledge(index, IsDuplicate(ack));
         }
+    }
+
+    /// <summary>Whether a publish acknowledgement says <c>"duplicate": true</c>. nats-server writes it with a space
+    /// after the colon (<c>{"stream":"S","seq":5,"duplicate": true}</c>), a JSON encoder without: both are read.</summary>
+    internal static bool IsDuplicate(ReadOnlySpan<byte> ack)
+    {
+        int at = ack.IndexOf("\"duplicate\""u8);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> rest = ack[(at + "\"duplicate\""u8.Length)..].TrimStart(" \t\r\n"u8);
+        if (rest.IsEmpty || rest[0] != (byte)':')
+        {
+            return false;
+        }
+
+        return rest[1..].TrimStart(" \t\r\n"u8).StartsWith("true"u8);
     }
 
     /// <summary>The inbox subscription: hands every reply to <see cref="OnReply"/> on the connection's reader, without
@@ -132,6 +151,7 @@ internal sealed class JetStreamPublisher : IAsyncDisposable
 internal sealed class PublishGroup
 {
     private readonly long[] _seen;
+    private readonly long[] _duplicate;
     private readonly int _count;
     private readonly TaskCompletionSource _done = new();
     private int _remaining;
@@ -145,6 +165,7 @@ internal sealed class PublishGroup
         _count = count;
         _remaining = count;
         _seen = new long[(count + 63) / 64];
+        _duplicate = new long[_seen.Length];
         if (count == 0)
         {
             _done.TrySetResult();
@@ -158,6 +179,9 @@ internal sealed class PublishGroup
 
     /// <summary>Acknowledgements that said the message was a duplicate (stored before: a retry or a resend).</summary>
     public int Duplicates => Volatile.Read(ref _duplicates);
+
+    /// <summary>Whether the acknowledgement of publish <paramref name="index"/> said it was a duplicate.</summary>
+    public bool IsDuplicate(int index) => (Volatile.Read(ref _duplicate[index >> 6]) & (1L << (index & 63))) != 0;
 
     /// <summary>Publishes not acknowledged yet.</summary>
     public int Remaining => Volatile.Read(ref _remaining);
@@ -174,6 +198,7 @@ internal sealed class PublishGroup
 
         if (duplicate)
         {
+            Interlocked.Or(ref _duplicate[index >> 6], 1L << (index & 63));
             Interlocked.Increment(ref _duplicates);
         }
 

@@ -114,6 +114,17 @@ public sealed class NatsJetStreamSink : ITradeSink
 
     /// <inheritdoc />
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
+        => await PublishCountingDuplicatesAsync(batch, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    /// <remarks>True: JetStream's publish acknowledgement says <c>"duplicate":true</c> for a message id it holds
+    /// within the stream's duplicate window (a trade id older than the window is stored again, and not counted).</remarks>
+    public bool CountsDuplicates => true;
+
+    /// <inheritdoc />
+    /// <remarks>A record JetStream acknowledged as a duplicate counts its trades: one, or (<c>record=frame</c>) the
+    /// frame's.</remarks>
+    public async ValueTask<int> PublishCountingDuplicatesAsync(TradeBatch batch, CancellationToken cancellationToken)
     {
         batch.Validate(Name);
         if (!_streamReady)
@@ -125,6 +136,7 @@ public sealed class NatsJetStreamSink : ITradeSink
         int records = frames ? batch.Frames.Length : batch.Count;
         var headers = new NatsHeaders(); // reused: NATS.Net writes it out within each publish call
         int offset = 0; // the next record's first byte
+        int duplicates = 0;
         for (int start = 0; start < records; start += _options.MaxPublishesInFlight)
         {
             int end = Math.Min(start + _options.MaxPublishesInFlight, records);
@@ -171,12 +183,34 @@ public sealed class NatsJetStreamSink : ITradeSink
                 {
                     throw new NatsSinkException($"JetStream stream {_options.Stream} on {_options.Url} refused record {start + failure.Index + 1} of a batch of {records}: {failure.Error}");
                 }
+
+                if (group.Duplicates > 0)
+                {
+                    duplicates += DuplicateTrades(group, start, end, frames ? batch.Frames.Span : default);
+                }
             }
             finally
             {
                 _publisher.End(group);
             }
         }
+
+        return duplicates;
+    }
+
+    /// <summary>Trades of the records [start, end) that JetStream acknowledged as duplicates.</summary>
+    private static int DuplicateTrades(PublishGroup group, int start, int end, ReadOnlySpan<int> frames)
+    {
+        int trades = 0;
+        for (int r = start; r < end; r++)
+        {
+            if (group.IsDuplicate(r - start))
+            {
+                trades += frames.IsEmpty ? 1 : frames[r];
+            }
+        }
+
+        return trades;
     }
 
     /// <summary>The JetStream message id of a record: the trade id of a one-trade record, <c>first-last</c> (the

@@ -94,7 +94,7 @@ public sealed class PostgresTradeSink : ITradeSink
         _copySql = $"COPY {_table} {Columns} FROM STDIN (FORMAT BINARY)";
         _copyStagingSql = $"COPY {StagingTable} {Columns} FROM STDIN (FORMAT BINARY)";
         // Sorted so that two concurrent transactions with common ids take their row locks in the same order (no deadlock).
-        _insertSql = $"INSERT INTO {_table} {Columns} SELECT trade_id, symbol, price, quantity, sbe FROM {StagingTable} ORDER BY trade_id ON CONFLICT (trade_id) DO NOTHING";
+        _insertSql = $"INSERT INTO {_table} {Columns} SELECT trade_id, symbol, price, quantity, sbe FROM {StagingTable} ORDER BY trade_id ON CONFLICT (trade_id) DO NOTHING RETURNING trade_id";
         _writeLoop = WriteLoopAsync;
     }
 
@@ -176,11 +176,23 @@ public sealed class PostgresTradeSink : ITradeSink
     /// Cancelling <paramref name="cancellationToken"/> takes a batch still queued out of the queue, and cancels the
     /// transaction of a batch being written (with the batches written with it, which then fail and are retried).</remarks>
     public async ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken)
+        => await PublishCountingDuplicatesAsync(batch, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc/>
+    /// <remarks>True: a trade id the table holds is not inserted again (<c>ON CONFLICT (trade_id) DO NOTHING</c>), and
+    /// counts as a duplicate.</remarks>
+    public bool CountsDuplicates => true;
+
+    /// <inheritdoc/>
+    /// <remarks>The direct <c>COPY</c> stores no duplicate (it fails on one). On the staging path the rows the
+    /// <c>INSERT</c> returns are the ones stored now; every other trade of the batch (an id the table held, or the
+    /// second of one id in the same transaction) is a duplicate.</remarks>
+    public async ValueTask<int> PublishCountingDuplicatesAsync(TradeBatch batch, CancellationToken cancellationToken)
     {
         batch.Validate(Name);
         if (batch.Count == 0)
         {
-            return;
+            return 0;
         }
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -213,7 +225,7 @@ public sealed class PostgresTradeSink : ITradeSink
 
         try
         {
-            await new ValueTask(waiter, waiter.Version).ConfigureAwait(false);
+            return await new ValueTask<int>(waiter, waiter.Version).ConfigureAwait(false);
         }
         finally
         {
@@ -308,7 +320,7 @@ public sealed class PostgresTradeSink : ITradeSink
             {
                 if (failure is null)
                 {
-                    waiter.Succeed();
+                    waiter.Succeed(waiter.Duplicates);
                 }
                 else
                 {
@@ -373,6 +385,11 @@ public sealed class PostgresTradeSink : ITradeSink
                         // One statement, so its own transaction: committed (and flushed to the WAL) when COPY completes.
                         await CopyAsync(connection, _copySql, group, cancellationToken).ConfigureAwait(false);
                         Interlocked.Increment(ref _directCommits);
+                        foreach (Waiter waiter in group.Waiters)
+                        {
+                            waiter.Duplicates = 0;
+                        }
+
                         return;
                     }
                     catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -386,12 +403,21 @@ public sealed class PostgresTradeSink : ITradeSink
                 await using (transaction.ConfigureAwait(false))
                 {
                     await CopyAsync(connection, _copyStagingSql, group, cancellationToken).ConfigureAwait(false);
+                    var inserted = new HashSet<long>();
                     await using (NpgsqlCommand insert = new(_insertSql, connection, transaction))
                     {
-                        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        NpgsqlDataReader reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                        await using (reader.ConfigureAwait(false))
+                        {
+                            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                            {
+                                inserted.Add(reader.GetInt64(0));
+                            }
+                        }
                     }
 
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    CountDuplicates(group, inserted);
                 }
 
                 Interlocked.Increment(ref _fallbackCommits);
@@ -403,6 +429,26 @@ public sealed class PostgresTradeSink : ITradeSink
                 _dataSource.Clear();
                 throw;
             }
+        }
+    }
+
+    /// <summary>Per batch of the group, the trades whose id is not among the rows just inserted (each inserted id
+    /// claimed once, by the first trade that has it, in the order the batches were queued).</summary>
+    private static void CountDuplicates(Group group, HashSet<long> inserted)
+    {
+        foreach (Waiter waiter in group.Waiters)
+        {
+            TradeBatch batch = waiter.Batch;
+            int duplicates = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (!inserted.Remove(unchecked((long)TradeMessages.TradeId(batch[i].Span))))
+                {
+                    duplicates++;
+                }
+            }
+
+            waiter.Duplicates = duplicates;
         }
     }
 
@@ -509,11 +555,14 @@ public sealed class PostgresTradeSink : ITradeSink
     }
 
     /// <summary>One <see cref="PublishAsync"/> call waiting for its group's commit; pooled.</summary>
-    private sealed class Waiter(PostgresTradeSink sink) : IValueTaskSource
+    private sealed class Waiter(PostgresTradeSink sink) : IValueTaskSource<int>
     {
-        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
 
         public TradeBatch Batch;
+
+        /// <summary>Trades of <see cref="Batch"/> the table held already, once its group is written.</summary>
+        public int Duplicates;
         public WaiterState State;
         public Group? Group;
         public CancellationTokenRegistration Registration;
@@ -522,7 +571,7 @@ public sealed class PostgresTradeSink : ITradeSink
 
         public void Cancel(CancellationToken token) => sink.CancelWaiter(this, token);
 
-        public void Succeed() => _core.SetResult(true);
+        public void Succeed(int duplicates) => _core.SetResult(duplicates);
 
         public void Fail(Exception exception) => _core.SetException(exception);
 
@@ -530,11 +579,12 @@ public sealed class PostgresTradeSink : ITradeSink
         {
             _core.Reset();
             Batch = default;
+            Duplicates = 0;
             Group = null;
             Registration = default;
         }
 
-        public void GetResult(short token) => _core.GetResult(token);
+        public int GetResult(short token) => _core.GetResult(token);
 
         public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

@@ -7,7 +7,8 @@ namespace WsGateway.Handlers;
 /// <summary>
 /// Counts one connection's trades, their total quantity and its errors, and prints one line when the connection
 /// closes, for example
-/// <c>Session stats: connection 7 (127.0.0.1:51234): 1000 trades, total quantity 500500, 0 errors, closed 1000</c>.
+/// <c>Session stats: connection 7 (127.0.0.1:51234): 1000 trades, total quantity 500500, 0 errors, closed 1000</c>
+/// (with a sink, <c>; sink: 1000 stored, 0 duplicates</c> after it: <see cref="SessionDetail"/>).
 /// </summary>
 /// <remarks>Create one per connection (the gateway's handler factory does): the counters are not shared.</remarks>
 public sealed class StatsHandler : ITradeMessageHandler
@@ -36,6 +37,11 @@ public sealed class StatsHandler : ITradeMessageHandler
 
     /// <summary>Errors reported on this connection.</summary>
     public long Errors { get; private set; }
+
+    /// <summary>More to say at the end of the closing line, after <c>; </c>: a sink pipeline sets it to what its sink
+    /// stored of the connection, e.g. <c>sink: 1000 stored, 200 duplicates</c>. Called once, when the connection
+    /// closes.</summary>
+    public Func<string>? SessionDetail { get; set; }
 
     /// <inheritdoc />
     public void OnConnect(IGatewayConnection connection)
@@ -78,7 +84,7 @@ public sealed class StatsHandler : ITradeMessageHandler
             : string.Create(CultureInfo.InvariantCulture, $"connection {_connection.Id} ({_connection.RemoteEndPoint})");
         _output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Session stats: {who}: {Messages} trades, total quantity {TotalQuantity}, {Errors} errors, closed {close.Code}{(close.Clean ? string.Empty : " (not clean)")}"));
+            $"Session stats: {who}: {Messages} trades, total quantity {TotalQuantity}, {Errors} errors, closed {close.Code}{(close.Clean ? string.Empty : " (not clean)")}{(SessionDetail is { } detail ? "; " + detail() : string.Empty)}"));
     }
 }
 

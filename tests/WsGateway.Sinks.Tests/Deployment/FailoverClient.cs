@@ -20,7 +20,7 @@ internal sealed record ClientRun(int Client, long Sent, long Reconnects, TimeSpa
 }
 
 /// <summary>A client as a deployment's users write it: <see cref="ReliableTradeClient"/> sending paced batches of
-/// numbered trades, failing over (<see cref="ReliableTradeClient.FailOverAsync"/>) whenever a send or the wait for
+/// numbered trades, failing over (<see cref="ReliableTradeClient.FailOverAsync(CancellationToken)"/>) whenever a send or the wait for
 /// acknowledgements throws, until it is told to stop, then waiting until everything it sent is acknowledged.</summary>
 internal static class FailoverClient
 {

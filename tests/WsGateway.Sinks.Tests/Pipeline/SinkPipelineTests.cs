@@ -112,6 +112,90 @@ public sealed class SinkPipelineTests
         Assert.Equal([1UL, 2UL], sink.Stored.Select(t => t.TradeId).Order());
     }
 
+    [Fact]
+    public async Task Duplicates_the_sink_reports_are_counted_per_connection_in_the_acknowledgement_and_in_total()
+    {
+        var sink = new DeduplicatingSink();
+        using var meter = new System.Diagnostics.Metrics.Meter("WsGateway");
+        long measured = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == meter && instrument.Name == "wsgateway.sink.trades.duplicate")
+            {
+                Assert.Equal("{trade}", instrument.Unit);
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            Assert.Equal(new KeyValuePair<string, object?>("wsgateway.sink", "dedup"), tags[0]);
+            Interlocked.Add(ref measured, value);
+        });
+        listener.Start();
+        await using var pipeline = new SinkPipeline(sink, new SinkPipelineOptions { MaxConcurrentBatches = 1 }, meter: meter);
+        var a = new RecordingConnection(1);
+        var b = new RecordingConnection(2);
+        var handlerA = (IReadCompletionHandler)pipeline.CreateHandler();
+        var handlerB = (IReadCompletionHandler)pipeline.CreateHandler();
+        handlerA.OnConnect(a);
+        handlerB.OnConnect(b);
+
+        Read(handlerA, 1, 10);  // new
+        Assert.Equal(new TradeAck(10, 10, 0), await a.WaitForAckAsync(10));
+        Read(handlerA, 5, 10);  // 5-10 stored before: 6 duplicates
+        Assert.Equal(new TradeAck(14, 20, 6), await a.WaitForAckAsync(20));
+        Read(handlerB, 1, 3);   // another connection, its own count: all 3 duplicates
+        Assert.Equal(new TradeAck(3, 3, 3), await b.WaitForAckAsync(3));
+
+        Assert.Equal(9, pipeline.GetStatus().TradesDuplicate);
+        Assert.Equal(9, Interlocked.Read(ref measured)); // the counter wsgateway.sink.trades.duplicate
+        Assert.Equal(23, pipeline.GetStatus().TradesStored);
+    }
+
+    [Fact]
+    public async Task A_sink_that_cannot_tell_duplicates_acknowledges_them_as_unknown()
+    {
+        var sink = new GatedSink { Open = true };
+        await using var pipeline = new SinkPipeline(sink);
+        var connection = new RecordingConnection(1);
+        var handler = (IReadCompletionHandler)pipeline.CreateHandler();
+        handler.OnConnect(connection);
+        Read(handler, 1, 4);
+        Read(handler, 1, 4);
+        TradeAck ack = await connection.WaitForAckAsync(8);
+        Assert.Null(ack.Duplicates);
+        Assert.Null(pipeline.GetStatus().TradesDuplicate);
+    }
+
+    /// <summary>Stores at once; a trade id seen before is a duplicate (as PostgreSQL's ON CONFLICT DO NOTHING).</summary>
+    private sealed class DeduplicatingSink : ITradeSink
+    {
+        private readonly HashSet<ulong> _ids = [];
+
+        public string Name => "dedup";
+
+        public bool CountsDuplicates => true;
+
+        public ValueTask PublishAsync(TradeBatch batch, CancellationToken cancellationToken) => throw new InvalidOperationException("the pipeline must ask for the duplicates");
+
+        public ValueTask<int> PublishCountingDuplicatesAsync(TradeBatch batch, CancellationToken cancellationToken)
+        {
+            int duplicates = 0;
+            lock (_ids)
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    duplicates += _ids.Add(TradeMessages.TradeId(batch[i].Span)) ? 0 : 1;
+                }
+            }
+
+            return ValueTask.FromResult(duplicates);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     private static void Read(IReadCompletionHandler handler, ulong firstId, int count)
     {
         var frame = new byte[count * Trade.EncodedSize];

@@ -152,7 +152,8 @@
     pill.className = `pill ${sink.health === 'Healthy' ? 'good' : sink.health === 'Degraded' ? 'warn' : 'bad'}`;
     pill.title = sink.description || '';
     setNumber('sink-stored', sink.stored);
-    $('sink-acks').textContent = `${integer.format(sink.acks)} acks sent`;
+    const duplicates = sink.duplicates === null || sink.duplicates === undefined ? 'duplicates unknown' : `${integer.format(sink.duplicates)} duplicates`;
+    $('sink-acks').textContent = `${integer.format(sink.acks)} acks sent · ${duplicates}`;
     setNumber('sink-inflight', sink.inFlightTrades);
     $('sink-bound').textContent = `of ${integer.format(sink.maxInFlightTrades)} · ${bytes(sink.inFlightBytes)}`;
     $('sink-lag').textContent = micros(sink.lagMs * 1000);
