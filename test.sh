@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test in the solution and ends with one line: "N passed, N failed[, N skipped]".
-# Usage: ./test.sh [--reference DIR] [extra dotnet test arguments, e.g. --filter Category!=Slow]
+# Usage: ./test.sh [--reference DIR] [--slow] [extra dotnet test arguments, e.g. --filter Category!=Slow]
+#   --slow           the deployment's scale test at full size: 60,000 idle connections over four gateway processes
+#                    (WSGW_SCALE_CONNECTIONS=60000; 12,000 without it), the figure docs/deployment.md quotes.
 #   --reference DIR  also runs the reference suite (tests with [Trait("Category", "Reference")]): the checks against
 #                    exchange schemas and captures the repository may not redistribute. DIR is laid out like
 #                    tests/data/sbe, with exchanges/ and vectors/ (tests/data/sbe/README.md lists what it holds); it
@@ -20,6 +22,7 @@ while [ $# -gt 0 ]; do
         echo "0 passed, 1 failed"; exit 2
       fi
       reference="$2"; shift 2 ;;
+    --slow) export WSGW_SCALE_CONNECTIONS=60000; shift ;;
     *) args+=("$1"); shift ;;
   esac
 done

@@ -103,6 +103,7 @@ internal static class BenchCommand
             runs, duration, batch, rate, pingPongCount, idleConnections, quick, only, servers, serverCpus, clientCpus, allocProfile, json,
             BenchServerCommand.Create(),
             SinkBenchCommand.Create(),
+            HoldCommand.Create(),
         };
         command.SetAction(async (result, cancellationToken) =>
         {

@@ -262,7 +262,7 @@ internal static class Scenarios
     }
 
     /// <summary>Connects and completes the handshake of <paramref name="count"/> connections, at most 64 at once.</summary>
-    private static async Task<LoadConnection[]> ConnectAsync(IPEndPoint endPoint, int count, CancellationToken cancellationToken)
+    internal static async Task<LoadConnection[]> ConnectAsync(IPEndPoint endPoint, int count, CancellationToken cancellationToken)
     {
         var connections = new LoadConnection?[count];
         int next = -1;
