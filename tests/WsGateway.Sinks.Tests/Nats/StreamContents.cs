@@ -18,13 +18,14 @@ internal static class StreamContents
         long expected = (long)info.Info.State.Messages;
         var trades = new List<Trade>((int)expected);
         long messages = 0;
-        ulong next = 1;
+        ulong next = 1; // the lowest stream sequence not read yet
         var clock = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        // An ordered consumer can stall or end early while the cluster settles after a node was killed and restarted:
-        // each attempt gets 10 s, and the next starts from the next stream sequence, until every message was read (or
-        // the minute is up).
+        // An ordered consumer can stall, end early, or (resetting itself while the cluster settles after a node was
+        // killed) deliver a message again or jump ahead: each attempt gets 10 s; a stream sequence already read is
+        // skipped, and a jump ends the attempt, so that the next starts at the lowest sequence not read yet. A
+        // message is read once per stream sequence: two stored copies of a trade are two sequences, still caught.
         while (messages < expected && !timeout.IsCancellationRequested)
         {
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
@@ -34,14 +35,35 @@ internal static class StreamContents
                 INatsJSConsumer consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = next }, attempt.Token);
                 await foreach (NatsJSMsg<byte[]> message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 20_000 }, cancellationToken: attempt.Token))
                 {
+                    ulong sequence = message.Metadata!.Value.Sequence.Stream;
+                    if (sequence != next)
+                    {
+                        if (sequence > next)
+                        {
+                            break; // a jump: start again at the gap
+                        }
+
+                        continue; // delivered again
+                    }
+
                     byte[] data = message.Data!;
-                    Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"message {messages + 1} has {data.Length} bytes: not whole trades");
+                    Assert.True(data.Length > 0 && data.Length % Trade.EncodedSize == 0, $"stream sequence {sequence} has {data.Length} bytes: not whole trades");
+
+                    // The record's id (the sink's deduplication key) names its own trades: the first, or first-last.
+                    ulong first = Trade.Decode(data).TradeId;
+                    ulong last = Trade.Decode(data.AsSpan(data.Length - Trade.EncodedSize)).TradeId;
+                    string id = data.Length == Trade.EncodedSize ? $"{first}" : $"{first}-{last}";
+                    if (message.Headers?["Nats-Msg-Id"].ToString() is { Length: > 0 } header)
+                    {
+                        Assert.True(header == id, $"stream sequence {sequence}: message id {header} holds trades {id} ({data.Length / Trade.EncodedSize} trades)");
+                    }
+
                     for (int offset = 0; offset < data.Length; offset += Trade.EncodedSize)
                     {
                         trades.Add(Trade.Decode(data.AsSpan(offset, Trade.EncodedSize)));
                     }
 
-                    next = message.Metadata!.Value.Sequence.Stream + 1;
+                    next = sequence + 1;
                     if (++messages >= expected)
                     {
                         break;
