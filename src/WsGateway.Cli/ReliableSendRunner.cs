@@ -107,6 +107,9 @@ internal static class ReliableSendRunner
 
         public long? Duplicates => client.DuplicatesReported;
 
+        /// <summary>TradeAck messages received on any of this connection's connections.</summary>
+        public long AcknowledgementsReceived => client.AcknowledgementsReceived;
+
         public int Reconnects { get; private set; }
 
         /// <summary>Why the connection gave up, when it did.</summary>
@@ -141,9 +144,13 @@ internal static class ReliableSendRunner
             }
             catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
             {
+                // A gateway without --sink acknowledges nothing, ever: say so rather than only that time ran out.
+                string never = lastError is null && client.AcknowledgementsReceived == 0
+                    ? "; the gateway sent no TradeAck at all: only a gateway run with --sink acknowledges trades"
+                    : string.Empty;
                 GaveUp = cancellationToken.IsCancellationRequested
                     ? "interrupted"
-                    : string.Create(CultureInfo.InvariantCulture, $"nothing acknowledged for {plan.AckTimeout.TotalSeconds:0.###} s (--ack-timeout){(lastError is null ? string.Empty : "; last error: " + lastError.TrimEnd('.'))}");
+                    : string.Create(CultureInfo.InvariantCulture, $"nothing acknowledged for {plan.AckTimeout.TotalSeconds:0.###} s (--ack-timeout){(lastError is null ? string.Empty : "; last error: " + lastError.TrimEnd('.'))}{never}");
             }
             finally
             {
@@ -151,13 +158,14 @@ internal static class ReliableSendRunner
                 await watchdog.ConfigureAwait(false);
             }
 
-            if (GaveUp is null)
+            if (GaveUp == "interrupted")
             {
-                await CloseAsync().ConfigureAwait(false);
+                await client.DisposeAsync().ConfigureAwait(false); // Ctrl+C drops the connections
             }
             else
             {
-                await client.DisposeAsync().ConfigureAwait(false);
+                // Given up or done: a close handshake either way (a connection already lost just fails to close).
+                await CloseAsync().ConfigureAwait(false);
             }
         }
 
@@ -270,7 +278,7 @@ internal static class ReliableSendRunner
 
     /// <summary>What a <c>wsgw send --reliable</c> run did.</summary>
     internal sealed record ReliableSendSummary(
-        int Connections, long Trades, long Acknowledged, long? Duplicates, int Reconnects, TimeSpan Elapsed, IReadOnlyList<string> Problems, bool Interrupted)
+        int Connections, long Trades, long Acknowledged, long? Duplicates, int Reconnects, TimeSpan Elapsed, IReadOnlyList<string> Problems, bool Interrupted, bool AnyAcknowledgement = true)
     {
         /// <summary>0 when every trade was acknowledged; <see cref="SendCommand.ExitNotAcknowledged"/> when not.</summary>
         public int ExitCode => Acknowledged == Trades ? 0 : SendCommand.ExitNotAcknowledged;
@@ -280,6 +288,7 @@ internal static class ReliableSendRunner
             long trades = 0, acknowledged = 0, duplicates = 0;
             bool duplicatesKnown = true;
             bool interrupted = false;
+            bool anyAcknowledgement = false;
             int reconnects = 0;
             var problems = new List<string>();
             for (int c = 0; c < connections.Count; c++)
@@ -288,6 +297,7 @@ internal static class ReliableSendRunner
                 trades += connection.Count;
                 acknowledged += connection.Acknowledged;
                 reconnects += connection.Reconnects;
+                anyAcknowledgement |= connection.AcknowledgementsReceived > 0;
                 if (connection.Count > 0)
                 {
                     if (connection.Duplicates is { } d)
@@ -311,7 +321,7 @@ internal static class ReliableSendRunner
                 }
             }
 
-            return new ReliableSendSummary(plan.Connections, trades, acknowledged, duplicatesKnown ? duplicates : null, reconnects, elapsed, problems, interrupted);
+            return new ReliableSendSummary(plan.Connections, trades, acknowledged, duplicatesKnown ? duplicates : null, reconnects, elapsed, problems, interrupted, anyAcknowledgement || trades == 0);
         }
 
         /// <summary>Standard output: what was sent, then the greppable line
@@ -321,8 +331,8 @@ internal static class ReliableSendRunner
             double seconds = Elapsed.TotalSeconds;
             var text = new StringBuilder();
             text.Append(CultureInfo.InvariantCulture, $"wsgw send: sent {Trades} trades over {Connections} connections in {seconds:0.000} s, {(seconds > 0 ? Acknowledged / seconds : 0):N0} trades/s acknowledged\n");
-            string duplicates = Duplicates is { } d
-                ? string.Create(CultureInfo.InvariantCulture, $"{d} duplicates reported by the gateway")
+            string duplicates = !AnyAcknowledgement ? "no TradeAck received from the gateway"
+                : Duplicates is { } d ? string.Create(CultureInfo.InvariantCulture, $"{d} duplicates reported by the gateway")
                 : "duplicates unknown: the gateway's sink cannot tell";
             text.Append(CultureInfo.InvariantCulture, $"wsgw send: acknowledged {Acknowledged} of {Trades} trades ({duplicates}, {Reconnects} reconnects)\n");
             return text.ToString();

@@ -298,7 +298,10 @@ public sealed class ReliableTradeClient : IAsyncDisposable
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         await _client.CloseOutputAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await _receiving.ConfigureAwait(false);
+
+        // The receive loop ends at the gateway's close frame; a gateway that answers nothing (frozen, its host gone)
+        // must not hold the close past the caller's token.
+        await _receiving.WaitAsync(cancellationToken).ConfigureAwait(false);
         await _client.CloseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

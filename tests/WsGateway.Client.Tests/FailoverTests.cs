@@ -61,6 +61,39 @@ public sealed class FailoverTests
         Assert.Equal(1, client.Unacknowledged);
     }
 
+    [Fact]
+    public async Task Closing_against_a_gateway_that_never_answers_ends_at_the_callers_token()
+    {
+        // A peer that completes the handshake and then reads and answers nothing (a frozen gateway).
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Task<Socket> accepted = AcceptAndUpgradeAsync(listener);
+        await using ReliableTradeClient client = await ReliableTradeClient.ConnectAsync(new Uri($"ws://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/"));
+        using Socket peer = await accepted;
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var token = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.CloseAsync(token.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the close took {clock.Elapsed.TotalSeconds:0.0} s against a token of 0.3 s");
+    }
+
+    private static async Task<Socket> AcceptAndUpgradeAsync(TcpListener listener)
+    {
+        Socket socket = await listener.AcceptSocketAsync();
+        byte[] buffer = new byte[4096];
+        int read = 0;
+        while (!System.Text.Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            read += await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None);
+        }
+
+        string request = System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+        string key = request.Split("\r\n").First(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))["Sec-WebSocket-Key:".Length..].Trim();
+        string accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"), SocketFlags.None);
+        return socket;
+    }
+
     [Theory]
     [InlineData(0, 100, "ReconnectDelay must be positive")]
     [InlineData(200, 100, "MaxReconnectDelay at least as long")]

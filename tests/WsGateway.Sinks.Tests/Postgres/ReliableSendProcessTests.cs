@@ -270,6 +270,6 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
         }
     }
 
-    [GeneratedRegex(@"^wsgw send: acknowledged (?<acked>\d+) of (?<total>\d+) trades \((?:(?<dups>\d+) duplicates reported by the gateway|duplicates unknown[^,]*), (?<reconnects>\d+) reconnects\)$")]
+    [GeneratedRegex(@"^wsgw send: acknowledged (?<acked>\d+) of (?<total>\d+) trades \((?:(?<dups>\d+) duplicates reported by the gateway|duplicates unknown[^,]*|no TradeAck received from the gateway), (?<reconnects>\d+) reconnects\)$")]
     private static partial Regex AcknowledgedLine();
 }
