@@ -62,6 +62,36 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task Clients_of_a_gateway_that_went_away_reconnect_spread_over_the_backoff_not_at_one_instant()
+    {
+        const int Clients = 50;
+        var arrivals = new ConcurrentQueue<long>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        WebSocketServer first = new WebSocketServer("127.0.0.1:0", _ => new Acking('A', 0, new ConcurrentQueue<(char, ulong)>())).Start();
+        await using WebSocketServer second = new WebSocketServer("127.0.0.1:0", _ => new Arrival(clock, arrivals)).Start();
+        var options = new ReliableTradeClientOptions { FailoverUrls = [second.Url], ReconnectDelay = TimeSpan.FromMilliseconds(200), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
+        var clients = new ReliableTradeClient[Clients];
+        for (int i = 0; i < Clients; i++)
+        {
+            clients[i] = await ReliableTradeClient.ConnectAsync(first.Url, options);
+        }
+
+        await first.DisposeAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await Task.WhenAll(clients.Select(c => c.FailOverAsync(timeout.Token)));
+        foreach (ReliableTradeClient client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        // Each waited a uniform time below 200 ms: 50 such waits span far more than 40 ms (all within 40 ms has a
+        // probability below 0.2^49); without the jitter they arrive within a few milliseconds of each other.
+        long[] times = [.. arrivals.Order()];
+        Assert.Equal(Clients, times.Length);
+        Assert.True(times[^1] - times[0] >= 40, $"{Clients} reconnects arrived within {times[^1] - times[0]} ms");
+    }
+
+    [Fact]
     public async Task Closing_against_a_gateway_that_never_answers_ends_at_the_callers_token()
     {
         // A peer that completes the handshake and then reads and answers nothing (a frozen gateway).
@@ -112,6 +142,16 @@ public sealed class FailoverTests
         int port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         return new Uri($"ws://127.0.0.1:{port}/");
+    }
+
+    /// <summary>Records when each connection arrived.</summary>
+    private sealed class Arrival(System.Diagnostics.Stopwatch clock, ConcurrentQueue<long> arrivals) : ITradeMessageHandler
+    {
+        public void OnConnect(IGatewayConnection connection) => arrivals.Enqueue(clock.ElapsedMilliseconds);
+
+        public void OnTrade(ReadOnlySpan<byte> data)
+        {
+        }
     }
 
     /// <summary>Acknowledges every trade it receives up to a count, as a gateway with a sink would.</summary>
