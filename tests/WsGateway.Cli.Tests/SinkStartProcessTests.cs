@@ -58,8 +58,8 @@ public sealed class SinkStartProcessTests
         bool probed = false;
         while (serve.IsRunning)
         {
-            Assert.False(Accepts(ports[0]), "the gateway listened before its sink was ready");
-            Assert.False(Accepts(ports[1]), "the admin endpoints listened before the sink was ready");
+            Assert.False(LoopbackPorts.Accepts(ports[0]), "the gateway listened before its sink was ready");
+            Assert.False(LoopbackPorts.Accepts(ports[1]), "the admin endpoints listened before the sink was ready");
             probed = true;
             await Task.Delay(100);
         }
@@ -119,20 +119,6 @@ public sealed class SinkStartProcessTests
 
         Assert.NotEqual(0, serve.ExitCode);
         Assert.Contains(serve.Stderr, l => l.Contains("--sink-wait is for --sink", StringComparison.Ordinal));
-    }
-
-    private static bool Accepts(int port)
-    {
-        using var probe = new TcpClient();
-        try
-        {
-            probe.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static int[] FreePorts(int count)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,7 +22,7 @@ public sealed class SinkStartupCheckHostTests
         SinkNotReadyException e = await Assert.ThrowsAsync<SinkNotReadyException>(() => app.StartAsync());
 
         Assert.Equal("can not connect uris: nats://127.0.0.1:1", e.Reason);
-        Assert.False(Accepts(port), "Kestrel listened although the sink was not ready");
+        Assert.False(LoopbackPorts.Accepts(port), "Kestrel listened although the sink was not ready");
         await app.Services.GetRequiredService<SinkPipeline>().DisposeAsync();
     }
 
@@ -36,7 +35,7 @@ public sealed class SinkStartupCheckHostTests
 
         await app.StartAsync();
 
-        Assert.True(Accepts(port));
+        Assert.True(LoopbackPorts.Accepts(port));
         await using var connection = new NatsConnection(NatsOpts.Default with { Url = nats.Url });
         INatsJSStream stream = await new NatsJSContext(connection).GetStreamAsync("HOSTED");
         Assert.Equal("HOSTED", stream.Info.Config.Name);
@@ -56,19 +55,5 @@ public sealed class SinkStartupCheckHostTests
         app.UseWebSockets();
         app.MapTradeGateway("/trades");
         return app;
-    }
-
-    private static bool Accepts(int port)
-    {
-        using var probe = new TcpClient();
-        try
-        {
-            probe.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

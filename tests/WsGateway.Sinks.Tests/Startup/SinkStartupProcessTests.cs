@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using Confluent.Kafka;
 using NATS.Client.Core;
@@ -34,7 +33,7 @@ public sealed class SinkStartupProcessTests(PostgresServerFixture postgres, ITes
         using WsgwProcess serve = WsgwProcess.Start("serve", "--listen", $"127.0.0.1:{ports[0]}", "--admin", $"127.0.0.1:{ports[1]}", "--sink", uri);
         while (serve.IsRunning)
         {
-            Assert.False(Accepts(ports[0]) || Accepts(ports[1]), "serve listened before its sink was ready");
+            Assert.False(LoopbackPorts.Accepts(ports[0]) || LoopbackPorts.Accepts(ports[1]), "serve listened before its sink was ready");
             await Task.Delay(50);
         }
 
@@ -183,19 +182,5 @@ public sealed class SinkStartupProcessTests(PostgresServerFixture postgres, ITes
         string metrics = await http.GetStringAsync("metrics");
         string line = metrics.Split('\n').Single(l => l.StartsWith("wsgateway_sink_ready{", StringComparison.Ordinal));
         return line.Split(' ')[1];
-    }
-
-    private static bool Accepts(int port)
-    {
-        using var probe = new TcpClient();
-        try
-        {
-            probe.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
