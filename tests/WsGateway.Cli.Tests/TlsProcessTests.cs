@@ -16,15 +16,22 @@ public sealed class TlsProcessTests
 {
     private const string Password = "pfx-pa55word";
 
+    /// <summary><c>wsgw serve --cert cert.pem --key key.pem</c> of <paramref name="certificate"/>, without admin
+    /// endpoints or live view; returns the process, its wss:// URL and the certificate's PEM file (for --ca).</summary>
+    private static async Task<(WsgwProcess Serve, Uri Url, string Cert)> StartWssAsync(TlsFiles files, X509Certificate2 certificate)
+    {
+        string cert = files.WriteCertificates("cert.pem", certificate);
+        string key = files.WriteKey("key.pem", certificate);
+        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "none", "--stats-interval", "0");
+        return (serve, url, cert);
+    }
+
     [Fact]
     public async Task Serve_with_a_pem_certificate_and_key_serves_wss_and_send_with_ca_gets_its_trades_through()
     {
         using var files = new TlsFiles();
         using X509Certificate2 certificate = TlsFiles.SelfSigned();
-        string cert = files.WriteCertificates("cert.pem", certificate);
-        string key = files.WriteKey("key.pem", certificate);
-
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "none", "--stats-interval", "0");
+        (WsgwProcess serve, Uri url, string cert) = await StartWssAsync(files, certificate);
         using WsgwProcess _ = serve;
         string banner = serve.Stderr.First(l => l.Contains("listening on", StringComparison.Ordinal));
         Assert.Equal("wss", url.Scheme);
@@ -47,9 +54,7 @@ public sealed class TlsProcessTests
     {
         using var files = new TlsFiles();
         using X509Certificate2 certificate = TlsFiles.SelfSigned();
-        string cert = files.WriteCertificates("cert.pem", certificate);
-        string key = files.WriteKey("key.pem", certificate);
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "none", "--stats-interval", "0");
+        (WsgwProcess serve, Uri url, string cert) = await StartWssAsync(files, certificate);
         using WsgwProcess _ = serve;
 
         using WsgwProcess refused = await WsgwProcess.RunAsync("send", "--url", url.ToString(), "-n", "5");
@@ -73,9 +78,7 @@ public sealed class TlsProcessTests
     {
         using var files = new TlsFiles();
         using X509Certificate2 certificate = TlsFiles.SelfSigned(dnsNames: ["gateway.example.com"], ipLoopback: false);
-        string cert = files.WriteCertificates("cert.pem", certificate);
-        string key = files.WriteKey("key.pem", certificate);
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "none", "--stats-interval", "0");
+        (WsgwProcess serve, Uri url, string cert) = await StartWssAsync(files, certificate);
         using WsgwProcess _ = serve;
 
         using WsgwProcess send = await WsgwProcess.RunAsync("send", "--url", url.ToString(), "--ca", cert, "-n", "5");
@@ -302,9 +305,7 @@ public sealed class TlsProcessTests
     {
         using var files = new TlsFiles();
         using X509Certificate2 certificate = TlsFiles.SelfSigned();
-        string cert = files.WriteCertificates("cert.pem", certificate);
-        string key = files.WriteKey("key.pem", certificate);
-        (WsgwProcess serve, Uri url) = await WsgwProcess.StartServeAsync("--cert", cert, "--key", key, "--admin", "none", "--stats-interval", "0");
+        (WsgwProcess serve, Uri url, string cert) = await StartWssAsync(files, certificate);
         using WsgwProcess _ = serve;
 
         JsonElement trusted = await NodeWsClient.RunAsync(url, cert, count: 12);
