@@ -118,6 +118,42 @@ public sealed partial class ReliableSendProcessTests(PostgresServerFixture serve
         }
     }
 
+    [Fact]
+    public async Task With_a_failover_url_send_moves_to_the_other_gateway_when_its_own_is_killed_and_stores_everything_once()
+    {
+        string table = NewTable();
+        int[] ports = FreePorts.Take(2);
+        const int Count = 40_000;
+        WsgwProcess first = await StartGatewayAsync(ports[0], table);
+        using WsgwProcess second = await StartGatewayAsync(ports[1], table);
+        using WsgwProcess send = WsgwProcess.Start(
+            "send", "--url", $"ws://127.0.0.1:{ports[0]}/", "--failover-url", $"ws://127.0.0.1:{ports[1]}/", "--reliable", "--ack-timeout", "20",
+            "--count", Count.ToString(CultureInfo.InvariantCulture), "--batch", "20", "--rate", "15000", "--first-id", "3000000");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while ((await RowsAsync(table)).Rows < 5_000)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the first trades never reached the table");
+                await Task.Delay(50);
+            }
+
+            await KillAsync(first); // not started again: the rest must go through the second gateway
+            await send.WaitForExitAsync();
+            Log(send);
+            Assert.Equal(0, send.ExitCode);
+            Assert.Contains(send.Stderr, l => l.Contains($"reconnected to ws://127.0.0.1:{ports[1]}/", StringComparison.Ordinal));
+            Assert.Contains(send.Stdout, l => l.StartsWith($"wsgw send: acknowledged {Count} of {Count} trades", StringComparison.Ordinal));
+            Assert.Equal((Count, 3_000_000L, 3_000_000L + Count - 1), await RowsAsync(table));
+        }
+        finally
+        {
+            Log(first);
+            first.Dispose();
+            Log(second);
+        }
+    }
+
     [Theory]
     [InlineData("-9")]    // killed: the connection is reset, every reconnect is refused
     [InlineData("-STOP")] // frozen: the connection stays open and nothing is acknowledged any more
