@@ -113,39 +113,19 @@ internal static class ServeCommand
                 r.AddError(e.Message);
             }
         });
-        Option<double> sinkTimeout = new("--sink-timeout")
-        {
-            Description = "Seconds the sink's start-up check may take (connect, authenticate, check or create the stream, table or topic) "
+        Option<double> sinkTimeout = Seconds("--sink-timeout",
+            "Seconds the sink's start-up check may take (connect, authenticate, check or create the stream, table or topic) "
                 + "before serve gives up with exit code 2; with --sink-wait, each attempt's",
-            DefaultValueFactory = _ => 10,
-        };
-        sinkTimeout.Validators.Add(r =>
-        {
-            double value = r.GetValueOrDefault<double>();
-            if (!(value > 0 && value <= 3600))
-            {
-                r.AddError($"--sink-timeout must be between 0 and 3600 seconds (not 0), got {value.ToString(CultureInfo.InvariantCulture)}");
-            }
-        });
+            zeroAllowed: false);
         Option<bool> sinkWait = new("--sink-wait")
         {
             Description = "Listen even when the sink is not ready: keep retrying its check; /health is Unhealthy until it passes, "
                 + "and trades wait for it unacknowledged (the in-flight bound pauses their clients)",
         };
-        Option<double> shutdownTimeout = new("--shutdown-timeout")
-        {
-            Description = "Seconds a graceful stop (Ctrl+C, SIGTERM) may take in all: closing the connections and storing the trades in flight; "
+        Option<double> shutdownTimeout = Seconds("--shutdown-timeout",
+            "Seconds a graceful stop (Ctrl+C, SIGTERM) may take in all: closing the connections and storing the trades in flight; "
                 + "trades received and not stored by then are counted and serve exits with 3",
-            DefaultValueFactory = _ => 10,
-        };
-        shutdownTimeout.Validators.Add(r =>
-        {
-            double value = r.GetValueOrDefault<double>();
-            if (!(value >= 0 && value <= 3600))
-            {
-                r.AddError($"--shutdown-timeout must be between 0 and 3600 seconds, got {value.ToString(CultureInfo.InvariantCulture)}");
-            }
-        });
+            zeroAllowed: true);
         Option<string?> cert = new("--cert")
         {
             HelpName = "FILE",
@@ -393,6 +373,21 @@ internal static class ServeCommand
             await Console.Error.WriteLineAsync($"wsgw serve: {e.Message}").ConfigureAwait(false);
             return null;
         }
+    }
+
+    /// <summary>A deadline in seconds, 10 by default, at most an hour.</summary>
+    private static Option<double> Seconds(string name, string description, bool zeroAllowed)
+    {
+        Option<double> option = new(name) { Description = description, DefaultValueFactory = _ => 10 };
+        option.Validators.Add(r =>
+        {
+            double value = r.GetValueOrDefault<double>();
+            if (!((zeroAllowed ? value >= 0 : value > 0) && value <= 3600))
+            {
+                r.AddError($"{name} must be between 0 and 3600 seconds{(zeroAllowed ? string.Empty : " (not 0)")}, got {value.ToString(CultureInfo.InvariantCulture)}");
+            }
+        });
+        return option;
     }
 
     private static GatewayTransport? ParseTransport(string? value) => value switch

@@ -43,6 +43,7 @@ public sealed class SinkPipeline : IAsyncDisposable
     private static readonly TimeSpan CloseGrace = TimeSpan.FromMilliseconds(200);
 
     private readonly ITradeSink _sink;
+    private readonly bool _countsDuplicates;
     private readonly SinkPipelineOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -96,6 +97,7 @@ public sealed class SinkPipeline : IAsyncDisposable
         }
 
         _sink = sink;
+        _countsDuplicates = sink.CountsDuplicates;
         _options = options;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SinkPipeline>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
@@ -508,7 +510,17 @@ public sealed class SinkPipeline : IAsyncDisposable
             long started = _time.GetTimestamp();
             try
             {
-                int duplicates = await _sink.PublishCountingDuplicatesAsync(batch.Trades, _abort.Token).ConfigureAwait(false);
+                // A sink that cannot tell duplicates is called as it always was: no counting wrapper (an async state
+                // machine per batch) around its PublishAsync.
+                int duplicates = 0;
+                if (_countsDuplicates)
+                {
+                    duplicates = await _sink.PublishCountingDuplicatesAsync(batch.Trades, _abort.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _sink.PublishAsync(batch.Trades, _abort.Token).ConfigureAwait(false);
+                }
                 TimeSpan published = _time.GetElapsedTime(started);
                 batch.Duplicates = Math.Clamp(duplicates, 0, batch.Count);
                 Interlocked.Add(ref _stored, batch.Count);

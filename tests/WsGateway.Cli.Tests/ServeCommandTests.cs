@@ -14,6 +14,18 @@ public sealed class ServeCommandTests
         Assert.Contains(result.Errors, e => e.Message.StartsWith(expected, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("--sink-timeout", "0", "--sink-timeout must be between 0 and 3600 seconds (not 0), got 0")]
+    [InlineData("--sink-timeout", "3601", "--sink-timeout must be between 0 and 3600 seconds (not 0), got 3601")]
+    [InlineData("--shutdown-timeout", "-1", "--shutdown-timeout must be between 0 and 3600 seconds, got -1")]
+    [InlineData("--shutdown-timeout", "3601", "--shutdown-timeout must be between 0 and 3600 seconds, got 3601")]
+    public void Deadlines_out_of_range_are_parse_errors_naming_the_option(string option, string value, string expected)
+    {
+        Assert.Contains(ServeCommand.Create().Parse([option, value]).Errors, e => e.Message == expected);
+        Assert.Empty(ServeCommand.Create().Parse([option, "2.5"]).Errors);
+        Assert.Empty(ServeCommand.Create().Parse(["--shutdown-timeout", "0"]).Errors); // stop at once: allowed
+    }
+
     [Fact]
     public void Schema_and_the_json_handler_go_together()
     {
